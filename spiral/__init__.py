@@ -1,0 +1,32 @@
+"""spiral: a customer-journey death-spiral simulator.
+
+Public API:
+
+========================  =====================================================
+``load_scenario``         read, validate and check a scenario file or built-in
+``parse_scenario``        validate a scenario given as plain data
+``builtin_scenarios``     the built-in scenarios by name
+``build_graph``           the journey as a ``networkx.DiGraph``
+``run``                   simulate a scenario once -> ``RunResult``
+``RunResult``             ``.summary``, ``.customers``, ``.events``, ``.timeseries``
+``Scenario``              the validated scenario model (pydantic)
+``ScenarioError``         bad input: one line per problem
+========================  =====================================================
+"""
+
+from spiral.errors import ScenarioError
+from spiral.graph import build_graph
+from spiral.loading import builtin_scenarios, load_scenario, parse_scenario
+from spiral.runner import RunResult, run
+from spiral.scenario import Scenario
+
+__all__ = [
+    "RunResult",
+    "Scenario",
+    "ScenarioError",
+    "build_graph",
+    "builtin_scenarios",
+    "load_scenario",
+    "parse_scenario",
+    "run",
+]

@@ -1,0 +1,105 @@
+"""Rendering results for the terminal with rich tables (only the CLI prints)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from spiral.runner import RunResult
+
+
+def _money(value: float, currency: str) -> str:
+    return f"{currency} {value:,.0f}"
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.1f}%"
+
+
+def headline_table(result: RunResult) -> Table:
+    """Return the run's key metrics as a two-column table."""
+    s = result.summary
+    cur = result.scenario.money.currency
+    table = Table(title=f"spiral run: {s['scenario']} (seed {s['seed']}, engine {s['engine']})")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    dist = s["failures_distribution"]
+    rows = [
+        ("customers measured (after warm-up)", f"{s['customers']:,}"),
+        ("completed / still in journey", f"{s['completed']:,} / {s['in_progress']:,}"),
+        ("failures per customer", f"{s['failures_per_customer']:.3f}"),
+        ("customers with 0 / 1 / 2 / 3+ failures",
+         " / ".join(_pct(dist[k]) for k in ("0", "1", "2", "3+"))),
+        ("contacts per customer", f"{s['contacts_per_customer']:.3f}"),
+        ("failure-demand share of contacts", _pct(s["failure_demand_share"])),
+        ("repeat contacts / abandoned waits", f"{s['repeat_contacts']:,} / {s['abandons']:,}"),
+        ("severity mean / p95 / max",
+         f"{s['severity_mean']:.2f} / {s['severity_p95']:.2f} / {s['severity_max']:.1f}"),
+        ("escalations: social media / CEO", f"{s['escalations_social']:,} / {s['escalations_ceo']:,}"),
+        ("social reach (people)", f"{s['social_reach']:,.0f}"),
+        ("churn rate", _pct(s["churn_rate"])),
+        ("retention / advocacy", f"{_pct(s['retention_rate'])} / {_pct(s['advocacy_rate'])}"),
+        ("praise-to-complaint ratio",
+         "n/a" if s["praise_to_complaint"] is None else f"{s['praise_to_complaint']:.2f}"),
+        ("handoffs warm / cold / ping-pong",
+         f"{s['handoffs_warm']:,} / {s['handoffs_cold']:,} / {s['ping_pongs']:,}"),
+        ("effort per customer (points)", f"{s['effort_mean']:.2f}"),
+        ("time in journey (mean)", f"{s['time_in_journey_mean_h']:.2f} h"),
+        ("revenue / at risk (churned)",
+         f"{_money(s['revenue'], cur)} / {_money(s['revenue_at_risk'], cur)}"),
+        ("cost to serve / per customer",
+         f"{_money(s['cost_to_serve'], cur)} / {cur} {s['cost_per_customer']:,.2f}"),
+        ("net value", _money(s["net_value"], cur)),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    return table
+
+
+def _cell(value: object, percent: bool) -> str:
+    if isinstance(value, float) and pd.isna(value):
+        return "n/a"
+    if percent:
+        return _pct(float(value))
+    if isinstance(value, int | np.integer):
+        return f"{value:,}"
+    if isinstance(value, float | np.floating):
+        return f"{value:,.2f}"
+    return str(value)
+
+
+def frame_table(frame: pd.DataFrame, title: str, percent: tuple[str, ...] = ()) -> Table:
+    """Return a DataFrame (index included) as a rich table."""
+    table = Table(title=title)
+    table.add_column(frame.index.name or "")
+    for column in frame.columns:
+        table.add_column(column.replace("_", " "), justify="right")
+    columns = {name: frame[name].tolist() for name in frame.columns}
+    for i, index in enumerate(frame.index):
+        table.add_row(str(index), *(_cell(columns[c][i], c in percent) for c in frame.columns))
+    return table
+
+
+def print_run(result: RunResult, console: Console) -> None:
+    """Print the headline metrics, the spiral, where complaints are born, and the silos."""
+    console.print(headline_table(result))
+    console.print(frame_table(
+        result.spiral[["customers", "severity_mean", "severity_p95", "churn_rate",
+                       "social_rate", "ceo_rate", "effort_mean"]].rename(
+            columns={"severity_mean": "severity", "severity_p95": "sev_p95",
+                     "churn_rate": "churn", "social_rate": "social", "ceo_rate": "ceo",
+                     "effort_mean": "effort"}),
+        "The spiral: by failures suffered",
+        percent=("churn", "social", "ceo"),
+    ))
+    born = result.by_failure_step[["customers", "churned", "churn_rate", "share_of_all_churn",
+                                   "revenue_at_risk", "escalations"]].rename(
+        columns={"share_of_all_churn": "churn_share", "revenue_at_risk": "revenue_risk"})
+    born.index.name = "first failure"
+    console.print(frame_table(born, "Where complaints are born (first failure step)",
+                              percent=("churn_rate", "churn_share")))
+    silos = result.silos[["staff", "utilisation", "mean_wait_min", "served", "staff_cost"]].rename(
+        columns={"mean_wait_min": "wait_min"})
+    console.print(frame_table(silos, "Silos", percent=("utilisation",)))

@@ -1,0 +1,407 @@
+"""The discrete-event engine: customers walk the journey graph as SimPy processes."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import simpy
+
+from spiral.journey import CONTACT, OUTCOME, STEP, Journey, compile_journey
+from spiral.records import (
+    ADVOCATE,
+    CHURNED,
+    IN_PROGRESS,
+    RETAINED,
+    Customer,
+    CustomerTable,
+    PeriodCounters,
+)
+from spiral.scenario import Scenario
+from spiral.streams import Draws, generator, uniforms
+
+
+class Silo(simpy.Resource):
+    """A silo's staff: a SimPy ``Resource`` with a fast path when someone is free.
+
+    ``request()`` schedules an event and resumes the process even when a server is
+    free; ``seize`` takes a free server at once and only falls back to a real
+    ``Request`` (and a queue) when every server is busy. ``free`` releases either
+    kind and lets the queue move on, exactly as ``release`` does.
+    """
+
+    def seize(self, holder: object) -> simpy.resources.resource.Request | None:
+        """Take a free server for ``holder`` (return None) or return a Request to wait on."""
+        if len(self.users) < self._capacity and not self.put_queue:
+            self.users.append(holder)
+            return None
+        return self.request()
+
+    def free(self, holder: object) -> None:
+        """Give back the server held by ``holder`` (a customer or a granted Request)."""
+        self.users.remove(holder)
+        if self.put_queue:
+            self._trigger_put(None)
+
+
+@dataclass
+class RawRun:
+    """What one simulation run produced, before metrics."""
+
+    customers: CustomerTable
+    counters: PeriodCounters
+    events: list[tuple] | None
+    end: float
+    node_visits: list[int]
+    silo_busy: list[float]
+    silo_wait: list[float]
+    silo_served: list[int]
+    journey: Journey
+
+
+class Engine:
+    """One simulation of a scenario under one root seed."""
+
+    def __init__(self, scenario: Scenario, seed: int, event_log: bool = False) -> None:
+        self.scenario = scenario
+        self.seed = seed
+        self.journey = journey = compile_journey(scenario)
+        self.env = env = simpy.Environment()
+        self.silos = [Silo(env, staff) if staff else None for staff in journey.staff]
+        names = journey.names
+        nodes = {**scenario.steps, **scenario.contacts}
+        self.service = [
+            Draws(generator(seed, "service", n), nodes[n].service.sample
+                  if n in scenario.steps else nodes[n].handling.sample)
+            if n in nodes else None
+            for n in names
+        ]
+        self.patience = [
+            Draws(generator(seed, "patience", n), scenario.contacts[n].patience.sample)
+            if n in scenario.contacts and scenario.contacts[n].patience is not None else None
+            for n in names
+        ]
+        self.redial_after = [
+            Draws(generator(seed, "patience", "redial:" + n),
+                  scenario.contacts[n].redial_after.sample)
+            if n in scenario.contacts else None
+            for n in names
+        ]
+        self.fail_draw = [uniforms(seed, "failures", n) for n in names]
+        self.decide = [uniforms(seed, "decisions", n) for n in names]
+        self.handoff_draw = [uniforms(seed, "decisions", "handoff:" + n) for n in names]
+        self.start_draw = uniforms(seed, "decisions", "__start__")
+        self.escalation_draw = uniforms(seed, "escalation")
+        social = scenario.experience.escalation.social
+        self.reach_draw = Draws(
+            generator(seed, "escalation", "reach"),
+            lambda rng, n: rng.lognormal(math.log(max(social.reach_median, 1e-12)),
+                                         social.reach_sigma, n),
+        )
+        self.luck_draw = uniforms(seed, "outcome")
+        self.events: list[tuple] | None = [] if event_log else None
+        self.table = CustomerTable()
+        self.counters = PeriodCounters(scenario.period)
+        self.node_visits = [0] * journey.size
+        n_silos = len(journey.silo_names)
+        self.silo_busy = [0.0] * n_silos
+        self.silo_wait = [0.0] * n_silos
+        self.silo_served = [0] * n_silos
+        self.active: dict[int, Customer] = {}
+        self.arrivals_done = False
+        self.all_done = env.event()
+        self.stop = env.event()
+
+    # --- arrivals -----------------------------------------------------------------
+    def _arrivals(self):  # noqa: ANN202 - a SimPy process
+        scenario = self.scenario
+        env = self.env
+        rate = scenario.arrivals.rate
+        schedule = scenario.arrivals.schedule
+        if schedule is not None:
+            peak = max(schedule.multipliers)
+            cycle = 1440.0 if schedule.cycle == "day" else 10080.0
+            slot = cycle / len(schedule.multipliers)
+            accept = uniforms(self.seed, "arrivals", "thinning")
+        else:
+            peak = 1.0
+        top_rate = rate * peak
+        limit = scenario.customers
+        horizon = scenario.horizon
+        if top_rate > 0:
+            gaps = Draws(generator(self.seed, "arrivals"),
+                         lambda rng, n: rng.exponential(1.0 / top_rate, n))
+            cid = 0
+            while limit is None or cid < limit:
+                gap = gaps()
+                if horizon is not None and env.now + gap >= horizon:
+                    yield env.timeout(horizon - env.now)
+                    break
+                yield env.timeout(gap)
+                if schedule is not None:
+                    m = schedule.multipliers[int((env.now % cycle) / slot)]
+                    if accept() * peak >= m:
+                        continue
+                customer = Customer(cid, env.now, self.luck_draw())
+                cid += 1
+                env.process(self._walk(customer))
+        elif horizon is not None:
+            yield env.timeout(horizon)
+        self.arrivals_done = True
+        if not self.active:
+            self.all_done.succeed()
+        yield env.timeout(scenario.drain)
+        if not self.stop.triggered:
+            self.stop.succeed()
+
+    # --- one customer -------------------------------------------------------------
+    def _walk(self, c: Customer):  # noqa: ANN202, C901 - the hot loop, kept in one piece
+        env = self.env
+        J = self.journey
+        kinds, silo_of, staffed = J.kind, J.silo, J.staffed
+        exp = self.scenario.experience
+        amplification, compounding = exp.amplification, exp.compounding
+        cold_factor = exp.cold_handoff
+        baton, ping_pong = exp.baton, exp.ping_pong
+        counters, log = self.counters, self.events
+        warmup = self.scenario.warmup
+        measured = c.arrival >= warmup
+        self.active[c.id] = c
+        counters.add("arrivals", env.now)
+        if log is not None:
+            log.append((env.now, c.id, -1, "arrive", 0.0, ""))
+        node = J.start.pick(self.start_draw())
+        while True:
+            kind = kinds[node]
+            if kind == OUTCOME:
+                self._finish(c, node, measured)
+                return
+            bounce = c.bounce
+            if kind == CONTACT and bounce < 0:
+                self._contact(c, node)
+            duration = self.service[node]()
+            silo = silo_of[node]
+            if staffed[node]:
+                res = self.silos[silo]
+                asked = env.now
+                req = res.seize(c)
+                if req is not None:
+                    if J.patience[node] and bounce < 0:
+                        yield req | env.timeout(self.patience[node]())
+                        if not req.triggered:
+                            req.cancel()
+                            c.wait += env.now - asked
+                            node = yield from self._abandon(c, node)
+                            continue
+                    else:
+                        yield req
+                    holder: object = req
+                else:
+                    holder = c
+                waited = env.now - asked
+                c.wait += waited
+                if env.now >= warmup:
+                    self.silo_wait[silo] += waited
+                    self.silo_served[silo] += 1
+                    self.silo_busy[silo] += duration
+                if log is not None:
+                    log.append((env.now, c.id, node, "start", c.severity, f"{waited:.6g}"))
+                if duration > 0:
+                    yield env.timeout(duration)
+                res.free(holder)
+            else:
+                if log is not None:
+                    log.append((env.now, c.id, node, "start", c.severity, "0"))
+                if duration > 0:
+                    if J.paid[node] and env.now >= warmup:
+                        self.silo_busy[silo] += duration
+                    yield env.timeout(duration)
+            if bounce >= 0:
+                c.bounce = -1
+                if log is not None:
+                    log.append((env.now, c.id, node, "ping_pong", c.severity, J.names[bounce]))
+                node = bounce
+                continue
+            c.visits += 1
+            self.node_visits[node] += 1
+            if log is not None:
+                log.append((env.now, c.id, node, "complete", c.severity, ""))
+            if kind == STEP:
+                p = J.failure[node]
+                if c.failures and compounding != 1.0 and 0.0 < p < 1.0:
+                    odds = p / (1.0 - p) * compounding**c.failures
+                    p = odds / (1.0 + odds)
+                if self.fail_draw[node]() < p:
+                    c.failures += 1
+                    c.open_issue = True
+                    if c.first_failure < 0:
+                        c.first_failure = node
+                    counters.add("failures", env.now)
+                    if log is not None:
+                        log.append((env.now, c.id, node, "failure", c.severity, ""))
+                    if c.severity == 0.0:
+                        c.severity = 1.0
+                        self._escalate(c, node)
+                    else:
+                        self._worsen(c, amplification, node)
+                    nxt = J.failed[node].pick(self.decide[node]())
+                else:
+                    nxt = J.success[node].pick(self.decide[node]())
+            else:
+                if self.decide[node]() < J.fcr[node]:
+                    if c.open_issue:
+                        c.recovered = True
+                        c.open_issue = False
+                        c.issue_contacts = 0
+                    if log is not None:
+                        log.append((env.now, c.id, node, "resolved", c.severity, ""))
+                    nxt = J.success[node].pick(self.decide[node]())
+                else:
+                    if log is not None:
+                        log.append((env.now, c.id, node, "unresolved", c.severity, ""))
+                    nxt = J.failed[node].pick(self.decide[node]())
+            target_silo = silo_of[nxt]
+            if target_silo != silo and target_silo >= 0:
+                draw = self.handoff_draw[node]
+                warm = draw() < baton
+                misrouted = draw() < ping_pong
+                if warm:
+                    c.warm += 1
+                    if log is not None:
+                        log.append((env.now, c.id, nxt, "handoff", c.severity, "warm"))
+                else:
+                    c.cold += 1
+                    c.effort += 1
+                    if log is not None:
+                        log.append((env.now, c.id, nxt, "handoff", c.severity, "cold"))
+                    self._worsen(c, cold_factor, nxt)
+                    if misrouted:
+                        c.ping_pongs += 1
+                        c.effort += 1
+                        c.bounce = node
+                        self._worsen(c, cold_factor, nxt)
+            node = nxt
+
+    def _contact(self, c: Customer, node: int) -> None:
+        """Count a contact: failure demand while an issue is open, repeat after the first."""
+        now = self.env.now
+        c.contacts += 1
+        c.effort += 1
+        self.counters.add("contacts", now)
+        if c.open_issue:
+            c.failure_demand += 1
+            self.counters.add("failure_demand", now)
+            c.issue_contacts += 1
+            if c.issue_contacts > 1:
+                c.repeat_contacts += 1
+                if self.events is not None:
+                    self.events.append((now, c.id, node, "repeat_contact", c.severity, ""))
+                self._worsen(c, self.scenario.experience.repeat_contact, node)
+        if self.events is not None:
+            self.events.append((now, c.id, node, "contact", c.severity, ""))
+
+    def _abandon(self, c: Customer, node: int):  # noqa: ANN202 - a SimPy sub-process
+        """Handle a customer who gave up waiting: redial later or leave; return the next node."""
+        env = self.env
+        c.abandons += 1
+        c.effort += 1
+        self.counters.add("abandons", env.now)
+        if self.events is not None:
+            self.events.append((env.now, c.id, node, "abandon", c.severity, ""))
+        self._worsen(c, self.scenario.experience.abandonment, node)
+        if self.decide[node]() < self.journey.redial[node]:
+            yield env.timeout(self.redial_after[node]())
+            return node
+        return self.journey.give_up[node]
+
+    def _worsen(self, c: Customer, factor: float, node: int) -> None:
+        """Multiply an open complaint's severity by a bad event's factor, then maybe escalate.
+
+        Before the first failure there is no complaint (severity 0) and nothing to multiply.
+        """
+        if c.severity > 0.0:
+            c.severity *= factor
+            self._escalate(c, node)
+
+    def _escalate(self, c: Customer, node: int) -> None:
+        escalation = self.scenario.experience.escalation
+        now = self.env.now
+        if not c.social and c.severity >= escalation.social.threshold:
+            if self.escalation_draw() < escalation.social.probability:
+                c.social = True
+                c.reach = self.reach_draw()
+                self.counters.add("social", now)
+                if self.events is not None:
+                    self.events.append((now, c.id, node, "escalate", c.severity, "social"))
+        if not c.ceo and c.severity >= escalation.ceo.threshold:
+            if self.escalation_draw() < escalation.ceo.probability:
+                c.ceo = True
+                self.counters.add("ceo", now)
+                if self.events is not None:
+                    self.events.append((now, c.id, node, "escalate", c.severity, "ceo"))
+
+    def _finish(self, c: Customer, node: int, measured: bool) -> None:
+        now = self.env.now
+        scenario = self.scenario
+        if self.journey.churn_outcome[node]:
+            outcome = CHURNED
+        else:
+            loyalty = scenario.experience.loyalty
+            s = c.severity
+            churn = loyalty.max_churn - (loyalty.max_churn - loyalty.base_churn) * math.exp(
+                -s / loyalty.severity_scale
+            )
+            if c.recovered and c.failures == 1:
+                churn *= loyalty.recovery_effect
+            advocacy = min(loyalty.base_advocacy * math.exp(-loyalty.advocacy_decay * s),
+                           1.0 - churn)
+            u = c.luck
+            outcome = CHURNED if u < churn else ADVOCATE if u < churn + advocacy else RETAINED
+        c.visits += 1
+        self.node_visits[node] += 1
+        money = scenario.money
+        counters = self.counters
+        counters.add("completions", now)
+        if outcome == CHURNED:
+            counters.add("churned", now)
+            counters.add("revenue_at_risk", now, money.revenue_per_retained)
+        elif outcome == ADVOCATE:
+            counters.add("advocates", now)
+            counters.add("revenue", now, money.revenue_per_retained * (1 + money.advocate_bonus))
+        else:
+            counters.add("retained", now)
+            counters.add("revenue", now, money.revenue_per_retained)
+        if self.events is not None:
+            names = ("retained", "advocate", "churned")
+            self.events.append((now, c.id, node, "outcome", c.severity, names[outcome]))
+        self.table.append(c, now, outcome, node)
+        del self.active[c.id]
+        if self.arrivals_done and not self.active and not self.all_done.triggered:
+            self.all_done.succeed()
+
+    def run(self) -> RawRun:
+        """Simulate until every customer has finished or the drain time is up."""
+        env = self.env
+        env.process(self._arrivals())
+        env.run(until=self.all_done | self.stop)
+        end = env.now
+        for c in sorted(self.active.values(), key=lambda c: c.id):
+            self.table.append(c, math.nan, IN_PROGRESS, -1)
+        return RawRun(
+            customers=self.table,
+            counters=self.counters,
+            events=self.events,
+            end=end,
+            node_visits=self.node_visits,
+            silo_busy=self.silo_busy,
+            silo_wait=self.silo_wait,
+            silo_served=self.silo_served,
+            journey=self.journey,
+        )
+
+
+def simulate(scenario: Scenario, seed: int, event_log: bool = False) -> RawRun:
+    """Run the SimPy engine once and return its raw records."""
+    return Engine(scenario, seed, event_log).run()
+
+

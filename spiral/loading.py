@@ -1,0 +1,132 @@
+"""Scenario loading: YAML file or built-in name -> validated, structurally checked Scenario."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from importlib import resources
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from spiral.errors import ScenarioError, problem
+from spiral.graph import check_scenario
+from spiral.scenario import Scenario
+
+DEFAULT_SCENARIO = "online_retail"
+
+
+def builtin_scenarios() -> dict[str, Path]:
+    """Return the built-in scenarios by name."""
+    root = resources.files("spiral.scenarios")
+    return {
+        Path(entry.name).stem: Path(str(entry))
+        for entry in sorted(root.iterdir(), key=lambda e: e.name)
+        if entry.name.endswith(".yaml")
+    }
+
+
+def builtin_description(path: Path) -> str:
+    """Return the first line of a scenario file's description without validating it."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return str(data.get("description", "")).strip().splitlines()[0] if data else ""
+
+
+def resolve_source(source: str | Path) -> Path:
+    """Return the file for a path or a built-in scenario name."""
+    path = Path(source)
+    if path.exists():
+        return path
+    builtins = builtin_scenarios()
+    if str(source) in builtins:
+        return builtins[str(source)]
+    raise problem(
+        str(source),
+        "file",
+        f"no such file or built-in scenario (built-ins: {', '.join(builtins)})",
+    )
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    parts = []
+    for part in loc:
+        text = str(part)
+        if text.startswith("function-") or text in {"fixed", "exponential", "lognormal", "gamma",
+                                                     "uniform", "triangular", "empirical"}:
+            continue
+        parts.append(f"[{text}]" if isinstance(part, int) else text)
+    return ".".join(parts).replace(".[", "[") or "(top level)"
+
+
+def _message(error: dict) -> str:
+    kind = error["type"]
+    if kind == "missing":
+        return "missing; expected this field (see `spiral schema`)"
+    if kind == "extra_forbidden":
+        return "unknown field; expected one of the documented fields (see `spiral schema`)"
+    message = error["msg"]
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    if kind == "union_tag_invalid":
+        return f"expected dist to be one of {error['ctx']['expected_tags']}, got {error['input']!r}"
+    return message[0].lower() + message[1:] if message else message
+
+
+def validation_problems(error: ValidationError) -> list[tuple[str, str]]:
+    """Turn a pydantic ValidationError into (field, what was expected) pairs."""
+    return [(_location(e["loc"]), _message(e)) for e in error.errors()]
+
+
+def parse_scenario(data: object, source: str = "<scenario>") -> Scenario:
+    """Validate a scenario given as plain data (e.g. parsed YAML) and check its structure."""
+    if not isinstance(data, dict):
+        raise problem(source, "(top level)", "expected a mapping of scenario fields")
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as error:
+        raise ScenarioError(source, validation_problems(error)) from None
+    problems = check_scenario(scenario)
+    if problems:
+        raise ScenarioError(source, problems)
+    return scenario
+
+
+def load_scenario(source: str | Path) -> Scenario:
+    """Load, validate and check a scenario from a YAML file or a built-in name."""
+    path = resolve_source(source)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise problem(str(path), "file", f"cannot be read ({error})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "file"
+        reason = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise problem(str(path), where, f"invalid YAML ({reason}); expected a YAML mapping") from None
+    return parse_scenario(data, str(path))
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    """Return a stable SHA-256 of the validated scenario's content."""
+    canonical = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def with_length(
+    scenario: Scenario, horizon: float | None = None, customers: int | None = None
+) -> Scenario:
+    """Return a copy run for a horizon (minutes) or a customer count instead of the file's."""
+    if horizon is not None and customers is not None:
+        raise ValueError("give either horizon or customers, not both")
+    if horizon is not None:
+        if horizon <= 0:
+            raise ValueError(f"horizon must be positive, got {horizon}")
+        return scenario.model_copy(update={"horizon": horizon, "customers": None})
+    if customers is not None:
+        if customers <= 0:
+            raise ValueError(f"customers must be positive, got {customers}")
+        return scenario.model_copy(update={"customers": customers, "horizon": None})
+    return scenario

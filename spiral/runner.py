@@ -1,0 +1,73 @@
+"""Running a scenario: one call from a validated scenario to a result object."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import pandas as pd
+
+from spiral.engine import RawRun, simulate
+from spiral.metrics import by_failure_step, silo_table, spiral_table, summarise
+from spiral.records import events_frame
+from spiral.scenario import Scenario
+
+
+@dataclass
+class RunResult:
+    """The records and metrics of one run: ``.summary``, ``.customers``, ``.events``, ``.timeseries``."""
+
+    scenario: Scenario
+    seed: int
+    raw: RawRun = field(repr=False)
+
+    @cached_property
+    def customers(self) -> pd.DataFrame:
+        """One row per customer (all arrivals, warm-up included; see ``arrival``)."""
+        return self.raw.customers.to_frame(self.raw.journey.names)
+
+    @cached_property
+    def events(self) -> pd.DataFrame | None:
+        """One row per event, or None when the run was made without ``event_log=True``."""
+        if self.raw.events is None:
+            return None
+        journey = self.raw.journey
+        silos = tuple(journey.silo_names[s] if s >= 0 else None for s in journey.silo)
+        return events_frame(self.raw.events, journey.names, silos)
+
+    @cached_property
+    def timeseries(self) -> pd.DataFrame:
+        """One row per period with arrivals, failures, contacts, escalations, churn, revenue."""
+        return self.raw.counters.to_frame(self.raw.end, self.scenario.warmup)
+
+    @cached_property
+    def summary(self) -> dict:
+        """Headline metrics of the measured customers (after the warm-up)."""
+        return summarise(self.raw, self.customers, self.scenario, self.seed)
+
+    @cached_property
+    def spiral(self) -> pd.DataFrame:
+        """Severity, churn and escalations by number of failures: the death spiral."""
+        return spiral_table(self._measured)
+
+    @cached_property
+    def by_failure_step(self) -> pd.DataFrame:
+        """Churn and revenue at risk by the step where customers' first failure was born."""
+        return by_failure_step(self._measured, self.scenario)
+
+    @cached_property
+    def silos(self) -> pd.DataFrame:
+        """Utilisation, waits and cost per silo."""
+        return silo_table(self.raw, self.scenario)
+
+    @cached_property
+    def _measured(self) -> pd.DataFrame:
+        return self.customers[self.customers["arrival"] >= self.scenario.warmup]
+
+
+def run(scenario: Scenario, seed: int | None = None, event_log: bool = False) -> RunResult:
+    """Simulate a scenario once; ``seed`` defaults to the scenario's own."""
+    seed = scenario.seed if seed is None else seed
+    if seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed}")
+    return RunResult(scenario, seed, simulate(scenario, seed, event_log))

@@ -1,0 +1,272 @@
+"""The validated scenario: pydantic v2 models for everything a scenario file declares."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+
+from spiral.distributions import Distribution, Duration, Fixed
+from spiral.units import parse_rate
+
+
+def _probability(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"expected a probability in [0, 1], got {value!r}")
+    if not 0.0 <= float(value) <= 1.0:
+        raise ValueError(f"expected a probability in [0, 1], got {value!r}")
+    return float(value)
+
+
+Probability = Annotated[
+    float,
+    BeforeValidator(_probability),
+    WithJsonSchema({"type": "number", "minimum": 0, "maximum": 1}),
+]
+"""A number in [0, 1]."""
+
+Rate = Annotated[
+    float,
+    BeforeValidator(parse_rate),
+    WithJsonSchema(
+        {"type": "string", "description": "A rate with a unit, e.g. '120 per day', '5 per h'."}
+    ),
+]
+"""Events per unit time in the file, per minute in Python."""
+
+
+def _routing(value: object) -> object:
+    """Read a bare node name as 'go there with probability 1'."""
+    if isinstance(value, str):
+        return {value: 1.0}
+    return value
+
+
+Routing = Annotated[
+    dict[str, Probability],
+    BeforeValidator(_routing),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "description": "A node name (probability 1)."},
+                {
+                    "type": "object",
+                    "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1},
+                    "description": "Node name -> probability; the probabilities sum to 1.",
+                },
+            ]
+        }
+    ),
+]
+"""Where a customer goes next: node name -> probability (a bare name means 1)."""
+
+NO_TIME = Fixed(value=0)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Schedule(_Model):
+    """A repeating profile of the arrival rate over a day or a week."""
+
+    cycle: Literal["day", "week"] = "day"
+    multipliers: list[Annotated[float, Field(ge=0)]] = Field(
+        min_length=1,
+        description="Equal slots over the cycle; the rate in a slot is rate × multiplier.",
+    )
+
+
+class Arrivals(_Model):
+    """New customers arrive as a Poisson process, optionally time-varying."""
+
+    rate: Rate
+    schedule: Schedule | None = None
+
+
+class Silo(_Model):
+    """A department that owns steps and contact points and employs staff."""
+
+    staff: int | Literal["unlimited"] = Field(
+        description="Number of staff serving in parallel, or 'unlimited' (no queue)."
+    )
+    cost_per_hour: float | None = Field(
+        default=None, ge=0, description="Cost of one staff hour; defaults to money.cost_per_staff_hour."
+    )
+
+    @field_validator("staff")
+    @classmethod
+    def _positive(cls, staff: int | str) -> int | str:
+        if isinstance(staff, int) and staff < 1:
+            raise ValueError(f"expected at least 1 staff or 'unlimited', got {staff}")
+        return staff
+
+
+class Step(_Model):
+    """Work the organisation does for the customer; it may fail."""
+
+    silo: str
+    self_service: bool = Field(
+        default=False, description="Done by the customer or a system: no staff, no queue."
+    )
+    service: Distribution = Field(default=NO_TIME, description="Time the step takes.")
+    failure: Probability = Field(default=0.0, description="Base probability the step fails.")
+    on_failure: Routing | None = Field(default=None, description="Where a failure sends the customer.")
+    next: Routing = Field(description="Where the customer goes when the step succeeds.")
+
+
+class Contact(_Model):
+    """A point where a customer reaches out (phone, chat, store, email)."""
+
+    silo: str
+    handling: Distribution = Field(description="Staff time to handle one contact.")
+    fcr: Probability = Field(description="Probability the contact resolves the issue.")
+    resolved: Routing = Field(description="Where a resolved (recovered) customer goes.")
+    unresolved: Routing = Field(
+        description="Where an unresolved customer goes: a transfer, the same point again, or an outcome."
+    )
+    patience: Distribution | None = Field(
+        default=None, description="How long a customer waits in the queue before abandoning."
+    )
+    redial: Probability = Field(
+        default=0.7, description="Share of abandoning customers who contact again."
+    )
+    redial_after: Distribution = Field(
+        default=Fixed(value="1 h"), description="Delay before an abandoning customer contacts again."
+    )
+    give_up: str | None = Field(
+        default=None, description="Outcome for abandoning customers who do not contact again."
+    )
+
+    @model_validator(mode="after")
+    def _give_up_needed(self) -> Contact:
+        if self.patience is not None and self.redial < 1 and self.give_up is None:
+            raise ValueError("expected give_up (an outcome) when patience is set and redial < 1")
+        return self
+
+
+class Outcome(_Model):
+    """A terminal node: the journey ends here."""
+
+    kind: Literal["complete", "churn"] = Field(
+        default="complete",
+        description="complete: loyalty decides retained/advocate/churned; churn: the customer leaves.",
+    )
+    next: Routing | None = Field(default=None, description="Not allowed: outcomes are terminal.")
+
+
+class Channel(_Model):
+    """An escalation channel: severity at or above the threshold may escape there."""
+
+    threshold: float = Field(gt=0, description="Severity at which the channel opens.")
+    probability: Probability = Field(
+        description="Chance per bad event above the threshold that the customer escalates."
+    )
+
+
+class Social(Channel):
+    """Escalation to social media, with a heavy-tailed audience."""
+
+    reach_median: float = Field(default=150.0, ge=0, description="Median audience of a post.")
+    reach_sigma: float = Field(default=1.5, ge=0, description="Log-scale spread of the audience.")
+
+
+class Escalation(_Model):
+    """Where severity escapes: social media and the CEO's inbox."""
+
+    social: Social = Social(threshold=4.0, probability=0.25)
+    ceo: Channel = Channel(threshold=8.0, probability=0.15)
+
+
+class Loyalty(_Model):
+    """How severity and recovery decide churn and advocacy at the end of a journey."""
+
+    base_churn: Probability = Field(default=0.05, description="Churn of a customer who never failed.")
+    max_churn: Probability = Field(default=0.9, description="Churn as severity grows without bound.")
+    severity_scale: float = Field(default=4.0, gt=0, description="Severity at which churn is 63% of the way up.")
+    base_advocacy: Probability = Field(default=0.2, description="Advocacy of a customer who never failed.")
+    advocacy_decay: float = Field(default=1.0, ge=0, description="Advocacy falls as exp(-decay·severity).")
+    recovery_effect: float = Field(
+        default=0.85, ge=0, le=1,
+        description="Churn multiplier for a customer recovered after exactly one failure.",
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Loyalty:
+        if self.max_churn < self.base_churn:
+            raise ValueError("expected max_churn >= base_churn")
+        return self
+
+
+class Experience(_Model):
+    """How the customer's complaint grows: the individual death spiral."""
+
+    amplification: float = Field(default=2.0, ge=1, description="Severity × this per further failure.")
+    compounding: float = Field(
+        default=1.5, gt=0, description="Odds of failing × this per failure already suffered (1 = none)."
+    )
+    cold_handoff: float = Field(default=1.25, ge=1, description="Severity × this per cold handoff.")
+    repeat_contact: float = Field(default=1.15, ge=1, description="Severity × this per repeat contact.")
+    abandonment: float = Field(default=1.2, ge=1, description="Severity × this per abandoned wait.")
+    baton: Probability = Field(default=0.3, description="Probability a cross-silo handoff is warm.")
+    ping_pong: Probability = Field(
+        default=0.15, description="Probability a cold handoff is misrouted and bounces back."
+    )
+    escalation: Escalation = Escalation()
+    loyalty: Loyalty = Loyalty()
+
+
+class Money(_Model):
+    """Values that turn outcomes into revenue and cost."""
+
+    currency: str = "GBP"
+    revenue_per_retained: float = Field(default=100.0, ge=0, description="Value of a retained customer.")
+    advocate_bonus: float = Field(
+        default=0.25, ge=0, description="Extra value of an advocate as a share of revenue_per_retained."
+    )
+    cost_per_staff_hour: float = Field(default=30.0, ge=0)
+    cost_per_social_escalation: float = Field(default=50.0, ge=0)
+    cost_per_ceo_escalation: float = Field(default=400.0, ge=0)
+
+
+class Scenario(_Model):
+    """A whole scenario: organisation, journey, customer experience and money."""
+
+    name: str
+    description: str = ""
+    horizon: Duration | None = Field(default=None, description="Simulated time during which customers arrive.")
+    customers: int | None = Field(default=None, gt=0, description="Or: stop after this many arrivals.")
+    warmup: Duration = Field(default=0.0, description="Customers arriving before this are not measured.")
+    drain: Duration = Field(
+        default=30 * 1440.0, description="After arrivals stop, how long customers may still finish."
+    )
+    period: Duration = Field(default=1440.0, description="Length of one time-series period.")
+    seed: int = Field(default=1, ge=0, description="Default root seed.")
+    start: Routing = Field(description="Where customers enter the journey.")
+    arrivals: Arrivals
+    silos: dict[str, Silo] = Field(min_length=1)
+    steps: dict[str, Step] = Field(min_length=1)
+    contacts: dict[str, Contact] = Field(default_factory=dict)
+    outcomes: dict[str, Outcome] = Field(min_length=1)
+    experience: Experience = Experience()
+    money: Money = Money()
+
+    @model_validator(mode="after")
+    def _length(self) -> Scenario:
+        if (self.horizon is None) == (self.customers is None):
+            raise ValueError("expected exactly one of horizon (a duration) or customers (a count)")
+        if self.period <= 0:
+            raise ValueError("expected period > 0")
+        return self
+
+    def node_names(self) -> list[str]:
+        """Return all node names: steps, then contacts, then outcomes."""
+        return [*self.steps, *self.contacts, *self.outcomes]
