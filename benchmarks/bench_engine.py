@@ -1,0 +1,143 @@
+"""Engine speed and memory: spiral's SimPy engine against a plain-SimPy floor.
+
+Prints, for every built-in scenario, customers and node visits simulated per second by
+spiral's engine and by a plain SimPy implementation of the same journey (one
+``simpy.Resource`` per silo, one process per customer, ``with res.request()``, no
+severity, handoffs, escalation, patience or records), the ratio of the two measured in
+the same run, and peak memory for 100k and 1M customers without the event log.
+
+    python benchmarks/bench_engine.py                 # full table (a few minutes)
+    python benchmarks/bench_engine.py --quick         # smaller runs, no 1M memory row
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+import time
+from bisect import bisect_right
+
+import simpy
+
+from spiral.journey import CONTACT, OUTCOME, compile_journey
+from spiral.loading import builtin_scenarios, load_scenario, with_length
+from spiral.runner import run
+from spiral.streams import generator
+
+
+def plain_simpy(scenario, customers: int, seed: int) -> tuple[float, int]:
+    """Simulate the journey the textbook way; return (seconds, node visits)."""
+    journey = compile_journey(scenario)
+    env = simpy.Environment()
+    silos = [simpy.Resource(env, staff) if staff else None for staff in journey.staff]
+    rnd = random.Random(seed)
+    nodes = {**scenario.steps, **scenario.contacts}
+    samples = {}
+    for i, name in enumerate(journey.names):
+        if name in nodes:
+            dist = nodes[name].service if name in scenario.steps else nodes[name].handling
+            samples[i] = iter(dist.sample(generator(seed, "service", name), 50 * customers).tolist())
+    visits = [0]
+
+    def pick(route):
+        return route.targets[min(bisect_right(route.cumulative, rnd.random()),
+                                 len(route.targets) - 1)]
+
+    def customer():
+        node = pick(journey.start)
+        while journey.kind[node] != OUTCOME:
+            duration = next(samples[node])
+            silo = silos[journey.silo[node]]
+            if journey.staffed[node] and silo is not None:
+                with silo.request() as req:
+                    yield req
+                    yield env.timeout(duration)
+            elif duration > 0:
+                yield env.timeout(duration)
+            visits[0] += 1
+            if journey.kind[node] == CONTACT:
+                ok = rnd.random() < journey.fcr[node]
+            else:
+                ok = rnd.random() >= journey.failure[node]
+            node = pick(journey.success[node] if ok else journey.failed[node])
+        visits[0] += 1
+
+    def arrivals():
+        for _ in range(customers):
+            yield env.timeout(rnd.expovariate(scenario.arrivals.rate))
+            env.process(customer())
+
+    env.process(arrivals())
+    start = time.perf_counter()
+    env.run()
+    return time.perf_counter() - start, visits[0]
+
+
+def spiral_engine(scenario, customers: int, seed: int) -> tuple[float, int]:
+    """Simulate with spiral's engine; return (seconds, node visits)."""
+    model = with_length(scenario, customers=customers)
+    start = time.perf_counter()
+    result = run(model, seed=seed)
+    seconds = time.perf_counter() - start
+    return seconds, sum(result.raw.node_visits)
+
+
+def peak_memory(name: str, customers: int) -> int:
+    """Return the peak RSS in bytes of a fresh process simulating ``customers`` customers."""
+    code = (
+        "import resource, json; from spiral.loading import load_scenario, with_length;"
+        "from spiral.engine import simulate;"
+        f"s = with_length(load_scenario({name!r}), customers={customers});"
+        "raw = simulate(s, 1);"
+        "print(json.dumps([resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,"
+        " raw.customers.nbytes(), len(raw.customers)]))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def main() -> None:
+    """Print the speed table and the memory table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=20_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    customers = 5_000 if args.quick else args.customers
+    repeats = 1 if args.quick else args.repeats
+    print(f"# engine speed, {customers:,} customers per run, best of {repeats}, one core\n")
+    print("| scenario | spiral customers/s | spiral visits/s | plain SimPy customers/s "
+          "| plain SimPy visits/s | spiral / plain (customers/s) |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name in builtin_scenarios():
+        scenario = load_scenario(name)
+        ours = min((spiral_engine(scenario, customers, seed) for seed in range(1, repeats + 1)),
+                   key=lambda r: r[0])
+        floor = min((plain_simpy(scenario, customers, seed) for seed in range(1, repeats + 1)),
+                    key=lambda r: r[0])
+        print(f"| {name} | {customers / ours[0]:,.0f} | {ours[1] / ours[0]:,.0f} "
+              f"| {customers / floor[0]:,.0f} | {floor[1] / floor[0]:,.0f} "
+              f"| {floor[0] / ours[0]:.2f} |")
+    sizes = (20_000, 100_000) if args.quick else (100_000, 1_000_000)
+    print("\n# peak memory without the event log (fresh process each)\n")
+    print("| scenario | customers | peak RSS | customer table | table bytes/customer |")
+    print("|---|---:|---:|---:|---:|")
+    first = next(iter(builtin_scenarios()))
+    rows = []
+    for n in sizes:
+        rss, table, count = peak_memory(first, n)
+        rows.append((n, rss))
+        print(f"| {first} | {n:,} | {rss / 2**20:,.0f} MiB | {table / 2**20:,.1f} MiB "
+              f"| {table / count:.0f} |")
+    (n0, r0), (n1, r1) = rows
+    print(f"\nRSS growth per extra customer: {(r1 - r0) / (n1 - n0):.0f} bytes "
+          f"({n0:,} -> {n1:,} customers)")
+    print(f"max RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
