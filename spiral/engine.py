@@ -18,7 +18,7 @@ from spiral.records import (
     PeriodCounters,
 )
 from spiral.scenario import Scenario
-from spiral.streams import Draws, generator, uniforms
+from spiral.streams import draws, generator, uniforms
 
 
 class Silo(simpy.Resource):
@@ -71,18 +71,18 @@ class Engine:
         names = journey.names
         nodes = {**scenario.steps, **scenario.contacts}
         self.service = [
-            Draws(generator(seed, "service", n), nodes[n].service.sample
+            draws(generator(seed, "service", n), nodes[n].service.sample
                   if n in scenario.steps else nodes[n].handling.sample)
             if n in nodes else None
             for n in names
         ]
         self.patience = [
-            Draws(generator(seed, "patience", n), scenario.contacts[n].patience.sample)
+            draws(generator(seed, "patience", n), scenario.contacts[n].patience.sample)
             if n in scenario.contacts and scenario.contacts[n].patience is not None else None
             for n in names
         ]
         self.redial_after = [
-            Draws(generator(seed, "patience", "redial:" + n),
+            draws(generator(seed, "patience", "redial:" + n),
                   scenario.contacts[n].redial_after.sample)
             if n in scenario.contacts else None
             for n in names
@@ -93,7 +93,7 @@ class Engine:
         self.start_draw = uniforms(seed, "decisions", "__start__")
         self.escalation_draw = uniforms(seed, "escalation")
         social = scenario.experience.escalation.social
-        self.reach_draw = Draws(
+        self.reach_draw = draws(
             generator(seed, "escalation", "reach"),
             lambda rng, n: rng.lognormal(math.log(max(social.reach_median, 1e-12)),
                                          social.reach_sigma, n),
@@ -129,7 +129,7 @@ class Engine:
         limit = scenario.customers
         horizon = scenario.horizon
         if top_rate > 0:
-            gaps = Draws(generator(self.seed, "arrivals"),
+            gaps = draws(generator(self.seed, "arrivals"),
                          lambda rng, n: rng.exponential(1.0 / top_rate, n))
             cid = 0
             while limit is None or cid < limit:
@@ -144,6 +144,8 @@ class Engine:
                         continue
                 customer = Customer(cid, env.now, self.luck_draw())
                 cid += 1
+                # registered here, not in _walk, which starts only at the next event
+                self.active[customer.id] = customer
                 env.process(self._walk(customer))
         elif horizon is not None:
             yield env.timeout(horizon)
@@ -158,36 +160,43 @@ class Engine:
     def _walk(self, c: Customer):  # noqa: ANN202, C901 - the hot loop, kept in one piece
         env = self.env
         J = self.journey
-        kinds, silo_of, staffed = J.kind, J.silo, J.staffed
+        kinds, silo_of, staffed, paid, names = J.kind, J.silo, J.staffed, J.paid, J.names
+        failure_p, fcr, success, failed = J.failure, J.fcr, J.success, J.failed
+        has_patience = J.patience
+        silos, service, patience = self.silos, self.service, self.patience
+        fail_draw, decide, handoff_draw = self.fail_draw, self.decide, self.handoff_draw
+        node_visits = self.node_visits
+        silo_wait, silo_served, silo_busy = self.silo_wait, self.silo_served, self.silo_busy
         exp = self.scenario.experience
         amplification, compounding = exp.amplification, exp.compounding
         cold_factor = exp.cold_handoff
         baton, ping_pong = exp.baton, exp.ping_pong
-        counters, log = self.counters, self.events
+        log = self.events
         warmup = self.scenario.warmup
-        measured = c.arrival >= warmup
-        self.active[c.id] = c
-        counters.add("arrivals", env.now)
         if log is not None:
             log.append((env.now, c.id, -1, "arrive", 0.0, ""))
-        node = J.start.pick(self.start_draw())
+        route = J.start
+        node = route.targets[0] if len(route.targets) == 1 else route.pick(self.start_draw())
         while True:
             kind = kinds[node]
             if kind == OUTCOME:
-                self._finish(c, node, measured)
+                self._finish(c, node)
                 return
             bounce = c.bounce
             if kind == CONTACT and bounce < 0:
                 self._contact(c, node)
-            duration = self.service[node]()
+            duration = service[node]()
             silo = silo_of[node]
             if staffed[node]:
-                res = self.silos[silo]
+                res = silos[silo]
                 asked = env.now
                 req = res.seize(c)
-                if req is not None:
-                    if J.patience[node] and bounce < 0:
-                        yield req | env.timeout(self.patience[node]())
+                if req is None:
+                    holder: object = c
+                    waited = 0.0
+                else:
+                    if has_patience[node] and bounce < 0:
+                        yield req | env.timeout(patience[node]())
                         if not req.triggered:
                             req.cancel()
                             c.wait += env.now - asked
@@ -195,15 +204,13 @@ class Engine:
                             continue
                     else:
                         yield req
-                    holder: object = req
-                else:
-                    holder = c
-                waited = env.now - asked
-                c.wait += waited
+                    holder = req
+                    waited = env.now - asked
+                    c.wait += waited
                 if env.now >= warmup:
-                    self.silo_wait[silo] += waited
-                    self.silo_served[silo] += 1
-                    self.silo_busy[silo] += duration
+                    silo_wait[silo] += waited
+                    silo_served[silo] += 1
+                    silo_busy[silo] += duration
                 if log is not None:
                     log.append((env.now, c.id, node, "start", c.severity, f"{waited:.6g}"))
                 if duration > 0:
@@ -213,56 +220,46 @@ class Engine:
                 if log is not None:
                     log.append((env.now, c.id, node, "start", c.severity, "0"))
                 if duration > 0:
-                    if J.paid[node] and env.now >= warmup:
-                        self.silo_busy[silo] += duration
+                    if paid[node] and env.now >= warmup:
+                        silo_busy[silo] += duration
                     yield env.timeout(duration)
             if bounce >= 0:
                 c.bounce = -1
                 if log is not None:
-                    log.append((env.now, c.id, node, "ping_pong", c.severity, J.names[bounce]))
+                    log.append((env.now, c.id, node, "ping_pong", c.severity, names[bounce]))
                 node = bounce
                 continue
             c.visits += 1
-            self.node_visits[node] += 1
+            node_visits[node] += 1
             if log is not None:
                 log.append((env.now, c.id, node, "complete", c.severity, ""))
             if kind == STEP:
-                p = J.failure[node]
-                if c.failures and compounding != 1.0 and 0.0 < p < 1.0:
+                p = failure_p[node]
+                if p > 0.0 and c.failures and compounding != 1.0 and p < 1.0:
                     odds = p / (1.0 - p) * compounding**c.failures
                     p = odds / (1.0 + odds)
-                if self.fail_draw[node]() < p:
-                    c.failures += 1
-                    c.open_issue = True
-                    if c.first_failure < 0:
-                        c.first_failure = node
-                    counters.add("failures", env.now)
-                    if log is not None:
-                        log.append((env.now, c.id, node, "failure", c.severity, ""))
-                    if c.severity == 0.0:
-                        c.severity = 1.0
-                        self._escalate(c, node)
-                    else:
-                        self._worsen(c, amplification, node)
-                    nxt = J.failed[node].pick(self.decide[node]())
+                if p > 0.0 and fail_draw[node]() < p:
+                    self._fail(c, node)
+                    route = failed[node]
                 else:
-                    nxt = J.success[node].pick(self.decide[node]())
+                    route = success[node]
+            elif decide[node]() < fcr[node]:
+                if c.open_issue:
+                    c.recovered = True
+                    c.open_issue = False
+                    c.issue_contacts = 0
+                if log is not None:
+                    log.append((env.now, c.id, node, "resolved", c.severity, ""))
+                route = success[node]
             else:
-                if self.decide[node]() < J.fcr[node]:
-                    if c.open_issue:
-                        c.recovered = True
-                        c.open_issue = False
-                        c.issue_contacts = 0
-                    if log is not None:
-                        log.append((env.now, c.id, node, "resolved", c.severity, ""))
-                    nxt = J.success[node].pick(self.decide[node]())
-                else:
-                    if log is not None:
-                        log.append((env.now, c.id, node, "unresolved", c.severity, ""))
-                    nxt = J.failed[node].pick(self.decide[node]())
+                if log is not None:
+                    log.append((env.now, c.id, node, "unresolved", c.severity, ""))
+                route = failed[node]
+            targets = route.targets
+            nxt = targets[0] if len(targets) == 1 else route.pick(decide[node]())
             target_silo = silo_of[nxt]
             if target_silo != silo and target_silo >= 0:
-                draw = self.handoff_draw[node]
+                draw = handoff_draw[node]
                 warm = draw() < baton
                 misrouted = draw() < ping_pong
                 if warm:
@@ -281,6 +278,22 @@ class Engine:
                         c.bounce = node
                         self._worsen(c, cold_factor, nxt)
             node = nxt
+
+    def _fail(self, c: Customer, node: int) -> None:
+        """Record a failure at a step: the complaint is born (severity 1) or amplified."""
+        now = self.env.now
+        c.failures += 1
+        c.open_issue = True
+        if c.first_failure < 0:
+            c.first_failure = node
+        self.counters.add("failures", now)
+        if self.events is not None:
+            self.events.append((now, c.id, node, "failure", c.severity, ""))
+        if c.severity == 0.0:
+            c.severity = 1.0
+            self._escalate(c, node)
+        else:
+            self._worsen(c, self.scenario.experience.amplification, node)
 
     def _contact(self, c: Customer, node: int) -> None:
         """Count a contact: failure demand while an issue is open, repeat after the first."""
@@ -340,13 +353,12 @@ class Engine:
                 if self.events is not None:
                     self.events.append((now, c.id, node, "escalate", c.severity, "ceo"))
 
-    def _finish(self, c: Customer, node: int, measured: bool) -> None:
+    def _finish(self, c: Customer, node: int) -> None:
         now = self.env.now
-        scenario = self.scenario
         if self.journey.churn_outcome[node]:
             outcome = CHURNED
         else:
-            loyalty = scenario.experience.loyalty
+            loyalty = self.scenario.experience.loyalty
             s = c.severity
             churn = loyalty.max_churn - (loyalty.max_churn - loyalty.base_churn) * math.exp(
                 -s / loyalty.severity_scale
@@ -359,18 +371,6 @@ class Engine:
             outcome = CHURNED if u < churn else ADVOCATE if u < churn + advocacy else RETAINED
         c.visits += 1
         self.node_visits[node] += 1
-        money = scenario.money
-        counters = self.counters
-        counters.add("completions", now)
-        if outcome == CHURNED:
-            counters.add("churned", now)
-            counters.add("revenue_at_risk", now, money.revenue_per_retained)
-        elif outcome == ADVOCATE:
-            counters.add("advocates", now)
-            counters.add("revenue", now, money.revenue_per_retained * (1 + money.advocate_bonus))
-        else:
-            counters.add("retained", now)
-            counters.add("revenue", now, money.revenue_per_retained)
         if self.events is not None:
             names = ("retained", "advocate", "churned")
             self.events.append((now, c.id, node, "outcome", c.severity, names[outcome]))

@@ -98,6 +98,35 @@ def silo_table(raw: RawRun, scenario: Scenario) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("silo")
 
 
+def timeseries(raw: RawRun, customers: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """Return one row per period: arrivals, completions, events, outcomes, revenue, work in progress."""
+    period = scenario.period
+    n = max(int(np.ceil(raw.end / period)), 1)
+    data = {"period": np.arange(n), "start": np.arange(n) * period}
+    data["warmup"] = data["start"] < scenario.warmup
+
+    def count(times: pd.Series, weights: np.ndarray | None = None) -> np.ndarray:
+        index = np.minimum((times.to_numpy() // period).astype(np.int64), n - 1)
+        return np.bincount(index, weights=weights, minlength=n).astype(float)
+
+    data["arrivals"] = count(customers["arrival"])
+    done = customers[customers["outcome"] != "in_progress"]
+    data["completions"] = count(done["end"])
+    data.update(raw.counters.to_arrays(n))
+    value, bonus = scenario.money.revenue_per_retained, scenario.money.advocate_bonus
+    for label, column in (("retained", "retained"), ("advocate", "advocates"),
+                          ("churned", "churned")):
+        data[column] = count(done.loc[done["outcome"] == label, "end"])
+    data["revenue"] = value * (data["retained"] + (1 + bonus) * data["advocates"])
+    data["revenue_at_risk"] = value * data["churned"]
+    frame = pd.DataFrame(data)
+    frame["in_journey"] = frame["arrivals"].cumsum() - frame["completions"].cumsum()
+    contacts = frame["contacts"].to_numpy()
+    frame["failure_demand_share"] = np.divide(
+        frame["failure_demand"].to_numpy(), contacts, out=np.zeros(n), where=contacts > 0)
+    return frame
+
+
 def summarise(raw: RawRun, customers: pd.DataFrame, scenario: Scenario, seed: int) -> dict:
     """Return the run's headline metrics as a JSON-ready dict."""
     all_customers = customers

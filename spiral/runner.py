@@ -8,7 +8,7 @@ from functools import cached_property
 import pandas as pd
 
 from spiral.engine import RawRun, simulate
-from spiral.metrics import by_failure_step, silo_table, spiral_table, summarise
+from spiral.metrics import by_failure_step, silo_table, spiral_table, summarise, timeseries
 from spiral.records import events_frame
 from spiral.scenario import Scenario
 
@@ -38,7 +38,7 @@ class RunResult:
     @cached_property
     def timeseries(self) -> pd.DataFrame:
         """One row per period with arrivals, failures, contacts, escalations, churn, revenue."""
-        return self.raw.counters.to_frame(self.raw.end, self.scenario.warmup)
+        return timeseries(self.raw, self.customers, self.scenario)
 
     @cached_property
     def summary(self) -> dict:

@@ -9,7 +9,7 @@ each node's service times and failure draws come in the same order.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -27,42 +27,29 @@ def generator(seed: int, purpose: str, name: str = "") -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=stream_key(purpose, name)))
 
 
-class Draws:
-    """Values drawn from a block sampler, served one at a time.
+def _blocks(
+    rng: np.random.Generator, sampler: Callable[[np.random.Generator, int], np.ndarray] | None,
+    block: int,
+) -> Iterator[float]:
+    while True:
+        values = rng.random(block) if sampler is None else sampler(rng, block)
+        yield from values.tolist()
 
-    Drawing numpy values one by one costs about a microsecond each; drawing a block and
-    serving Python floats from a list costs a tenth of that.
+
+def draws(
+    rng: np.random.Generator,
+    sampler: Callable[[np.random.Generator, int], np.ndarray] | None = None,
+    block: int = BLOCK,
+) -> Callable[[], float]:
+    """Return a no-argument callable serving values drawn in blocks, one at a time.
+
+    Drawing numpy values one by one costs about a microsecond each; a generator over
+    ``tolist()`` blocks serves a Python float in well under a tenth of that.
+    ``sampler(rng, n)`` draws n values; None means U(0, 1).
     """
-
-    __slots__ = ("_block", "_buffer", "_index", "_rng", "_sampler")
-
-    def __init__(
-        self,
-        rng: np.random.Generator,
-        sampler: Callable[[np.random.Generator, int], np.ndarray] | None = None,
-        block: int = BLOCK,
-    ) -> None:
-        self._rng = rng
-        self._sampler = sampler
-        self._block = block
-        self._buffer: list[float] = []
-        self._index = 0
-
-    def __call__(self) -> float:
-        """Return the next value."""
-        index = self._index
-        if index == len(self._buffer):
-            values = (
-                self._rng.random(self._block)
-                if self._sampler is None
-                else self._sampler(self._rng, self._block)
-            )
-            self._buffer = values.tolist()
-            index = 0
-        self._index = index + 1
-        return self._buffer[index]
+    return _blocks(rng, sampler, block).__next__
 
 
-def uniforms(seed: int, purpose: str, name: str = "") -> Draws:
+def uniforms(seed: int, purpose: str, name: str = "") -> Callable[[], float]:
     """Return buffered U(0, 1) draws for a purpose (and node)."""
-    return Draws(generator(seed, purpose, name))
+    return draws(generator(seed, purpose, name))
