@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import resource
 import subprocess
 import sys
@@ -26,7 +25,7 @@ import simpy
 from spiral.journey import CONTACT, OUTCOME, compile_journey
 from spiral.loading import builtin_scenarios, load_scenario, with_length
 from spiral.runner import run
-from spiral.streams import generator
+from spiral.streams import draws, generator, uniforms
 
 
 def plain_simpy(scenario, customers: int, seed: int) -> tuple[float, int]:
@@ -34,23 +33,26 @@ def plain_simpy(scenario, customers: int, seed: int) -> tuple[float, int]:
     journey = compile_journey(scenario)
     env = simpy.Environment()
     silos = [simpy.Resource(env, staff) if staff else None for staff in journey.staff]
-    rnd = random.Random(seed)
+    # the same block-drawn numpy streams as the engine, so only the engines differ
+    uniform = uniforms(seed, "decisions")
     nodes = {**scenario.steps, **scenario.contacts}
     samples = {}
     for i, name in enumerate(journey.names):
         if name in nodes:
             dist = nodes[name].service if name in scenario.steps else nodes[name].handling
-            samples[i] = iter(dist.sample(generator(seed, "service", name), 50 * customers).tolist())
+            samples[i] = draws(generator(seed, "service", name), dist.sample)
+    gap = draws(
+        generator(seed, "arrivals"), lambda rng, n: rng.exponential(1 / scenario.arrivals.rate, n)
+    )
     visits = [0]
 
     def pick(route):
-        return route.targets[min(bisect_right(route.cumulative, rnd.random()),
-                                 len(route.targets) - 1)]
+        return route.targets[min(bisect_right(route.cumulative, uniform()), len(route.targets) - 1)]
 
     def customer():
         node = pick(journey.start)
         while journey.kind[node] != OUTCOME:
-            duration = next(samples[node])
+            duration = samples[node]()
             silo = silos[journey.silo[node]]
             if journey.staffed[node] and silo is not None:
                 with silo.request() as req:
@@ -60,15 +62,15 @@ def plain_simpy(scenario, customers: int, seed: int) -> tuple[float, int]:
                 yield env.timeout(duration)
             visits[0] += 1
             if journey.kind[node] == CONTACT:
-                ok = rnd.random() < journey.fcr[node]
+                ok = uniform() < journey.fcr[node]
             else:
-                ok = rnd.random() >= journey.failure[node]
+                ok = uniform() >= journey.failure[node]
             node = pick(journey.success[node] if ok else journey.failed[node])
         visits[0] += 1
 
     def arrivals():
         for _ in range(customers):
-            yield env.timeout(rnd.expovariate(scenario.arrivals.rate))
+            yield env.timeout(gap())
             env.process(customer())
 
     env.process(arrivals())
@@ -110,18 +112,26 @@ def main() -> None:
     customers = 5_000 if args.quick else args.customers
     repeats = 1 if args.quick else args.repeats
     print(f"# engine speed, {customers:,} customers per run, best of {repeats}, one core\n")
-    print("| scenario | spiral customers/s | spiral visits/s | plain SimPy customers/s "
-          "| plain SimPy visits/s | spiral / plain (customers/s) |")
+    print(
+        "| scenario | spiral customers/s | spiral visits/s | plain SimPy customers/s "
+        "| plain SimPy visits/s | spiral / plain (customers/s) |"
+    )
     print("|---|---:|---:|---:|---:|---:|")
     for name in builtin_scenarios():
         scenario = load_scenario(name)
-        ours = min((spiral_engine(scenario, customers, seed) for seed in range(1, repeats + 1)),
-                   key=lambda r: r[0])
-        floor = min((plain_simpy(scenario, customers, seed) for seed in range(1, repeats + 1)),
-                    key=lambda r: r[0])
-        print(f"| {name} | {customers / ours[0]:,.0f} | {ours[1] / ours[0]:,.0f} "
-              f"| {customers / floor[0]:,.0f} | {floor[1] / floor[0]:,.0f} "
-              f"| {floor[0] / ours[0]:.2f} |")
+        ours = min(
+            (spiral_engine(scenario, customers, seed) for seed in range(1, repeats + 1)),
+            key=lambda r: r[0],
+        )
+        floor = min(
+            (plain_simpy(scenario, customers, seed) for seed in range(1, repeats + 1)),
+            key=lambda r: r[0],
+        )
+        print(
+            f"| {name} | {customers / ours[0]:,.0f} | {ours[1] / ours[0]:,.0f} "
+            f"| {customers / floor[0]:,.0f} | {floor[1] / floor[0]:,.0f} "
+            f"| {floor[0] / ours[0]:.2f} |"
+        )
     sizes = (20_000, 100_000) if args.quick else (100_000, 1_000_000)
     print("\n# peak memory without the event log (fresh process each)\n")
     print("| scenario | customers | peak RSS | customer table | table bytes/customer |")
@@ -131,12 +141,19 @@ def main() -> None:
     for n in sizes:
         rss, table, count = peak_memory(first, n)
         rows.append((n, rss))
-        print(f"| {first} | {n:,} | {rss / 2**20:,.0f} MiB | {table / 2**20:,.1f} MiB "
-              f"| {table / count:.0f} |")
+        print(
+            f"| {first} | {n:,} | {rss / 2**20:,.0f} MiB | {table / 2**20:,.1f} MiB "
+            f"| {table / count:.0f} |"
+        )
     (n0, r0), (n1, r1) = rows
-    print(f"\nRSS growth per extra customer: {(r1 - r0) / (n1 - n0):.0f} bytes "
-          f"({n0:,} -> {n1:,} customers)")
-    print(f"max RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    print(
+        f"\nRSS growth per extra customer: {(r1 - r0) / (n1 - n0):.0f} bytes "
+        f"({n0:,} -> {n1:,} customers)"
+    )
+    print(
+        "max RSS of this process: "
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"
+    )
 
 
 if __name__ == "__main__":

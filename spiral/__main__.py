@@ -1,3 +1,5 @@
+"""Run the command line: ``python -m spiral``."""
+
 from spiral.cli import main
 
 main()

@@ -49,13 +49,19 @@ def _load(source: str) -> Scenario:
 
 @app.command("run")
 def run_command(
-    scenario: Annotated[str, typer.Argument(help="Scenario file or built-in name.")] = DEFAULT_SCENARIO,
+    scenario: Annotated[
+        str, typer.Argument(help="Scenario file or built-in name.")
+    ] = DEFAULT_SCENARIO,
     seed: Annotated[int | None, typer.Option(help="Root seed (default: the scenario's).")] = None,
-    horizon: Annotated[str | None, typer.Option(help="Arrive for this long, e.g. '30 days'.")] = None,
+    horizon: Annotated[
+        str | None, typer.Option(help="Arrive for this long, e.g. '30 days'.")
+    ] = None,
     customers: Annotated[int | None, typer.Option(help="Or: simulate this many customers.")] = None,
     out: Annotated[Path | None, typer.Option(help="Write results to this folder.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
-    events: Annotated[bool, typer.Option(help="Keep the event log (on by default with --out).")] = True,
+    events: Annotated[
+        bool, typer.Option(help="Keep the event log (on by default with --out).")
+    ] = True,
 ) -> None:
     """Simulate a scenario and print what the spiral did."""
     from spiral.console import print_run
@@ -67,9 +73,9 @@ def run_command(
         length = parse_duration(horizon) if horizon is not None else None
         model = with_length(model, horizon=length, customers=customers)
     except ValueError as error:
-        raise fail([f"{'--horizon' if horizon else '--customers'}: {error}"]) from None
+        raise fail([f"spiral run: {'--horizon' if horizon else '--customers'}: {error}"]) from None
     if seed is not None and seed < 0:
-        raise fail([f"--seed: expected a non-negative integer, got {seed}"])
+        raise fail([f"spiral run: --seed: expected a non-negative integer, got {seed}"])
     result = run(model, seed=seed, event_log=out is not None and events)
     if as_json:
         out_console.print_json(json.dumps(result.summary))
@@ -109,5 +115,21 @@ def schema_command() -> None:
 
 
 def main() -> None:
-    """Entry point of the `spiral` command."""
-    app()
+    """Entry point of the `spiral` command: usage errors become one line and exit code 2."""
+    try:
+        code = app(standalone_mode=False)
+    except typer.Abort:
+        err_console.print("interrupted")
+        code = 130
+    except Exception as error:
+        # click's UsageError family (typer vendors click, so match by shape, not class)
+        if getattr(error, "exit_code", None) != 2 or not hasattr(error, "format_message"):
+            raise
+        ctx = getattr(error, "ctx", None)
+        if type(error).__name__ == "NoArgsIsHelpError" and ctx is not None:
+            print(ctx.get_help())
+            code = 0
+        else:
+            where = ctx.command_path if ctx is not None else "spiral"
+            code = fail([f"{where}: {error.format_message()}"]).exit_code
+    sys.exit(code or 0)

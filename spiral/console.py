@@ -30,27 +30,42 @@ def headline_table(result: RunResult) -> Table:
         ("customers measured (after warm-up)", f"{s['customers']:,}"),
         ("completed / still in journey", f"{s['completed']:,} / {s['in_progress']:,}"),
         ("failures per customer", f"{s['failures_per_customer']:.3f}"),
-        ("customers with 0 / 1 / 2 / 3+ failures",
-         " / ".join(_pct(dist[k]) for k in ("0", "1", "2", "3+"))),
+        (
+            "customers with 0 / 1 / 2 / 3+ failures",
+            " / ".join(_pct(dist[k]) for k in ("0", "1", "2", "3+")),
+        ),
         ("contacts per customer", f"{s['contacts_per_customer']:.3f}"),
         ("failure-demand share of contacts", _pct(s["failure_demand_share"])),
         ("repeat contacts / abandoned waits", f"{s['repeat_contacts']:,} / {s['abandons']:,}"),
-        ("severity mean / p95 / max",
-         f"{s['severity_mean']:.2f} / {s['severity_p95']:.2f} / {s['severity_max']:.1f}"),
-        ("escalations: social media / CEO", f"{s['escalations_social']:,} / {s['escalations_ceo']:,}"),
+        (
+            "severity mean / p95 / max",
+            f"{s['severity_mean']:.2f} / {s['severity_p95']:.2f} / {s['severity_max']:.1f}",
+        ),
+        (
+            "escalations: social media / CEO",
+            f"{s['escalations_social']:,} / {s['escalations_ceo']:,}",
+        ),
         ("social reach (people)", f"{s['social_reach']:,.0f}"),
         ("churn rate", _pct(s["churn_rate"])),
         ("retention / advocacy", f"{_pct(s['retention_rate'])} / {_pct(s['advocacy_rate'])}"),
-        ("praise-to-complaint ratio",
-         "n/a" if s["praise_to_complaint"] is None else f"{s['praise_to_complaint']:.2f}"),
-        ("handoffs warm / cold / ping-pong",
-         f"{s['handoffs_warm']:,} / {s['handoffs_cold']:,} / {s['ping_pongs']:,}"),
+        (
+            "praise-to-complaint ratio",
+            "n/a" if s["praise_to_complaint"] is None else f"{s['praise_to_complaint']:.2f}",
+        ),
+        (
+            "handoffs warm / cold / ping-pong",
+            f"{s['handoffs_warm']:,} / {s['handoffs_cold']:,} / {s['ping_pongs']:,}",
+        ),
         ("effort per customer (points)", f"{s['effort_mean']:.2f}"),
         ("time in journey (mean)", f"{s['time_in_journey_mean_h']:.2f} h"),
-        ("revenue / at risk (churned)",
-         f"{_money(s['revenue'], cur)} / {_money(s['revenue_at_risk'], cur)}"),
-        ("cost to serve / per customer",
-         f"{_money(s['cost_to_serve'], cur)} / {cur} {s['cost_per_customer']:,.2f}"),
+        (
+            "revenue / at risk (churned)",
+            f"{_money(s['revenue'], cur)} / {_money(s['revenue_at_risk'], cur)}",
+        ),
+        (
+            "cost to serve / per customer",
+            f"{_money(s['cost_to_serve'], cur)} / {cur} {s['cost_per_customer']:,.2f}",
+        ),
         ("net value", _money(s["net_value"], cur)),
     ]
     for name, value in rows:
@@ -85,21 +100,51 @@ def frame_table(frame: pd.DataFrame, title: str, percent: tuple[str, ...] = ()) 
 def print_run(result: RunResult, console: Console) -> None:
     """Print the headline metrics, the spiral, where complaints are born, and the silos."""
     console.print(headline_table(result))
-    console.print(frame_table(
-        result.spiral[["customers", "severity_mean", "severity_p95", "churn_rate",
-                       "social_rate", "ceo_rate", "effort_mean"]].rename(
-            columns={"severity_mean": "severity", "severity_p95": "sev_p95",
-                     "churn_rate": "churn", "social_rate": "social", "ceo_rate": "ceo",
-                     "effort_mean": "effort"}),
-        "The spiral: by failures suffered",
-        percent=("churn", "social", "ceo"),
-    ))
-    born = result.by_failure_step[["customers", "churned", "churn_rate", "share_of_all_churn",
-                                   "revenue_at_risk", "escalations"]].rename(
-        columns={"share_of_all_churn": "churn_share", "revenue_at_risk": "revenue_risk"})
+    console.print(
+        frame_table(
+            result.spiral[
+                [
+                    "customers",
+                    "severity_mean",
+                    "severity_p95",
+                    "churn_rate",
+                    "social_rate",
+                    "ceo_rate",
+                    "effort_mean",
+                ]
+            ].rename(
+                columns={
+                    "severity_mean": "severity",
+                    "severity_p95": "sev_p95",
+                    "churn_rate": "churn",
+                    "social_rate": "social",
+                    "ceo_rate": "ceo",
+                    "effort_mean": "effort",
+                }
+            ),
+            "The spiral: by failures suffered",
+            percent=("churn", "social", "ceo"),
+        )
+    )
+    born = result.by_failure_step[
+        [
+            "customers",
+            "churned",
+            "churn_rate",
+            "share_of_all_churn",
+            "revenue_at_risk",
+            "escalations",
+        ]
+    ].rename(columns={"share_of_all_churn": "churn_share", "revenue_at_risk": "revenue_risk"})
     born.index.name = "first failure"
-    console.print(frame_table(born, "Where complaints are born (first failure step)",
-                              percent=("churn_rate", "churn_share")))
+    console.print(
+        frame_table(
+            born,
+            "Where complaints are born (first failure step)",
+            percent=("churn_rate", "churn_share"),
+        )
+    )
     silos = result.silos[["staff", "utilisation", "mean_wait_min", "served", "staff_cost"]].rename(
-        columns={"mean_wait_min": "wait_min"})
+        columns={"mean_wait_min": "wait_min"}
+    )
     console.print(frame_table(silos, "Silos", percent=("utilisation",)))

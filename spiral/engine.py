@@ -71,20 +71,26 @@ class Engine:
         names = journey.names
         nodes = {**scenario.steps, **scenario.contacts}
         self.service = [
-            draws(generator(seed, "service", n), nodes[n].service.sample
-                  if n in scenario.steps else nodes[n].handling.sample)
-            if n in nodes else None
+            draws(
+                generator(seed, "service", n),
+                nodes[n].service.sample if n in scenario.steps else nodes[n].handling.sample,
+            )
+            if n in nodes
+            else None
             for n in names
         ]
         self.patience = [
             draws(generator(seed, "patience", n), scenario.contacts[n].patience.sample)
-            if n in scenario.contacts and scenario.contacts[n].patience is not None else None
+            if n in scenario.contacts and scenario.contacts[n].patience is not None
+            else None
             for n in names
         ]
         self.redial_after = [
-            draws(generator(seed, "patience", "redial:" + n),
-                  scenario.contacts[n].redial_after.sample)
-            if n in scenario.contacts else None
+            draws(
+                generator(seed, "patience", "redial:" + n), scenario.contacts[n].redial_after.sample
+            )
+            if n in scenario.contacts
+            else None
             for n in names
         ]
         self.fail_draw = [uniforms(seed, "failures", n) for n in names]
@@ -95,8 +101,9 @@ class Engine:
         social = scenario.experience.escalation.social
         self.reach_draw = draws(
             generator(seed, "escalation", "reach"),
-            lambda rng, n: rng.lognormal(math.log(max(social.reach_median, 1e-12)),
-                                         social.reach_sigma, n),
+            lambda rng, n: rng.lognormal(
+                math.log(max(social.reach_median, 1e-12)), social.reach_sigma, n
+            ),
         )
         self.luck_draw = uniforms(seed, "outcome")
         self.events: list[tuple] | None = [] if event_log else None
@@ -129,8 +136,9 @@ class Engine:
         limit = scenario.customers
         horizon = scenario.horizon
         if top_rate > 0:
-            gaps = draws(generator(self.seed, "arrivals"),
-                         lambda rng, n: rng.exponential(1.0 / top_rate, n))
+            gaps = draws(
+                generator(self.seed, "arrivals"), lambda rng, n: rng.exponential(1.0 / top_rate, n)
+            )
             cid = 0
             while limit is None or cid < limit:
                 gap = gaps()
@@ -168,7 +176,7 @@ class Engine:
         node_visits = self.node_visits
         silo_wait, silo_served, silo_busy = self.silo_wait, self.silo_served, self.silo_busy
         exp = self.scenario.experience
-        amplification, compounding = exp.amplification, exp.compounding
+        compounding = exp.compounding
         cold_factor = exp.cold_handoff
         baton, ping_pong = exp.baton, exp.ping_pong
         log = self.events
@@ -365,8 +373,9 @@ class Engine:
             )
             if c.recovered and c.failures == 1:
                 churn *= loyalty.recovery_effect
-            advocacy = min(loyalty.base_advocacy * math.exp(-loyalty.advocacy_decay * s),
-                           1.0 - churn)
+            advocacy = min(
+                loyalty.base_advocacy * math.exp(-loyalty.advocacy_decay * s), 1.0 - churn
+            )
             u = c.luck
             outcome = CHURNED if u < churn else ADVOCATE if u < churn + advocacy else RETAINED
         c.visits += 1
@@ -403,5 +412,3 @@ class Engine:
 def simulate(scenario: Scenario, seed: int, event_log: bool = False) -> RawRun:
     """Run the SimPy engine once and return its raw records."""
     return Engine(scenario, seed, event_log).run()
-
-

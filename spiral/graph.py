@@ -95,7 +95,8 @@ def _reference_problems(scenario: Scenario) -> list[tuple[str, str]]:
                 problems.append(
                     (
                         f"{section}.{name}.silo",
-                        f"unknown silo {node.silo!r} (expected one of: {', '.join(scenario.silos)})",
+                        f"unknown silo {node.silo!r} "
+                        f"(expected one of: {', '.join(scenario.silos)})",
                     )
                 )
     for name, step in scenario.steps.items():

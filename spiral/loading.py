@@ -19,7 +19,10 @@ DEFAULT_SCENARIO = "online_retail"
 
 def builtin_scenarios() -> dict[str, Path]:
     """Return the built-in scenarios by name."""
-    root = resources.files("spiral.scenarios")
+    try:
+        root = resources.files("spiral.scenarios")
+    except ModuleNotFoundError:  # running from a source checkout that shadows the install
+        root = Path(__file__).resolve().parent.parent / "scenarios"
     return {
         Path(entry.name).stem: Path(str(entry))
         for entry in sorted(root.iterdir(), key=lambda e: e.name)
@@ -52,8 +55,15 @@ def _location(loc: tuple[int | str, ...]) -> str:
     parts = []
     for part in loc:
         text = str(part)
-        if text.startswith("function-") or text in {"fixed", "exponential", "lognormal", "gamma",
-                                                     "uniform", "triangular", "empirical"}:
+        if text.startswith("function-") or text in {
+            "fixed",
+            "exponential",
+            "lognormal",
+            "gamma",
+            "uniform",
+            "triangular",
+            "empirical",
+        }:
             continue
         parts.append(f"[{text}]" if isinstance(part, int) else text)
     return ".".join(parts).replace(".[", "[") or "(top level)"
@@ -105,7 +115,9 @@ def load_scenario(source: str | Path) -> Scenario:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "file"
         reason = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise problem(str(path), where, f"invalid YAML ({reason}); expected a YAML mapping") from None
+        raise problem(
+            str(path), where, f"invalid YAML ({reason}); expected a YAML mapping"
+        ) from None
     return parse_scenario(data, str(path))
 
 

@@ -80,8 +80,11 @@ def silo_table(raw: RawRun, scenario: Scenario) -> pd.DataFrame:
     for i, name in enumerate(raw.journey.silo_names):
         silo = scenario.silos[name]
         staff = raw.journey.staff[i]
-        rate = silo.cost_per_hour if silo.cost_per_hour is not None else (
-            scenario.money.cost_per_staff_hour)
+        rate = (
+            silo.cost_per_hour
+            if silo.cost_per_hour is not None
+            else (scenario.money.cost_per_staff_hour)
+        )
         busy = raw.silo_busy[i]
         hours_paid = staff * window / 60 if staff else busy / 60
         rows.append(
@@ -99,7 +102,7 @@ def silo_table(raw: RawRun, scenario: Scenario) -> pd.DataFrame:
 
 
 def timeseries(raw: RawRun, customers: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
-    """Return one row per period: arrivals, completions, events, outcomes, revenue, work in progress."""
+    """Return one row per period: arrivals, completions, events, outcomes, revenue, backlog."""
     period = scenario.period
     n = max(int(np.ceil(raw.end / period)), 1)
     data = {"period": np.arange(n), "start": np.arange(n) * period}
@@ -114,8 +117,11 @@ def timeseries(raw: RawRun, customers: pd.DataFrame, scenario: Scenario) -> pd.D
     data["completions"] = count(done["end"])
     data.update(raw.counters.to_arrays(n))
     value, bonus = scenario.money.revenue_per_retained, scenario.money.advocate_bonus
-    for label, column in (("retained", "retained"), ("advocate", "advocates"),
-                          ("churned", "churned")):
+    for label, column in (
+        ("retained", "retained"),
+        ("advocate", "advocates"),
+        ("churned", "churned"),
+    ):
         data[column] = count(done.loc[done["outcome"] == label, "end"])
     data["revenue"] = value * (data["retained"] + (1 + bonus) * data["advocates"])
     data["revenue_at_risk"] = value * data["churned"]
@@ -123,7 +129,8 @@ def timeseries(raw: RawRun, customers: pd.DataFrame, scenario: Scenario) -> pd.D
     frame["in_journey"] = frame["arrivals"].cumsum() - frame["completions"].cumsum()
     contacts = frame["contacts"].to_numpy()
     frame["failure_demand_share"] = np.divide(
-        frame["failure_demand"].to_numpy(), contacts, out=np.zeros(n), where=contacts > 0)
+        frame["failure_demand"].to_numpy(), contacts, out=np.zeros(n), where=contacts > 0
+    )
     return frame
 
 
@@ -142,8 +149,10 @@ def summarise(raw: RawRun, customers: pd.DataFrame, scenario: Scenario, seed: in
     revenue = retained * value + advocates * value * (1 + money.advocate_bonus)
     social, ceo = int(customers["social"].sum()), int(customers["ceo"].sum())
     silos = silo_table(raw, scenario)
-    cost = float(silos["staff_cost"].sum()) + social * money.cost_per_social_escalation + (
-        ceo * money.cost_per_ceo_escalation
+    cost = (
+        float(silos["staff_cost"].sum())
+        + social * money.cost_per_social_escalation
+        + (ceo * money.cost_per_ceo_escalation)
     )
     contacts = int(customers["contacts"].sum())
     complainants = int((done["failures"] > 0).sum())
@@ -161,8 +170,9 @@ def summarise(raw: RawRun, customers: pd.DataFrame, scenario: Scenario, seed: in
         "completed": completed,
         "in_progress": n - completed,
         "failures_per_customer": float(done["failures"].mean()) if completed else 0.0,
-        "failures_distribution": {k: _share(int(buckets.get(k, 0)), completed)
-                                  for k in ("0", "1", "2", "3+")},
+        "failures_distribution": {
+            k: _share(int(buckets.get(k, 0)), completed) for k in ("0", "1", "2", "3+")
+        },
         "customers_with_failure": complainants,
         "contacts": contacts,
         "contacts_per_customer": _share(contacts, n),

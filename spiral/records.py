@@ -13,17 +13,41 @@ import numpy as np
 import pandas as pd
 
 IN_PROGRESS, RETAINED, ADVOCATE, CHURNED = -1, 0, 1, 2
-OUTCOME_NAMES = {IN_PROGRESS: "in_progress", RETAINED: "retained", ADVOCATE: "advocate",
-                 CHURNED: "churned"}
+OUTCOME_NAMES = {
+    IN_PROGRESS: "in_progress",
+    RETAINED: "retained",
+    ADVOCATE: "advocate",
+    CHURNED: "churned",
+}
 
 
 class Customer:
     """What a customer carries through the journey."""
 
     __slots__ = (
-        "abandons", "arrival", "bounce", "ceo", "contacts", "cold", "effort", "failure_demand",
-        "failures", "first_failure", "id", "issue_contacts", "luck", "open_issue", "ping_pongs",
-        "reach", "recovered", "repeat_contacts", "severity", "social", "visits", "wait", "warm",
+        "abandons",
+        "arrival",
+        "bounce",
+        "ceo",
+        "contacts",
+        "cold",
+        "effort",
+        "failure_demand",
+        "failures",
+        "first_failure",
+        "id",
+        "issue_contacts",
+        "luck",
+        "open_issue",
+        "ping_pongs",
+        "reach",
+        "recovered",
+        "repeat_contacts",
+        "severity",
+        "social",
+        "visits",
+        "wait",
+        "warm",
     )
 
     def __init__(self, cid: int, arrival: float, luck: float) -> None:
@@ -42,15 +66,47 @@ class Customer:
 # Integer columns are stored as int32 and float columns as float64, row after row, so
 # appending a customer is two C calls and costs 17 * 4 + 5 * 8 = 108 bytes.
 INT_COLUMNS: tuple[str, ...] = (
-    "customer", "outcome", "exit_node", "failures", "contacts", "repeat_contacts",
-    "failure_demand", "handoffs_warm", "handoffs_cold", "ping_pongs", "abandons", "effort",
-    "visits", "social", "ceo", "recovered", "first_failure",
+    "customer",
+    "outcome",
+    "exit_node",
+    "failures",
+    "contacts",
+    "repeat_contacts",
+    "failure_demand",
+    "handoffs_warm",
+    "handoffs_cold",
+    "ping_pongs",
+    "abandons",
+    "effort",
+    "visits",
+    "social",
+    "ceo",
+    "recovered",
+    "first_failure",
 )
 FLOAT_COLUMNS: tuple[str, ...] = ("arrival", "end", "severity", "wait", "reach")
 COLUMN_ORDER: tuple[str, ...] = (
-    "customer", "arrival", "end", "outcome", "exit_node", "failures", "contacts",
-    "repeat_contacts", "failure_demand", "handoffs_warm", "handoffs_cold", "ping_pongs",
-    "abandons", "severity", "effort", "wait", "visits", "social", "ceo", "reach", "recovered",
+    "customer",
+    "arrival",
+    "end",
+    "outcome",
+    "exit_node",
+    "failures",
+    "contacts",
+    "repeat_contacts",
+    "failure_demand",
+    "handoffs_warm",
+    "handoffs_cold",
+    "ping_pongs",
+    "abandons",
+    "severity",
+    "effort",
+    "wait",
+    "visits",
+    "social",
+    "ceo",
+    "reach",
+    "recovered",
     "first_failure",
 )
 
@@ -64,11 +120,27 @@ class CustomerTable:
 
     def append(self, c: Customer, end: float, outcome: int, exit_node: int) -> None:
         """Add one customer's row."""
-        self.ints.extend((
-            c.id, outcome, exit_node, c.failures, c.contacts, c.repeat_contacts,
-            c.failure_demand, c.warm, c.cold, c.ping_pongs, c.abandons, c.effort, c.visits,
-            c.social, c.ceo, c.recovered, c.first_failure,
-        ))
+        self.ints.extend(
+            (
+                c.id,
+                outcome,
+                exit_node,
+                c.failures,
+                c.contacts,
+                c.repeat_contacts,
+                c.failure_demand,
+                c.warm,
+                c.cold,
+                c.ping_pongs,
+                c.abandons,
+                c.effort,
+                c.visits,
+                c.social,
+                c.ceo,
+                c.recovered,
+                c.first_failure,
+            )
+        )
         self.floats.extend((c.arrival, end, c.severity, c.wait, c.reach))
 
     def __len__(self) -> int:
@@ -80,10 +152,16 @@ class CustomerTable:
 
     def to_frame(self, node_names: tuple[str, ...]) -> pd.DataFrame:
         """Return one row per customer, sorted by customer id, with readable categories."""
-        ints = np.frombuffer(self.ints, dtype=np.int32).reshape(-1, len(INT_COLUMNS)) if len(
-            self.ints) else np.zeros((0, len(INT_COLUMNS)), np.int32)
-        floats = np.frombuffer(self.floats, dtype=np.float64).reshape(-1, len(FLOAT_COLUMNS)) if len(
-            self.floats) else np.zeros((0, len(FLOAT_COLUMNS)))
+        ints = (
+            np.frombuffer(self.ints, dtype=np.int32).reshape(-1, len(INT_COLUMNS))
+            if len(self.ints)
+            else np.zeros((0, len(INT_COLUMNS)), np.int32)
+        )
+        floats = (
+            np.frombuffer(self.floats, dtype=np.float64).reshape(-1, len(FLOAT_COLUMNS))
+            if len(self.floats)
+            else np.zeros((0, len(FLOAT_COLUMNS)))
+        )
         data: dict[str, np.ndarray] = {}
         for j, name in enumerate(INT_COLUMNS):
             data[name] = ints[:, j].copy()

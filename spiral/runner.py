@@ -15,7 +15,7 @@ from spiral.scenario import Scenario
 
 @dataclass
 class RunResult:
-    """The records and metrics of one run: ``.summary``, ``.customers``, ``.events``, ``.timeseries``."""
+    """One run's records and metrics: ``.summary``, ``.customers``, ``.events``, ``.timeseries``."""
 
     scenario: Scenario
     seed: int

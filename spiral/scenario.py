@@ -99,7 +99,9 @@ class Silo(_Model):
         description="Number of staff serving in parallel, or 'unlimited' (no queue)."
     )
     cost_per_hour: float | None = Field(
-        default=None, ge=0, description="Cost of one staff hour; defaults to money.cost_per_staff_hour."
+        default=None,
+        ge=0,
+        description="Cost of one staff hour; defaults to money.cost_per_staff_hour.",
     )
 
     @field_validator("staff")
@@ -119,7 +121,9 @@ class Step(_Model):
     )
     service: Distribution = Field(default=NO_TIME, description="Time the step takes.")
     failure: Probability = Field(default=0.0, description="Base probability the step fails.")
-    on_failure: Routing | None = Field(default=None, description="Where a failure sends the customer.")
+    on_failure: Routing | None = Field(
+        default=None, description="Where a failure sends the customer."
+    )
     next: Routing = Field(description="Where the customer goes when the step succeeds.")
 
 
@@ -131,7 +135,7 @@ class Contact(_Model):
     fcr: Probability = Field(description="Probability the contact resolves the issue.")
     resolved: Routing = Field(description="Where a resolved (recovered) customer goes.")
     unresolved: Routing = Field(
-        description="Where an unresolved customer goes: a transfer, the same point again, or an outcome."
+        description="Where an unresolved customer goes: a transfer, this point again, an outcome."
     )
     patience: Distribution | None = Field(
         default=None, description="How long a customer waits in the queue before abandoning."
@@ -140,7 +144,8 @@ class Contact(_Model):
         default=0.7, description="Share of abandoning customers who contact again."
     )
     redial_after: Distribution = Field(
-        default=Fixed(value="1 h"), description="Delay before an abandoning customer contacts again."
+        default=Fixed(value="1 h"),
+        description="Delay before an abandoning customer contacts again.",
     )
     give_up: str | None = Field(
         default=None, description="Outcome for abandoning customers who do not contact again."
@@ -158,7 +163,7 @@ class Outcome(_Model):
 
     kind: Literal["complete", "churn"] = Field(
         default="complete",
-        description="complete: loyalty decides retained/advocate/churned; churn: the customer leaves.",
+        description="complete: loyalty decides retained/advocate/churned; churn: customer leaves.",
     )
     next: Routing | None = Field(default=None, description="Not allowed: outcomes are terminal.")
 
@@ -189,13 +194,25 @@ class Escalation(_Model):
 class Loyalty(_Model):
     """How severity and recovery decide churn and advocacy at the end of a journey."""
 
-    base_churn: Probability = Field(default=0.05, description="Churn of a customer who never failed.")
-    max_churn: Probability = Field(default=0.9, description="Churn as severity grows without bound.")
-    severity_scale: float = Field(default=4.0, gt=0, description="Severity at which churn is 63% of the way up.")
-    base_advocacy: Probability = Field(default=0.2, description="Advocacy of a customer who never failed.")
-    advocacy_decay: float = Field(default=1.0, ge=0, description="Advocacy falls as exp(-decay·severity).")
+    base_churn: Probability = Field(
+        default=0.05, description="Churn of a customer who never failed."
+    )
+    max_churn: Probability = Field(
+        default=0.9, description="Churn as severity grows without bound."
+    )
+    severity_scale: float = Field(
+        default=4.0, gt=0, description="Severity at which churn is 63% of the way up."
+    )
+    base_advocacy: Probability = Field(
+        default=0.2, description="Advocacy of a customer who never failed."
+    )
+    advocacy_decay: float = Field(
+        default=1.0, ge=0, description="Advocacy falls as exp(-decay·severity)."
+    )
     recovery_effect: float = Field(
-        default=0.85, ge=0, le=1,
+        default=0.85,
+        ge=0,
+        le=1,
         description="Churn multiplier for a customer recovered after exactly one failure.",
     )
 
@@ -209,12 +226,18 @@ class Loyalty(_Model):
 class Experience(_Model):
     """How the customer's complaint grows: the individual death spiral."""
 
-    amplification: float = Field(default=2.0, ge=1, description="Severity × this per further failure.")
+    amplification: float = Field(
+        default=2.0, ge=1, description="Severity × this per further failure."
+    )
     compounding: float = Field(
-        default=1.5, gt=0, description="Odds of failing × this per failure already suffered (1 = none)."
+        default=1.5,
+        gt=0,
+        description="Odds of failing × this per failure already suffered (1 = none).",
     )
     cold_handoff: float = Field(default=1.25, ge=1, description="Severity × this per cold handoff.")
-    repeat_contact: float = Field(default=1.15, ge=1, description="Severity × this per repeat contact.")
+    repeat_contact: float = Field(
+        default=1.15, ge=1, description="Severity × this per repeat contact."
+    )
     abandonment: float = Field(default=1.2, ge=1, description="Severity × this per abandoned wait.")
     baton: Probability = Field(default=0.3, description="Probability a cross-silo handoff is warm.")
     ping_pong: Probability = Field(
@@ -228,9 +251,13 @@ class Money(_Model):
     """Values that turn outcomes into revenue and cost."""
 
     currency: str = "GBP"
-    revenue_per_retained: float = Field(default=100.0, ge=0, description="Value of a retained customer.")
+    revenue_per_retained: float = Field(
+        default=100.0, ge=0, description="Value of a retained customer."
+    )
     advocate_bonus: float = Field(
-        default=0.25, ge=0, description="Extra value of an advocate as a share of revenue_per_retained."
+        default=0.25,
+        ge=0,
+        description="Extra value of an advocate as a share of revenue_per_retained.",
     )
     cost_per_staff_hour: float = Field(default=30.0, ge=0)
     cost_per_social_escalation: float = Field(default=50.0, ge=0)
@@ -242,9 +269,15 @@ class Scenario(_Model):
 
     name: str
     description: str = ""
-    horizon: Duration | None = Field(default=None, description="Simulated time during which customers arrive.")
-    customers: int | None = Field(default=None, gt=0, description="Or: stop after this many arrivals.")
-    warmup: Duration = Field(default=0.0, description="Customers arriving before this are not measured.")
+    horizon: Duration | None = Field(
+        default=None, description="Simulated time during which customers arrive."
+    )
+    customers: int | None = Field(
+        default=None, gt=0, description="Or: stop after this many arrivals."
+    )
+    warmup: Duration = Field(
+        default=0.0, description="Customers arriving before this are not measured."
+    )
     drain: Duration = Field(
         default=30 * 1440.0, description="After arrivals stop, how long customers may still finish."
     )

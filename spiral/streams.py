@@ -28,7 +28,8 @@ def generator(seed: int, purpose: str, name: str = "") -> np.random.Generator:
 
 
 def _blocks(
-    rng: np.random.Generator, sampler: Callable[[np.random.Generator, int], np.ndarray] | None,
+    rng: np.random.Generator,
+    sampler: Callable[[np.random.Generator, int], np.ndarray] | None,
     block: int,
 ) -> Iterator[float]:
     while True:

@@ -46,7 +46,8 @@ def parse_duration(value: object) -> float:
         if value == 0:
             return 0.0
         raise ValueError(
-            f"expected a duration with a unit like '8 min' ({UNIT_NAMES}), got bare number {value!r}"
+            f"expected a duration with a unit like '8 min' ({UNIT_NAMES}), "
+            f"got bare number {value!r}"
         )
     if not isinstance(value, str):
         raise ValueError(f"expected a duration like '8 min', got {value!r}")

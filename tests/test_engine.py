@@ -23,15 +23,32 @@ TINY = {
     "start": "order",
     "silos": {"web": {"staff": "unlimited"}, "ops": {"staff": 3}, "support": {"staff": 2}},
     "steps": {
-        "order": {"silo": "web", "self_service": True, "service": "5 min", "failure": 0.1,
-                  "on_failure": "help", "next": "ship"},
-        "ship": {"silo": "ops", "service": {"dist": "exponential", "mean": "10 min"},
-                 "failure": 0.2, "on_failure": "help", "next": "done"},
+        "order": {
+            "silo": "web",
+            "self_service": True,
+            "service": "5 min",
+            "failure": 0.1,
+            "on_failure": "help",
+            "next": "ship",
+        },
+        "ship": {
+            "silo": "ops",
+            "service": {"dist": "exponential", "mean": "10 min"},
+            "failure": 0.2,
+            "on_failure": "help",
+            "next": "done",
+        },
     },
     "contacts": {
-        "help": {"silo": "support", "handling": {"dist": "lognormal", "mean": "8 min", "cv": 0.5},
-                 "fcr": 0.6, "resolved": "ship", "unresolved": {"help": 0.8, "gone": 0.2},
-                 "patience": {"dist": "exponential", "mean": "5 min"}, "give_up": "gone"},
+        "help": {
+            "silo": "support",
+            "handling": {"dist": "lognormal", "mean": "8 min", "cv": 0.5},
+            "fcr": 0.6,
+            "resolved": "ship",
+            "unresolved": {"help": 0.8, "gone": 0.2},
+            "patience": {"dist": "exponential", "mean": "5 min"},
+            "give_up": "gone",
+        },
     },
     "outcomes": {"done": {}, "gone": {"kind": "churn"}},
 }
@@ -39,13 +56,13 @@ TINY = {
 
 @pytest.fixture
 def tiny_data() -> dict:
-    """The tiny scenario as plain data."""
+    """Return the tiny scenario as plain data."""
     return copy.deepcopy(TINY)
 
 
 @pytest.fixture
 def tiny_scenario(tiny_data):
-    """The tiny scenario, validated."""
+    """Return the tiny scenario, validated."""
     return parse_scenario(tiny_data, "tiny.yaml")
 
 
@@ -58,7 +75,7 @@ NEUTRAL_EXPERIENCE = {
 
 
 def markov_scenario(customers: int = 20_000, **experience: float) -> dict:
-    """A three-silo journey with loops, transfers and two outcomes; every silo unlimited."""
+    """Return a three-silo journey with loops, transfers and two outcomes, all unlimited."""
     return {
         "name": "markov",
         "customers": customers,
@@ -70,23 +87,50 @@ def markov_scenario(customers: int = 20_000, **experience: float) -> dict:
             "care": {"staff": "unlimited"},
         },
         "steps": {
-            "order": {"silo": "web", "service": "2 min", "failure": 0.15,
-                      "on_failure": "phone", "next": "pack"},
-            "pack": {"silo": "ops", "service": {"dist": "exponential", "mean": "20 min"},
-                     "failure": 0.1, "on_failure": {"phone": 0.6, "chat": 0.4},
-                     "next": {"deliver": 0.9, "order": 0.1}},
-            "deliver": {"silo": "ops", "service": "1 h", "failure": 0.25,
-                        "on_failure": "chat", "next": "kept"},
+            "order": {
+                "silo": "web",
+                "service": "2 min",
+                "failure": 0.15,
+                "on_failure": "phone",
+                "next": "pack",
+            },
+            "pack": {
+                "silo": "ops",
+                "service": {"dist": "exponential", "mean": "20 min"},
+                "failure": 0.1,
+                "on_failure": {"phone": 0.6, "chat": 0.4},
+                "next": {"deliver": 0.9, "order": 0.1},
+            },
+            "deliver": {
+                "silo": "ops",
+                "service": "1 h",
+                "failure": 0.25,
+                "on_failure": "chat",
+                "next": "kept",
+            },
         },
         "contacts": {
-            "enquire": {"silo": "care", "handling": "5 min", "fcr": 0.9,
-                        "resolved": "order", "unresolved": "gone"},
-            "phone": {"silo": "care", "handling": {"dist": "lognormal", "mean": "8 min",
-                                                   "cv": 0.6},
-                      "fcr": 0.6, "resolved": {"pack": 0.5, "deliver": 0.5},
-                      "unresolved": {"chat": 0.5, "phone": 0.3, "gone": 0.2}},
-            "chat": {"silo": "web", "handling": "4 min", "fcr": 0.5, "resolved": "deliver",
-                     "unresolved": {"phone": 0.7, "gone": 0.3}},
+            "enquire": {
+                "silo": "care",
+                "handling": "5 min",
+                "fcr": 0.9,
+                "resolved": "order",
+                "unresolved": "gone",
+            },
+            "phone": {
+                "silo": "care",
+                "handling": {"dist": "lognormal", "mean": "8 min", "cv": 0.6},
+                "fcr": 0.6,
+                "resolved": {"pack": 0.5, "deliver": 0.5},
+                "unresolved": {"chat": 0.5, "phone": 0.3, "gone": 0.2},
+            },
+            "chat": {
+                "silo": "web",
+                "handling": "4 min",
+                "fcr": 0.5,
+                "resolved": "deliver",
+                "unresolved": {"phone": 0.7, "gone": 0.3},
+            },
         },
         "outcomes": {"kept": {}, "gone": {"kind": "churn"}},
         "experience": {**NEUTRAL_EXPERIENCE, **experience},
@@ -150,8 +194,9 @@ def test_unlimited_staff_matches_the_absorbing_markov_chain(baton, ping_pong):
         half = Z99 * observed.std(ddof=1) / math.sqrt(n)
         assert abs(observed.mean() - expected_visits[j]) < half, node
 
-    failure = np.array([scenario.steps[n].failure if n in scenario.steps else 0.0
-                        for n in transient])
+    failure = np.array(
+        [scenario.steps[n].failure if n in scenario.steps else 0.0 for n in transient]
+    )
     expected_failures = expected_visits @ failure
     observed = customers["failures"].to_numpy()
     assert abs(observed.mean() - expected_failures) < Z99 * observed.std(ddof=1) / math.sqrt(n)
@@ -184,13 +229,18 @@ def test_expected_severity_matches_the_chain_with_failure_edges_weighted():
             for branch, weight in (("success", 1.0), ("failure", z)):
                 if spec is None and branch == "failure":
                     continue
-                p_branch = 1.0 if spec is None else (
-                    spec.failure if branch == "failure" else 1 - spec.failure)
+                p_branch = (
+                    1.0
+                    if spec is None
+                    else (spec.failure if branch == "failure" else 1 - spec.failure)
+                )
                 routing = None
                 if spec is None:
                     contact = scenario.contacts[u]
-                    routing = [(contact.resolved, contact.fcr),
-                               (contact.unresolved, 1 - contact.fcr)]
+                    routing = [
+                        (contact.resolved, contact.fcr),
+                        (contact.unresolved, 1 - contact.fcr),
+                    ]
                 else:
                     routing = [(spec.on_failure if branch == "failure" else spec.next, 1.0)]
                 for table, p_out in routing:
@@ -229,9 +279,14 @@ def test_single_queue_with_exponential_times_matches_erlang_c():
         "arrivals": {"rate": f"{per_hour} per h"},
         "start": "serve",
         "silos": {"desk": {"staff": staff}},
-        "steps": {"serve": {"silo": "desk", "failure": 0.0,
-                            "service": {"dist": "exponential", "mean": f"{mean_service_min} min"},
-                            "next": "done"}},
+        "steps": {
+            "serve": {
+                "silo": "desk",
+                "failure": 0.0,
+                "service": {"dist": "exponential", "mean": f"{mean_service_min} min"},
+                "next": "done",
+            }
+        },
         "outcomes": {"done": {}},
     }
     result = run(parse_scenario(data, "erlang.yaml"), seed=3)
@@ -242,10 +297,10 @@ def test_single_queue_with_exponential_times_matches_erlang_c():
     batches = np.array([b.mean() for b in np.array_split(waits, 40)])
     half = stats.t.ppf(0.995, len(batches) - 1) * batches.std(ddof=1) / math.sqrt(len(batches))
     assert abs(batches.mean() - expected) < half
-    assert result.summary["silos"]["desk"]["mean_wait_min"] == pytest.approx(
-        waits.mean(), rel=0.02)
+    assert result.summary["silos"]["desk"]["mean_wait_min"] == pytest.approx(waits.mean(), rel=0.02)
     assert result.silos.loc["desk", "utilisation"] == pytest.approx(
-        per_hour / 60 * mean_service_min / staff, abs=0.02)
+        per_hour / 60 * mean_service_min / staff, abs=0.02
+    )
 
 
 @pytest.mark.parametrize("k", [1, 2, 3, 5])
@@ -253,20 +308,30 @@ def test_a_deterministic_chain_of_k_failures_gives_severity_amplification_to_k_m
     amplification = 1.7
     names = [f"s{i}" for i in range(k)]
     steps = {
-        name: {"silo": "ops", "service": "1 min", "failure": 1.0,
-               "on_failure": names[i + 1] if i + 1 < k else "done", "next": "done"}
+        name: {
+            "silo": "ops",
+            "service": "1 min",
+            "failure": 1.0,
+            "on_failure": names[i + 1] if i + 1 < k else "done",
+            "next": "done",
+        }
         for i, name in enumerate(names)
     }
     data = {
-        "name": "chain", "customers": 50, "arrivals": {"rate": "10 per h"},
-        "start": names[0], "silos": {"ops": {"staff": 1}}, "steps": steps,
+        "name": "chain",
+        "customers": 50,
+        "arrivals": {"rate": "10 per h"},
+        "start": names[0],
+        "silos": {"ops": {"staff": 1}},
+        "steps": steps,
         "outcomes": {"done": {}},
         "experience": {"amplification": amplification, "compounding": 3.0},
     }
     customers = run(parse_scenario(data, "chain.yaml"), seed=1).customers
     assert (customers["failures"] == k).all()
     assert customers["severity"].to_numpy() == pytest.approx(
-        np.full(50, amplification ** (k - 1)), rel=1e-12)
+        np.full(50, amplification ** (k - 1)), rel=1e-12
+    )
     assert (customers["first_failure"] == "s0").all()
 
 
@@ -281,10 +346,14 @@ def test_same_seed_gives_identical_results_and_another_seed_differs(tiny_scenari
 
 
 def test_variants_with_the_same_seed_share_arrivals_and_luck(tiny_scenario):
-    more_staff = tiny_scenario.model_copy(update={"silos": {
-        **tiny_scenario.silos,
-        "ops": tiny_scenario.silos["ops"].model_copy(update={"staff": 9}),
-    }})
+    more_staff = tiny_scenario.model_copy(
+        update={
+            "silos": {
+                **tiny_scenario.silos,
+                "ops": tiny_scenario.silos["ops"].model_copy(update={"staff": 9}),
+            }
+        }
+    )
     base, variant = run(tiny_scenario, seed=4), run(more_staff, seed=4)
     assert base.customers["arrival"].equals(variant.customers["arrival"])
     assert variant.silos.loc["ops", "mean_wait_min"] < base.silos.loc["ops", "mean_wait_min"]
@@ -299,18 +368,41 @@ def test_without_event_log_no_events_are_kept(tiny_scenario):
 def test_recovered_single_failure_churns_at_the_recovery_adjusted_rate():
     # order always fails once, the contact always resolves: severity 1, recovered
     data = {
-        "name": "recovery", "customers": 20_000, "arrivals": {"rate": "100 per h"},
-        "start": "order", "silos": {"web": {"staff": "unlimited"}},
-        "steps": {"order": {"silo": "web", "service": "1 min", "failure": 1.0,
-                            "on_failure": "help", "next": "done"},
-                  "retry": {"silo": "web", "service": "1 min", "failure": 0.0,
-                            "next": "done"}},
-        "contacts": {"help": {"silo": "web", "handling": "2 min", "fcr": 1.0,
-                              "resolved": "retry", "unresolved": "done"}},
+        "name": "recovery",
+        "customers": 20_000,
+        "arrivals": {"rate": "100 per h"},
+        "start": "order",
+        "silos": {"web": {"staff": "unlimited"}},
+        "steps": {
+            "order": {
+                "silo": "web",
+                "service": "1 min",
+                "failure": 1.0,
+                "on_failure": "help",
+                "next": "done",
+            },
+            "retry": {"silo": "web", "service": "1 min", "failure": 0.0, "next": "done"},
+        },
+        "contacts": {
+            "help": {
+                "silo": "web",
+                "handling": "2 min",
+                "fcr": 1.0,
+                "resolved": "retry",
+                "unresolved": "done",
+            }
+        },
         "outcomes": {"done": {}},
-        "experience": {"loyalty": {"base_churn": 0.1, "max_churn": 0.8, "severity_scale": 2.0,
-                                   "recovery_effect": 0.5, "base_advocacy": 0.3,
-                                   "advocacy_decay": 0.5}},
+        "experience": {
+            "loyalty": {
+                "base_churn": 0.1,
+                "max_churn": 0.8,
+                "severity_scale": 2.0,
+                "recovery_effect": 0.5,
+                "base_advocacy": 0.3,
+                "advocacy_decay": 0.5,
+            }
+        },
     }
     customers = run(parse_scenario(data, "recovery.yaml"), seed=9).customers
     assert (customers["severity"] == 1.0).all() and customers["recovered"].all()
@@ -341,9 +433,14 @@ def test_horizon_stops_arrivals_and_drain_lets_journeys_finish(tiny_data):
 
 
 def test_schedule_multipliers_shape_arrivals_by_hour(tiny_data):
-    data = {**tiny_data, "horizon": "20 days",
-            "arrivals": {"rate": "200 per day",
-                         "schedule": {"cycle": "day", "multipliers": [0.0, 1.0, 3.0, 0.0]}}}
+    data = {
+        **tiny_data,
+        "horizon": "20 days",
+        "arrivals": {
+            "rate": "200 per day",
+            "schedule": {"cycle": "day", "multipliers": [0.0, 1.0, 3.0, 0.0]},
+        },
+    }
     arrivals = run(parse_scenario(data, "tiny.yaml"), seed=1).customers["arrival"]
     slot = ((arrivals % 1440) // 360).astype(int).value_counts()
     assert set(slot.index) == {1, 2}
@@ -354,16 +451,21 @@ def test_schedule_multipliers_shape_arrivals_by_hour(tiny_data):
 
 def test_impatient_callers_abandon_redial_or_give_up(tiny_data):
     data = {**tiny_data, "silos": {**tiny_data["silos"], "support": {"staff": 1}}}
-    data["contacts"] = {"help": {**tiny_data["contacts"]["help"],
-                                 "patience": {"dist": "exponential", "mean": "30 s"},
-                                 "redial": 0.5}}
+    data["contacts"] = {
+        "help": {
+            **tiny_data["contacts"]["help"],
+            "patience": {"dist": "exponential", "mean": "30 s"},
+            "redial": 0.5,
+        }
+    }
     data["arrivals"] = {"rate": "600 per day"}
     result = run(parse_scenario(data, "tiny.yaml"), seed=1, event_log=True)
     summary = result.summary
     events = result.events
     abandons = events[events["event"] == "abandon"]
     assert summary["abandons"] == len(abandons) > 0
-    gave_up = result.customers[(result.customers["abandons"] > 0)
-                               & (result.customers["exit_node"] == "gone")]
+    gave_up = result.customers[
+        (result.customers["abandons"] > 0) & (result.customers["exit_node"] == "gone")
+    ]
     assert len(gave_up) > 0
     assert (result.customers.loc[result.customers["abandons"] > 0, "severity"] > 0).all()
