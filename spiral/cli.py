@@ -29,7 +29,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="spiral: simulate how broken processes compound complaints, escalations and churn.",
 )
-out_console = Console()
+# Piped output gets room for the tables instead of rich's 80-column default.
+out_console = Console(width=None if sys.stdout.isatty() else 120)
 err_console = Console(stderr=True)
 
 

@@ -148,3 +148,11 @@ def print_run(result: RunResult, console: Console) -> None:
         columns={"mean_wait_min": "wait_min"}
     )
     console.print(frame_table(silos, "Silos", percent=("utilisation",)))
+    unfinished = result.summary["in_progress"]
+    if unfinished:
+        drain_days = result.scenario.drain / 1440
+        console.print(
+            f"[bold red]warning:[/] {unfinished:,} measured customers were still in the journey "
+            f"when the drain time ({drain_days:g} days after arrivals stopped) ran out: "
+            "a queue is not keeping up (see the silos) or journeys loop for a long time."
+        )

@@ -341,7 +341,7 @@ class Engine:
         Before the first failure there is no complaint (severity 0) and nothing to multiply.
         """
         if c.severity > 0.0:
-            c.severity *= factor
+            c.severity = min(c.severity * factor, self.scenario.experience.severity_cap)
             self._escalate(c, node)
 
     def _escalate(self, c: Customer, node: int) -> None:

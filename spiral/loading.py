@@ -102,6 +102,23 @@ def parse_scenario(data: object, source: str = "<scenario>") -> Scenario:
     return scenario
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe loader that refuses a key given twice in one mapping (YAML keeps the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        """Build a mapping, failing on a repeated key with its line."""
+        seen: set = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} appears twice; expected each key once",
+                    key_node.start_mark,
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_scenario(source: str | Path) -> Scenario:
     """Load, validate and check a scenario from a YAML file or a built-in name."""
     path = resolve_source(source)
@@ -110,11 +127,13 @@ def load_scenario(source: str | Path) -> Scenario:
     except (OSError, UnicodeDecodeError) as error:
         raise problem(str(path), "file", f"cannot be read ({error})") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "file"
         reason = getattr(error, "problem", None) or str(error).splitlines()[0]
+        if isinstance(error, yaml.constructor.ConstructorError) and "twice" in reason:
+            raise problem(str(path), where, reason) from None
         raise problem(
             str(path), where, f"invalid YAML ({reason}); expected a YAML mapping"
         ) from None

@@ -243,6 +243,12 @@ class Experience(_Model):
     ping_pong: Probability = Field(
         default=0.15, description="Probability a cold handoff is misrouted and bounces back."
     )
+    severity_cap: float = Field(
+        default=1000.0,
+        ge=1,
+        description="Severity never exceeds this: a customer looping through bad events is "
+        "as angry as they get (keeps means meaningful).",
+    )
     escalation: Escalation = Escalation()
     loyalty: Loyalty = Loyalty()
 

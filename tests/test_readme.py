@@ -1,0 +1,83 @@
+"""The README's commands and examples run as written."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from spiral.loading import parse_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def code_blocks(language: str) -> list[str]:
+    """Return the README's fenced code blocks of one language."""
+    return re.findall(rf"^```{language}\n(.*?)^```", README, flags=re.MULTILINE | re.DOTALL)
+
+
+def section(title: str) -> str:
+    """Return the text of a level-2 section."""
+    match = re.search(rf"^## {title}\n(.*?)(?=^## |\Z)", README, flags=re.MULTILINE | re.DOTALL)
+    assert match, title
+    return match.group(1)
+
+
+def test_quickstart_has_exactly_an_install_and_run_and_an_install_and_test_command():
+    block = re.search(r"```bash\n(.*?)```", section("Quickstart"), flags=re.DOTALL).group(1)
+    commands = [line for line in block.splitlines() if line.strip()]
+    assert commands == ["pip install . && spiral run", "pip install '.[test]' && pytest"]
+
+
+def test_ci_runs_the_quickstart_test_command_in_a_fresh_virtualenv():
+    script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert script.startswith("#!/usr/bin/env bash") and "set -euo pipefail" in script
+    assert "-m venv" in script
+    extract = re.search(r'test_command="\$\((.*)\)"', script).group(1)
+    found = subprocess.run(["bash", "-c", extract], cwd=ROOT, capture_output=True, text=True)
+    assert found.stdout.strip() == "pip install '.[test]' && pytest"
+
+
+def test_the_example_scenario_in_the_readme_is_valid():
+    example = next(b for b in code_blocks("yaml") if b.startswith("name: tiny"))
+    scenario = parse_scenario(yaml.safe_load(example), "README.md")
+    assert scenario.warmup == 1440 and scenario.experience.baton == 0.3
+
+
+def spiral_commands() -> list[str]:
+    """Return the README's `spiral ...` command lines without comments."""
+    lines = []
+    for block in code_blocks("bash"):
+        for line in block.splitlines():
+            command = line.split("  #")[0].strip()
+            if command.startswith("spiral "):
+                lines.append(command)
+    return lines
+
+
+@pytest.mark.parametrize("command", spiral_commands())
+def test_every_spiral_command_in_the_readme_runs(command, tmp_path):
+    example = next(b for b in code_blocks("yaml") if b.startswith("name: tiny"))
+    (tmp_path / "my_scenario.yaml").write_text(example)
+    args = shlex.split(command.split(">")[0])
+    if "--customers" in args:  # keep the suite fast: same command, fewer customers
+        args[args.index("--customers") + 1] = "2000"
+    if "--horizon" in args:
+        args[args.index("--horizon") + 1] = "2 days"
+    done = subprocess.run([sys.executable, "-m", "spiral", *args[1:]], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_the_python_example_in_the_readme_runs():
+    example = next(b for b in code_blocks("python") if "spiral.load_scenario" in b)
+    namespace: dict = {}
+    exec(compile(example, "README.md", "exec"), namespace)  # noqa: S102 - our own README
+    assert 0.0 <= namespace["result"].summary["churn_rate"] <= 1.0
