@@ -106,6 +106,16 @@ class Engine:
             ),
         )
         self.luck_draw = uniforms(seed, "outcome")
+        loyalty = scenario.experience.loyalty
+        self.loyalty = (
+            loyalty.max_churn,
+            loyalty.max_churn - loyalty.base_churn,
+            loyalty.severity_scale,
+            loyalty.recovery_effect,
+            loyalty.base_advocacy,
+            loyalty.advocacy_decay,
+        )
+        self.calm_outcome = (loyalty.base_churn, min(loyalty.base_advocacy, 1 - loyalty.base_churn))
         self.events: list[tuple] | None = [] if event_log else None
         self.table = CustomerTable()
         self.counters = PeriodCounters(scenario.period)
@@ -140,21 +150,23 @@ class Engine:
                 generator(self.seed, "arrivals"), lambda rng, n: rng.exponential(1.0 / top_rate, n)
             )
             cid = 0
+            at = 0.0  # thinned-out candidates advance time without a SimPy event
             while limit is None or cid < limit:
-                gap = gaps()
-                if horizon is not None and env.now + gap >= horizon:
-                    yield env.timeout(horizon - env.now)
+                at += gaps()
+                if horizon is not None and at >= horizon:
                     break
-                yield env.timeout(gap)
                 if schedule is not None:
-                    m = schedule.multipliers[int((env.now % cycle) / slot)]
+                    m = schedule.multipliers[int((at % cycle) / slot)]
                     if accept() * peak >= m:
                         continue
+                yield env.timeout(at - env.now)
                 customer = Customer(cid, env.now, self.luck_draw())
                 cid += 1
                 # registered here, not in _walk, which starts only at the next event
                 self.active[customer.id] = customer
                 env.process(self._walk(customer))
+            if horizon is not None:
+                yield env.timeout(horizon - env.now)
         elif horizon is not None:
             yield env.timeout(horizon)
         self.arrivals_done = True
@@ -363,19 +375,18 @@ class Engine:
 
     def _finish(self, c: Customer, node: int) -> None:
         now = self.env.now
+        s = c.severity
         if self.journey.churn_outcome[node]:
             outcome = CHURNED
         else:
-            loyalty = self.scenario.experience.loyalty
-            s = c.severity
-            churn = loyalty.max_churn - (loyalty.max_churn - loyalty.base_churn) * math.exp(
-                -s / loyalty.severity_scale
-            )
-            if c.recovered and c.failures == 1:
-                churn *= loyalty.recovery_effect
-            advocacy = min(
-                loyalty.base_advocacy * math.exp(-loyalty.advocacy_decay * s), 1.0 - churn
-            )
+            if s == 0.0:  # most customers: never failed
+                churn, advocacy = self.calm_outcome
+            else:
+                max_churn, span, scale, recovery, base_advocacy, decay = self.loyalty
+                churn = max_churn - span * math.exp(-s / scale)
+                if c.recovered and c.failures == 1:
+                    churn *= recovery
+                advocacy = min(base_advocacy * math.exp(-decay * s), 1.0 - churn)
             u = c.luck
             outcome = CHURNED if u < churn else ADVOCATE if u < churn + advocacy else RETAINED
         c.visits += 1

@@ -112,7 +112,9 @@ class _UniqueKeyLoader(yaml.SafeLoader):
             key = self.construct_object(key_node, deep=deep)
             if key in seen:
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"key {key!r} appears twice; expected each key once",
+                    None,
+                    None,
+                    f"key {key!r} appears twice; expected each key once",
                     key_node.start_mark,
                 )
             seen.add(key)

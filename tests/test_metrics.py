@@ -13,8 +13,9 @@ from spiral.runner import run
 
 def customers_frame(rows: list[tuple[int, float, str, str | None, bool]]) -> pd.DataFrame:
     """Build a customer frame from (failures, severity, outcome, first_failure, social)."""
-    frame = pd.DataFrame(rows, columns=["failures", "severity", "outcome", "first_failure",
-                                        "social"])
+    frame = pd.DataFrame(
+        rows, columns=["failures", "severity", "outcome", "first_failure", "social"]
+    )
     frame["ceo"] = False
     frame["effort"] = frame["failures"] * 2
     frame["outcome"] = frame["outcome"].astype("category")
@@ -76,13 +77,16 @@ def test_summary_money_follows_from_outcomes_and_silo_costs(tiny_run):
     summary, money = tiny_run.summary, tiny_run.scenario.money
     value = money.revenue_per_retained
     revenue = summary["retained"] * value + summary["advocates"] * value * (
-        1 + money.advocate_bonus)
+        1 + money.advocate_bonus
+    )
     assert summary["revenue"] == pytest.approx(revenue)
     assert summary["revenue_at_risk"] == summary["churned"] * value
     window_h = (summary["end_time_min"] - summary["warmup_min"]) / 60
     staff_cost = (3 + 2) * window_h * money.cost_per_staff_hour
-    escalations = (summary["escalations_social"] * money.cost_per_social_escalation
-                   + summary["escalations_ceo"] * money.cost_per_ceo_escalation)
+    escalations = (
+        summary["escalations_social"] * money.cost_per_social_escalation
+        + summary["escalations_ceo"] * money.cost_per_ceo_escalation
+    )
     # the self-service web silo is unpaid; ops (3) and support (2) are paid for the window
     assert summary["cost_to_serve"] == pytest.approx(staff_cost + escalations)
     assert summary["net_value"] == pytest.approx(summary["revenue"] - summary["cost_to_serve"])
@@ -97,5 +101,6 @@ def test_summary_rates_are_shares_of_measured_customers(tiny_run):
     assert sum(summary["failures_distribution"].values()) == pytest.approx(1.0)
     complainants = (measured["failures"] > 0).sum()
     assert summary["praise_to_complaint"] == pytest.approx(
-        (measured["outcome"] == "advocate").sum() / complainants)
+        (measured["outcome"] == "advocate").sum() / complainants
+    )
     assert summary["severity_max"] == measured["severity"].max()

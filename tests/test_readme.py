@@ -70,8 +70,13 @@ def test_every_spiral_command_in_the_readme_runs(command, tmp_path):
         args[args.index("--customers") + 1] = "2000"
     if "--horizon" in args:
         args[args.index("--horizon") + 1] = "2 days"
-    done = subprocess.run([sys.executable, "-m", "spiral", *args[1:]], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "spiral", *args[1:]],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
 

@@ -11,8 +11,9 @@ NAMES = sorted(builtin_scenarios())
 
 
 def test_there_are_the_four_promised_scenarios_and_the_default_is_one():
-    assert {"online_retail", "broadband_install", "airline_disruption",
-            "b2b_equipment"} <= set(NAMES)
+    assert {"online_retail", "broadband_install", "airline_disruption", "b2b_equipment"} <= set(
+        NAMES
+    )
     assert DEFAULT_SCENARIO in NAMES
 
 
