@@ -118,7 +118,7 @@ def schema_command() -> None:
 def main() -> None:
     """Entry point of the `spiral` command: usage errors become one line and exit code 2."""
     try:
-        code = app(standalone_mode=False)
+        code = app(standalone_mode=False, prog_name="spiral")
     except typer.Abort:
         err_console.print("interrupted")
         code = 130

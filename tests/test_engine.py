@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import math
 
 import numpy as np
@@ -15,56 +14,6 @@ from spiral.loading import parse_scenario
 from spiral.runner import run
 
 Z99 = stats.norm.ppf(0.995)
-
-TINY = {
-    "name": "tiny",
-    "horizon": "5 days",
-    "arrivals": {"rate": "200 per day"},
-    "start": "order",
-    "silos": {"web": {"staff": "unlimited"}, "ops": {"staff": 3}, "support": {"staff": 2}},
-    "steps": {
-        "order": {
-            "silo": "web",
-            "self_service": True,
-            "service": "5 min",
-            "failure": 0.1,
-            "on_failure": "help",
-            "next": "ship",
-        },
-        "ship": {
-            "silo": "ops",
-            "service": {"dist": "exponential", "mean": "10 min"},
-            "failure": 0.2,
-            "on_failure": "help",
-            "next": "done",
-        },
-    },
-    "contacts": {
-        "help": {
-            "silo": "support",
-            "handling": {"dist": "lognormal", "mean": "8 min", "cv": 0.5},
-            "fcr": 0.6,
-            "resolved": "ship",
-            "unresolved": {"help": 0.8, "gone": 0.2},
-            "patience": {"dist": "exponential", "mean": "5 min"},
-            "give_up": "gone",
-        },
-    },
-    "outcomes": {"done": {}, "gone": {"kind": "churn"}},
-}
-
-
-@pytest.fixture
-def tiny_data() -> dict:
-    """Return the tiny scenario as plain data."""
-    return copy.deepcopy(TINY)
-
-
-@pytest.fixture
-def tiny_scenario(tiny_data):
-    """Return the tiny scenario, validated."""
-    return parse_scenario(tiny_data, "tiny.yaml")
-
 
 NEUTRAL_EXPERIENCE = {
     "compounding": 1.0,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from test_engine import TINY
+from examples import TINY
 
 from spiral.journey import CONTACT, OUTCOME, STEP, Route, compile_journey
 from spiral.loading import parse_scenario

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from test_engine import TINY
+from examples import TINY
 
 from spiral.loading import parse_scenario
 from spiral.metrics import by_failure_step, spiral_table

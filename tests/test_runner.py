@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from test_engine import TINY
+from examples import TINY
 
 from spiral.loading import parse_scenario
 from spiral.runner import run
