@@ -37,6 +37,21 @@ class Silo(simpy.Resource):
             return None
         return self.request()
 
+    def grant_or_timeout(self, req: simpy.Event, limit: float) -> simpy.Event:
+        """Return an event that fires when ``req`` is granted or ``limit`` has passed.
+
+        A lighter ``req | env.timeout(limit)``: no Condition bookkeeping, one plain event.
+        """
+        wake = self._env.event()
+
+        def fire(_: simpy.Event) -> None:
+            if not wake.triggered:
+                wake.succeed()
+
+        req.callbacks.append(fire)
+        self._env.timeout(limit).callbacks.append(fire)
+        return wake
+
     def free(self, holder: object) -> None:
         """Give back the server held by ``holder`` (a customer or a granted Request)."""
         self.users.remove(holder)
@@ -106,6 +121,7 @@ class Engine:
             ),
         )
         self.luck_draw = uniforms(seed, "outcome")
+        self.nodes = self._node_table()
         loyalty = scenario.experience.loyalty
         self.loyalty = (
             loyalty.max_churn,
@@ -177,14 +193,33 @@ class Engine:
             self.stop.succeed()
 
     # --- one customer -------------------------------------------------------------
+    def _node_table(self) -> list[tuple]:
+        """Return, per node, everything a visit reads, so a visit indexes once."""
+        J = self.journey
+        return [
+            (
+                J.kind[i],
+                J.silo[i],
+                J.staffed[i],
+                J.paid[i],
+                J.failure[i],
+                J.fcr[i],
+                J.success[i],
+                J.failed[i],
+                J.patience[i],
+                self.service[i],
+                self.fail_draw[i],
+                self.decide[i],
+                self.handoff_draw[i],
+            )
+            for i in range(J.size)
+        ]
+
     def _walk(self, c: Customer):  # noqa: ANN202, C901 - the hot loop, kept in one piece
         env = self.env
-        J = self.journey
-        kinds, silo_of, staffed, paid, names = J.kind, J.silo, J.staffed, J.paid, J.names
-        failure_p, fcr, success, failed = J.failure, J.fcr, J.success, J.failed
-        has_patience = J.patience
-        silos, service, patience = self.silos, self.service, self.patience
-        fail_draw, decide, handoff_draw = self.fail_draw, self.decide, self.handoff_draw
+        nodes = self.nodes
+        silo_of, names = self.journey.silo, self.journey.names
+        silos, patience = self.silos, self.patience
         node_visits = self.node_visits
         silo_wait, silo_served, silo_busy = self.silo_wait, self.silo_served, self.silo_busy
         exp = self.scenario.experience
@@ -195,19 +230,32 @@ class Engine:
         warmup = self.scenario.warmup
         if log is not None:
             log.append((env.now, c.id, -1, "arrive", 0.0, ""))
-        route = J.start
+        route = self.journey.start
         node = route.targets[0] if len(route.targets) == 1 else route.pick(self.start_draw())
         while True:
-            kind = kinds[node]
+            (
+                kind,
+                silo,
+                staffed,
+                paid,
+                p,
+                fcr,
+                success,
+                failed,
+                impatient,
+                serve,
+                fail_draw,
+                decide,
+                handoff_draw,
+            ) = nodes[node]
             if kind == OUTCOME:
                 self._finish(c, node)
                 return
             bounce = c.bounce
             if kind == CONTACT and bounce < 0:
                 self._contact(c, node)
-            duration = service[node]()
-            silo = silo_of[node]
-            if staffed[node]:
+            duration = serve()
+            if staffed:
                 res = silos[silo]
                 asked = env.now
                 req = res.seize(c)
@@ -215,8 +263,8 @@ class Engine:
                     holder: object = c
                     waited = 0.0
                 else:
-                    if has_patience[node] and bounce < 0:
-                        yield req | env.timeout(patience[node]())
+                    if impatient and bounce < 0:
+                        yield res.grant_or_timeout(req, patience[node]())
                         if not req.triggered:
                             req.cancel()
                             c.wait += env.now - asked
@@ -240,7 +288,7 @@ class Engine:
                 if log is not None:
                     log.append((env.now, c.id, node, "start", c.severity, "0"))
                 if duration > 0:
-                    if paid[node] and env.now >= warmup:
+                    if paid and env.now >= warmup:
                         silo_busy[silo] += duration
                     yield env.timeout(duration)
             if bounce >= 0:
@@ -254,34 +302,32 @@ class Engine:
             if log is not None:
                 log.append((env.now, c.id, node, "complete", c.severity, ""))
             if kind == STEP:
-                p = failure_p[node]
                 if p > 0.0 and c.failures and compounding != 1.0 and p < 1.0:
                     odds = p / (1.0 - p) * compounding**c.failures
                     p = odds / (1.0 + odds)
-                if p > 0.0 and fail_draw[node]() < p:
+                if p > 0.0 and fail_draw() < p:
                     self._fail(c, node)
-                    route = failed[node]
+                    route = failed
                 else:
-                    route = success[node]
-            elif decide[node]() < fcr[node]:
+                    route = success
+            elif decide() < fcr:
                 if c.open_issue:
                     c.recovered = True
                     c.open_issue = False
                     c.issue_contacts = 0
                 if log is not None:
                     log.append((env.now, c.id, node, "resolved", c.severity, ""))
-                route = success[node]
+                route = success
             else:
                 if log is not None:
                     log.append((env.now, c.id, node, "unresolved", c.severity, ""))
-                route = failed[node]
+                route = failed
             targets = route.targets
-            nxt = targets[0] if len(targets) == 1 else route.pick(decide[node]())
+            nxt = targets[0] if len(targets) == 1 else route.pick(decide())
             target_silo = silo_of[nxt]
             if target_silo != silo and target_silo >= 0:
-                draw = handoff_draw[node]
-                warm = draw() < baton
-                misrouted = draw() < ping_pong
+                warm = handoff_draw() < baton
+                misrouted = handoff_draw() < ping_pong
                 if warm:
                     c.warm += 1
                     if log is not None:
@@ -291,12 +337,14 @@ class Engine:
                     c.effort += 1
                     if log is not None:
                         log.append((env.now, c.id, nxt, "handoff", c.severity, "cold"))
-                    self._worsen(c, cold_factor, nxt)
                     if misrouted:
                         c.ping_pongs += 1
                         c.effort += 1
                         c.bounce = node
+                    if c.severity > 0.0:  # no complaint yet: nothing to worsen
                         self._worsen(c, cold_factor, nxt)
+                        if misrouted:
+                            self._worsen(c, cold_factor, nxt)
             node = nxt
 
     def _fail(self, c: Customer, node: int) -> None:

@@ -22,68 +22,28 @@ OUTCOME_NAMES = {
 
 
 class Customer:
-    """What a customer carries through the journey."""
+    """What a customer carries through the journey.
 
-    __slots__ = (
-        "abandons",
-        "arrival",
-        "bounce",
-        "ceo",
-        "contacts",
-        "cold",
-        "effort",
-        "failure_demand",
-        "failures",
-        "first_failure",
-        "id",
-        "issue_contacts",
-        "luck",
-        "open_issue",
-        "ping_pongs",
-        "reach",
-        "recovered",
-        "repeat_contacts",
-        "severity",
-        "social",
-        "visits",
-        "wait",
-        "warm",
-    )
+    Counters start as class-level defaults, so creating a customer sets three
+    attributes, not twenty; only customers still in a journey are held in memory.
+    """
+
+    failures = contacts = repeat_contacts = failure_demand = 0
+    warm = cold = ping_pongs = abandons = 0
+    effort = visits = issue_contacts = 0
+    severity = wait = reach = 0.0
+    social = ceo = recovered = open_issue = False
+    first_failure = -1
+    bounce = -1
 
     def __init__(self, cid: int, arrival: float, luck: float) -> None:
         self.id = cid
         self.arrival = arrival
         self.luck = luck  # the outcome draw, fixed at arrival for common random numbers
-        self.failures = self.contacts = self.repeat_contacts = self.failure_demand = 0
-        self.warm = self.cold = self.ping_pongs = self.abandons = 0
-        self.effort = self.visits = self.issue_contacts = 0
-        self.severity = self.wait = self.reach = 0.0
-        self.social = self.ceo = self.recovered = self.open_issue = False
-        self.first_failure = -1
-        self.bounce = -1
 
 
 # Integer columns are stored as int32 and float columns as float64, row after row, so
 # appending a customer is two C calls and costs 17 * 4 + 5 * 8 = 108 bytes.
-INT_COLUMNS: tuple[str, ...] = (
-    "customer",
-    "outcome",
-    "exit_node",
-    "failures",
-    "contacts",
-    "repeat_contacts",
-    "failure_demand",
-    "handoffs_warm",
-    "handoffs_cold",
-    "ping_pongs",
-    "abandons",
-    "effort",
-    "visits",
-    "social",
-    "ceo",
-    "recovered",
-    "first_failure",
-)
 FLOAT_COLUMNS: tuple[str, ...] = ("arrival", "end", "severity", "wait", "reach")
 COLUMN_ORDER: tuple[str, ...] = (
     "customer",
@@ -109,6 +69,7 @@ COLUMN_ORDER: tuple[str, ...] = (
     "recovered",
     "first_failure",
 )
+INT_COLUMNS: tuple[str, ...] = tuple(c for c in COLUMN_ORDER if c not in FLOAT_COLUMNS)
 
 
 class CustomerTable:

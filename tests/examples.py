@@ -38,3 +38,14 @@ TINY = {
     },
     "outcomes": {"done": {}, "gone": {"kind": "churn"}},
 }
+
+RUN_FILES = {
+    "summary.json",
+    "customers.parquet",
+    "timeseries.parquet",
+    "spiral.csv",
+    "by_failure_step.csv",
+    "silos.csv",
+    "manifest.json",
+}
+"""What ``--out`` / ``write_run`` writes without the event log."""

@@ -8,7 +8,7 @@ import sys
 
 import pandas as pd
 import pytest
-from examples import TINY
+from examples import RUN_FILES, TINY
 
 from spiral.output import read_parquet_manifest
 
@@ -99,16 +99,7 @@ def test_out_writes_every_file_and_each_parses_back_with_the_manifest(tiny_file,
     done = spiral("run", str(tiny_file), "--customers", "500", "--seed", "9", "--out", str(out))
     assert done.returncode == 0, done.stderr
     names = {p.name for p in out.iterdir()}
-    assert names == {
-        "summary.json",
-        "customers.parquet",
-        "timeseries.parquet",
-        "spiral.csv",
-        "by_failure_step.csv",
-        "silos.csv",
-        "events.csv",
-        "manifest.json",
-    }
+    assert names == RUN_FILES | {"events.csv"}
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["seed"] == 9 and len(manifest["scenario_sha256"]) == 64
     assert manifest["command"].startswith("spiral run") and "--seed 9" in manifest["command"]

@@ -6,6 +6,7 @@ import json
 
 import pandas as pd
 import pyarrow.parquet as pq
+from examples import RUN_FILES
 
 from spiral.loading import scenario_hash
 from spiral.output import METADATA_KEY, package_versions, read_parquet_manifest, write_run
@@ -15,15 +16,7 @@ from spiral.runner import run
 def test_written_tables_equal_the_result_and_carry_the_manifest(tiny_scenario, tmp_path):
     result = run(tiny_scenario, seed=6)
     written = write_run(result, tmp_path, command="spiral run tiny.yaml", source="tiny.yaml")
-    assert {p.name for p in written} == {
-        "summary.json",
-        "customers.parquet",
-        "timeseries.parquet",
-        "spiral.csv",
-        "by_failure_step.csv",
-        "silos.csv",
-        "manifest.json",
-    }
+    assert {p.name for p in written} == RUN_FILES
     customers = pd.read_parquet(tmp_path / "customers.parquet")
     pd.testing.assert_frame_equal(customers, result.customers)
     series = pd.read_parquet(tmp_path / "timeseries.parquet")
