@@ -148,6 +148,12 @@ def print_run(result: RunResult, console: Console) -> None:
         columns={"mean_wait_min": "wait_min"}
     )
     console.print(frame_table(silos, "Silos", percent=("utilisation",)))
+    summary = result.summary
+    colour = {"stable": "green", "stressed": "yellow", "runaway": "bold red"}[summary["regime"]]
+    loops = ", ".join(summary["loops_active"]) or "none"
+    console.print(f"regime: [{colour}]{summary['regime']}[/]   loops active: {loops}")
+    for reason in summary["regime_reasons"]:
+        console.print(f"  - {reason}", highlight=False)
     unfinished = result.summary["in_progress"]
     if unfinished:
         drain_days = result.scenario.drain / 1440

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import simpy
 
+from spiral.dynamics import Dynamics
 from spiral.journey import CONTACT, OUTCOME, STEP, Journey, compile_journey
 from spiral.records import (
     ADVOCATE,
@@ -72,6 +73,8 @@ class RawRun:
     silo_wait: list[float]
     silo_served: list[int]
     journey: Journey
+    dynamics: Dynamics
+    arrivals_end: float
 
 
 class Engine:
@@ -121,7 +124,13 @@ class Engine:
             ),
         )
         self.luck_draw = uniforms(seed, "outcome")
+        self.failure_now = list(journey.failure)  # moved by erosion and learning
         self.nodes = self._node_table()
+        self.dynamics = Dynamics(scenario, journey, self, seed)
+        loops = scenario.loops
+        self.learning = loops.learning.enabled
+        self.shared_failure_demand = loops.failure_demand
+        self.arrivals_end = 0.0
         loyalty = scenario.experience.loyalty
         self.loyalty = (
             loyalty.max_churn,
@@ -158,7 +167,12 @@ class Engine:
             accept = uniforms(self.seed, "arrivals", "thinning")
         else:
             peak = 1.0
-        top_rate = rate * peak
+        # reputation scales the rate: thin from its ceiling down to the current reputation
+        reputation = scenario.loops.reputation
+        lift = reputation.ceiling if reputation.enabled else 1.0
+        if reputation.enabled:
+            follow = uniforms(self.seed, "arrivals", "reputation")
+        top_rate = rate * peak * lift
         limit = scenario.customers
         horizon = scenario.horizon
         if top_rate > 0:
@@ -175,6 +189,8 @@ class Engine:
                     m = schedule.multipliers[int((at % cycle) / slot)]
                     if accept() * peak >= m:
                         continue
+                if reputation.enabled and follow() * lift >= self.dynamics.reputation:
+                    continue
                 yield env.timeout(at - env.now)
                 customer = Customer(cid, env.now, self.luck_draw())
                 cid += 1
@@ -186,6 +202,7 @@ class Engine:
         elif horizon is not None:
             yield env.timeout(horizon)
         self.arrivals_done = True
+        self.arrivals_end = env.now
         if not self.active:
             self.all_done.succeed()
         yield env.timeout(scenario.drain)
@@ -202,7 +219,6 @@ class Engine:
                 J.silo[i],
                 J.staffed[i],
                 J.paid[i],
-                J.failure[i],
                 J.fcr[i],
                 J.success[i],
                 J.failed[i],
@@ -220,7 +236,8 @@ class Engine:
         nodes = self.nodes
         silo_of, names = self.journey.silo, self.journey.names
         silos, patience = self.silos, self.patience
-        node_visits = self.node_visits
+        node_visits, failure_now = self.node_visits, self.failure_now
+        shared_failure_demand, learning = self.shared_failure_demand, self.learning
         silo_wait, silo_served, silo_busy = self.silo_wait, self.silo_served, self.silo_busy
         exp = self.scenario.experience
         compounding = exp.compounding
@@ -238,7 +255,6 @@ class Engine:
                 silo,
                 staffed,
                 paid,
-                p,
                 fcr,
                 success,
                 failed,
@@ -255,7 +271,7 @@ class Engine:
             if kind == CONTACT and bounce < 0:
                 self._contact(c, node)
             duration = serve()
-            if staffed:
+            if staffed and (shared_failure_demand or not (kind == CONTACT and c.open_issue)):
                 res = silos[silo]
                 asked = env.now
                 req = res.seize(c)
@@ -302,6 +318,7 @@ class Engine:
             if log is not None:
                 log.append((env.now, c.id, node, "complete", c.severity, ""))
             if kind == STEP:
+                p = failure_now[node]
                 if p > 0.0 and c.failures and compounding != 1.0 and p < 1.0:
                     odds = p / (1.0 - p) * compounding**c.failures
                     p = odds / (1.0 + odds)
@@ -315,6 +332,8 @@ class Engine:
                     c.recovered = True
                     c.open_issue = False
                     c.issue_contacts = 0
+                    if learning:
+                        self.dynamics.on_recovery(c.last_failure)
                 if log is not None:
                     log.append((env.now, c.id, node, "resolved", c.severity, ""))
                 route = success
@@ -354,6 +373,7 @@ class Engine:
         c.open_issue = True
         if c.first_failure < 0:
             c.first_failure = node
+        c.last_failure = node
         self.counters.add("failures", now)
         if self.events is not None:
             self.events.append((now, c.id, node, "failure", c.severity, ""))
@@ -411,6 +431,7 @@ class Engine:
             if self.escalation_draw() < escalation.social.probability:
                 c.social = True
                 c.reach = self.reach_draw()
+                self.dynamics.on_social(c.reach)
                 self.counters.add("social", now)
                 if self.events is not None:
                     self.events.append((now, c.id, node, "escalate", c.severity, "social"))
@@ -437,6 +458,8 @@ class Engine:
                 advocacy = min(base_advocacy * math.exp(-decay * s), 1.0 - churn)
             u = c.luck
             outcome = CHURNED if u < churn else ADVOCATE if u < churn + advocacy else RETAINED
+        if outcome == ADVOCATE:
+            self.dynamics.on_advocate()
         c.visits += 1
         self.node_visits[node] += 1
         if self.events is not None:
@@ -451,6 +474,7 @@ class Engine:
         """Simulate until every customer has finished or the drain time is up."""
         env = self.env
         env.process(self._arrivals())
+        env.process(self.dynamics.process())
         env.run(until=self.all_done | self.stop)
         end = env.now
         for c in sorted(self.active.values(), key=lambda c: c.id):
@@ -465,6 +489,8 @@ class Engine:
             silo_wait=self.silo_wait,
             silo_served=self.silo_served,
             journey=self.journey,
+            dynamics=self.dynamics,
+            arrivals_end=self.arrivals_end,
         )
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from spiral.dynamics import samples_by_period
 from spiral.engine import RawRun
+from spiral.regime import verdict
 from spiral.scenario import Scenario
 
 SPIRAL_BINS = (0, 1, 2, 3)  # the last bin is "3+"
@@ -131,10 +133,20 @@ def timeseries(raw: RawRun, customers: pd.DataFrame, scenario: Scenario) -> pd.D
     frame["failure_demand_share"] = np.divide(
         frame["failure_demand"].to_numpy(), contacts, out=np.zeros(n), where=contacts > 0
     )
-    return frame
+    state = samples_by_period(raw.dynamics.samples, raw.journey, period, n)
+    return pd.concat([frame, state], axis=1)
 
 
-def summarise(raw: RawRun, customers: pd.DataFrame, scenario: Scenario, seed: int) -> dict:
+def regime_window(series: pd.DataFrame, raw: RawRun, scenario: Scenario) -> pd.DataFrame:
+    """Return the whole periods after the warm-up that end before arrivals stopped."""
+    period = scenario.period
+    inside = (series["start"] >= scenario.warmup) & (series["start"] + period <= raw.arrivals_end)
+    return series[inside]
+
+
+def summarise(
+    raw: RawRun, customers: pd.DataFrame, scenario: Scenario, seed: int, series: pd.DataFrame
+) -> dict:
     """Return the run's headline metrics as a JSON-ready dict."""
     all_customers = customers
     customers = measured(customers, scenario)
@@ -159,7 +171,7 @@ def summarise(raw: RawRun, customers: pd.DataFrame, scenario: Scenario, seed: in
     severity = done["severity"].to_numpy()
     buckets = failure_bucket(done["failures"]).value_counts()
     journey_hours = (done["end"] - done["arrival"]) / 60
-    return {
+    summary = {
         "scenario": scenario.name,
         "seed": seed,
         "engine": "des",
@@ -217,3 +229,13 @@ def summarise(raw: RawRun, customers: pd.DataFrame, scenario: Scenario, seed: in
             for name, visits in zip(raw.journey.names, raw.node_visits, strict=True)
         },
     }
+    dynamics = raw.dynamics
+    summary["loops_active"] = dynamics.active
+    summary["reputation_end"] = dynamics.reputation
+    summary["root_cause_fixes"] = dynamics.fixes
+    staff = sum(s for s in raw.journey.staff if s)
+    base = {name: step.failure for name, step in scenario.steps.items()}
+    regime, reasons = verdict(regime_window(series, raw, scenario), summary, staff, base)
+    summary["regime"] = regime
+    summary["regime_reasons"] = reasons
+    return summary

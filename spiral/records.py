@@ -33,7 +33,7 @@ class Customer:
     effort = visits = issue_contacts = 0
     severity = wait = reach = 0.0
     social = ceo = recovered = open_issue = False
-    first_failure = -1
+    first_failure = last_failure = -1
     bounce = -1
 
     def __init__(self, cid: int, arrival: float, luck: float) -> None:

@@ -43,7 +43,7 @@ class RunResult:
     @cached_property
     def summary(self) -> dict:
         """Headline metrics of the measured customers (after the warm-up)."""
-        return summarise(self.raw, self.customers, self.scenario, self.seed)
+        return summarise(self.raw, self.customers, self.scenario, self.seed, self.timeseries)
 
     @cached_property
     def spiral(self) -> pd.DataFrame:

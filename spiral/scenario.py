@@ -270,6 +270,86 @@ class Money(_Model):
     cost_per_ceo_escalation: float = Field(default=400.0, ge=0)
 
 
+class Erosion(_Model):
+    """Quality erosion under pressure (Oliva & Sterman 2001): overloaded silos cut corners."""
+
+    enabled: bool = False
+    threshold: float = Field(
+        default=1.0, gt=0, description="Work pressure above which corners are cut."
+    )
+    elasticity: float = Field(
+        default=0.64,
+        gt=0,
+        description="Time per job falls as pressure^-elasticity (Oliva & Sterman 2001).",
+    )
+    sensitivity: float = Field(
+        default=4.0, ge=0, description="Failure odds × (1 + sensitivity × corners cut)."
+    )
+    erode_time: Duration = Field(
+        default=14 * 1440.0, description="Time constant of corners being cut under pressure."
+    )
+    recover_time: Duration = Field(
+        default=19 * 10080.0, description="Time constant of standards recovering with slack."
+    )
+    attrition: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Share of staff lost per week while pressure stays above the threshold.",
+    )
+
+
+class Reputation(_Model):
+    """Reputation: social escalations lower it, advocates raise it; arrivals follow it."""
+
+    enabled: bool = False
+    harm_per_thousand_reached: float = Field(
+        default=0.002, ge=0, description="Reputation lost per 1,000 people reached by a post."
+    )
+    lift_per_advocate: float = Field(
+        default=0.0005, ge=0, description="Reputation gained per advocate (referrals)."
+    )
+    memory: Duration = Field(
+        default=90 * 1440.0, description="Time constant of reputation drifting back to 1."
+    )
+    floor: float = Field(default=0.05, gt=0, le=1, description="Lowest reputation.")
+    ceiling: float = Field(default=3.0, ge=1, description="Highest reputation.")
+
+
+class Learning(_Model):
+    """Learning: resolved complaints become root-cause fixes, but only when there is slack."""
+
+    enabled: bool = False
+    fix_share: Probability = Field(
+        default=0.05, description="Share of resolved complaints that yield a root-cause fix."
+    )
+    fix_effect: Probability = Field(
+        default=0.1, description="A fix lowers the step's base failure probability by this share."
+    )
+    slack_below: float = Field(
+        default=0.8, gt=0, description="Fixes happen only while the silo's pressure is below this."
+    )
+
+
+class Loops(_Model):
+    """The organisation's feedback loops, each switchable."""
+
+    failure_demand: bool = Field(
+        default=True,
+        description="Failure-caused contacts compete for the same staff (false: a separate, "
+        "unlimited team serves them, the counterfactual without the loop).",
+    )
+    erosion: Erosion = Erosion()
+    reputation: Reputation = Reputation()
+    learning: Learning = Learning()
+    tick: Duration = Field(
+        default=60.0, description="How often pressure, erosion and reputation are updated."
+    )
+    pressure_window: Duration = Field(
+        default=1440.0, description="Smoothing time of measured work pressure."
+    )
+
+
 class Scenario(_Model):
     """A whole scenario: organisation, journey, customer experience and money."""
 
@@ -297,6 +377,7 @@ class Scenario(_Model):
     outcomes: dict[str, Outcome] = Field(min_length=1)
     experience: Experience = Experience()
     money: Money = Money()
+    loops: Loops = Loops()
 
     @model_validator(mode="after")
     def _length(self) -> Scenario:

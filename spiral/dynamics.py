@@ -1,0 +1,202 @@
+"""The organisation's feedback loops: work pressure, quality erosion, reputation, learning.
+
+A ``Dynamics`` object lives inside one engine run. Every ``loops.tick`` it measures each
+silo's work pressure, lets eroded standards drift, decays reputation and records a
+sample; the engine calls it back on social escalations, advocates and recoveries.
+Exact equations: docs/model.md, section "System loops".
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from spiral.journey import STEP, Journey
+from spiral.scenario import Scenario
+from spiral.streams import uniforms
+
+WEEK = 10080.0
+
+
+def eroded(p: float, corners: float, sensitivity: float) -> float:
+    """Return failure probability ``p`` with its odds raised by corners cut."""
+    if p <= 0.0 or p >= 1.0 or corners <= 0.0:
+        return p
+    odds = p / (1.0 - p) * (1.0 + sensitivity * corners)
+    return odds / (1.0 + odds)
+
+
+def corner_target(pressure: float, threshold: float, elasticity: float) -> float:
+    """Return the share of work skipped at a pressure: 1 - (pressure/threshold)^-elasticity."""
+    if pressure <= threshold:
+        return 0.0
+    return 1.0 - (pressure / threshold) ** -elasticity
+
+
+@dataclass
+class Samples:
+    """One row per tick: time, reputation, and per-silo and per-step state."""
+
+    time: list[float] = field(default_factory=list)
+    reputation: list[float] = field(default_factory=list)
+    queue: list[list[int]] = field(default_factory=list)
+    pressure: list[list[float]] = field(default_factory=list)
+    staff: list[list[float]] = field(default_factory=list)
+    waited: list[list[float]] = field(default_factory=list)
+    served: list[list[int]] = field(default_factory=list)
+    failure: list[list[float]] = field(default_factory=list)
+
+
+class Dynamics:
+    """State and updates of the system loops for one run."""
+
+    def __init__(self, scenario: Scenario, journey: Journey, engine: object, seed: int) -> None:
+        self.loops = scenario.loops
+        self.journey = journey
+        self.engine = engine
+        self.failure_now: list[float] = engine.failure_now  # type: ignore[attr-defined]
+        self.base_failure = list(journey.failure)
+        n = len(journey.silo_names)
+        self.pressure = [0.0] * n
+        self.corners = [0.0] * n
+        self.staff = [float(s) if s else 0.0 for s in journey.staff]
+        self.reputation = 1.0
+        self.fixes = 0
+        self.steps = [i for i, k in enumerate(journey.kind) if k == STEP]
+        self.learn_draw = uniforms(seed, "decisions", "__learning__")
+        self.samples = Samples()
+
+    @property
+    def active(self) -> list[str]:
+        """Return the names of the loops that are switched on."""
+        loops = self.loops
+        names = ["failure_demand"] if loops.failure_demand else []
+        for name in ("erosion", "reputation", "learning"):
+            if getattr(loops, name).enabled:
+                names.append(name)
+        return names
+
+    def process(self):  # noqa: ANN201 - a SimPy process
+        """Update and sample every tick, forever (the run stops it)."""
+        env = self.engine.env  # type: ignore[attr-defined]
+        tick = self.loops.tick
+        while True:
+            yield env.timeout(tick)
+            self.update(tick)
+            self.sample(env.now)
+
+    def update(self, dt: float) -> None:
+        """Advance pressure, erosion, attrition and reputation by ``dt`` minutes."""
+        loops = self.loops
+        erosion = loops.erosion
+        smooth = 1.0 - math.exp(-dt / loops.pressure_window)
+        silos = self.engine.silos  # type: ignore[attr-defined]
+        for s, silo in enumerate(silos):
+            if silo is None:
+                continue
+            load = (len(silo.users) + len(silo.queue)) / silo.capacity
+            self.pressure[s] += (load - self.pressure[s]) * smooth
+            if not erosion.enabled:
+                continue
+            target = corner_target(self.pressure[s], erosion.threshold, erosion.elasticity)
+            tau = erosion.erode_time if target > self.corners[s] else erosion.recover_time
+            self.corners[s] += (target - self.corners[s]) * (1.0 - math.exp(-dt / tau))
+            if erosion.attrition and self.pressure[s] > erosion.threshold:
+                self.staff[s] *= 1.0 - erosion.attrition * dt / WEEK
+                silo._capacity = max(1, round(self.staff[s]))
+        if erosion.enabled:
+            for i in self.steps:
+                self._refresh(i)
+        reputation = loops.reputation
+        if reputation.enabled:
+            self.reputation = 1.0 + (self.reputation - 1.0) * math.exp(-dt / reputation.memory)
+
+    def _refresh(self, step: int) -> None:
+        silo = self.journey.silo[step]
+        self.failure_now[step] = eroded(
+            self.base_failure[step], self.corners[silo], self.loops.erosion.sensitivity
+        )
+
+    def on_social(self, reach: float) -> None:
+        """Lower reputation by a post's reach."""
+        r = self.loops.reputation
+        if r.enabled:
+            self.reputation = max(
+                r.floor, self.reputation - r.harm_per_thousand_reached * reach / 1000
+            )
+
+    def on_advocate(self) -> None:
+        """Raise reputation by one advocate's referrals."""
+        r = self.loops.reputation
+        if r.enabled:
+            self.reputation = min(r.ceiling, self.reputation + r.lift_per_advocate)
+
+    def on_recovery(self, step: int) -> None:
+        """Maybe turn a resolved complaint born at ``step`` into a root-cause fix."""
+        learning = self.loops.learning
+        if not learning.enabled or step < 0:
+            return
+        if self.pressure[self.journey.silo[step]] >= learning.slack_below:
+            return  # firefighting: no time to fix causes
+        if self.learn_draw() < learning.fix_share:
+            self.base_failure[step] *= 1.0 - learning.fix_effect
+            self.fixes += 1
+            self._refresh(step)
+
+    def sample(self, now: float) -> None:
+        """Record the state at ``now``."""
+        engine = self.engine
+        out = self.samples
+        out.time.append(now)
+        out.reputation.append(self.reputation)
+        silos = engine.silos  # type: ignore[attr-defined]
+        out.queue.append([len(s.queue) if s is not None else 0 for s in silos])
+        out.pressure.append(list(self.pressure))
+        out.staff.append(list(self.staff))
+        out.waited.append(list(engine.silo_wait))  # type: ignore[attr-defined]
+        out.served.append(list(engine.silo_served))  # type: ignore[attr-defined]
+        out.failure.append([self.failure_now[i] for i in self.steps])
+
+
+def samples_by_period(
+    samples: Samples, journey: Journey, period: float, periods: int
+) -> pd.DataFrame:
+    """Return per-period means of the sampled state: backlog, pressure, staff, waits, failures."""
+    data: dict[str, np.ndarray] = {}
+    if not samples.time:
+        return pd.DataFrame(index=range(periods))
+    index = np.minimum((np.asarray(samples.time) - 1e-9) // period, periods - 1).astype(int)
+    counts = np.bincount(index, minlength=periods).astype(float)
+
+    def mean(values: np.ndarray) -> np.ndarray:
+        sums = np.bincount(index, weights=values, minlength=periods)
+        return np.divide(sums, counts, out=np.full(periods, np.nan), where=counts > 0)
+
+    data["reputation"] = mean(np.asarray(samples.reputation))
+    queue = np.asarray(samples.queue, dtype=float)
+    pressure = np.asarray(samples.pressure)
+    staff = np.asarray(samples.staff)
+    waited = np.asarray(samples.waited)
+    served = np.asarray(samples.served, dtype=float)
+    for s, name in enumerate(journey.silo_names):
+        if journey.staff[s] is None:
+            continue
+        data[f"backlog_{name}"] = mean(queue[:, s])
+        data[f"pressure_{name}"] = mean(pressure[:, s])
+        data[f"staff_{name}"] = mean(staff[:, s])
+        # mean wait of services started in the period, from cumulative totals at period ends
+        last = np.full(periods, -1)
+        last[index] = np.arange(len(index))  # the last sample of each period
+        w = np.where(last >= 0, waited[np.maximum(last, 0), s], np.nan)
+        n = np.where(last >= 0, served[np.maximum(last, 0), s], np.nan)
+        w, n = pd.Series(w).ffill().fillna(0).to_numpy(), pd.Series(n).ffill().fillna(0).to_numpy()
+        dw, dn = np.diff(w, prepend=0.0), np.diff(n, prepend=0.0)
+        data[f"wait_{name}"] = np.divide(dw, dn, out=np.zeros(periods), where=dn > 0)
+    failure = np.asarray(samples.failure)
+    steps = [i for i, k in enumerate(journey.kind) if k == STEP]
+    for j, i in enumerate(steps):
+        data[f"failure_{journey.names[i]}"] = mean(failure[:, j])
+    return pd.DataFrame(data)

@@ -1,0 +1,85 @@
+"""The regime verdict of a run: stable, stressed or runaway, with the reasons."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+STABLE, STRESSED, RUNAWAY = "stable", "stressed", "runaway"
+UNFINISHED_SHARE = 0.01  # more measured customers than this still in the journey: runaway
+PRESSURE_STRESSED = 0.85
+ABANDON_STRESSED = 0.10
+FAILURE_RISE_STRESSED = 1.25
+REPUTATION_COLLAPSED = 0.5
+FAILURE_COLLAPSED = 2.0  # a step failing at twice its base rate: the standard has collapsed
+ABANDON_COLLAPSED = 0.5  # most contacts abandoned: the queue has outgrown customers' patience
+REPUTATION_STRESSED = 0.9
+TREND_CONFIDENCE = 0.99
+
+
+def backlog_trend(backlog: np.ndarray) -> tuple[float, float]:
+    """Return the OLS slope of a backlog series (per period) and its one-sided lower bound."""
+    if len(backlog) < 3 or np.allclose(backlog, backlog[0]):
+        return 0.0, 0.0
+    fit = stats.linregress(np.arange(len(backlog)), backlog)
+    t = stats.t.ppf(TREND_CONFIDENCE, len(backlog) - 2)
+    return float(fit.slope), float(fit.slope - t * fit.stderr)
+
+
+def verdict(
+    series: pd.DataFrame, summary: dict, staff: int, base_failure: dict[str, float]
+) -> tuple[str, list[str]]:
+    """Return the regime and the reasons, from the measured periods of the time series.
+
+    ``series`` holds the periods after the warm-up and before arrivals stopped; ``staff``
+    is the total staff of the staffed silos; ``base_failure`` the scenario's probabilities.
+    """
+    reasons: list[str] = []
+    runaway = False
+    unfinished = summary["in_progress"]
+    if unfinished > UNFINISHED_SHARE * max(summary["customers"], 1):
+        runaway = True
+        reasons.append(f"{unfinished:,} customers never finished their journey")
+    backlog = series.filter(like="backlog_").sum(axis=1).to_numpy()
+    if len(backlog):
+        slope, lower = backlog_trend(backlog)
+        if lower > 0 and backlog[-1] > staff:
+            runaway = True
+            reasons.append(
+                f"backlog grows by {slope:.1f} customers per period (99% sure it "
+                f"grows) and ends above total staff ({backlog[-1]:.0f} > {staff})"
+            )
+    reputation = series["reputation"].to_numpy() if "reputation" in series else np.array([1.0])
+    if len(reputation) and reputation[-1] < REPUTATION_COLLAPSED:
+        runaway = True
+        reasons.append(f"reputation collapsed to {reputation[-1]:.2f}")
+    contacts = summary["contacts"]
+    abandoned = summary["abandons"] / contacts if contacts else 0.0
+    if abandoned > ABANDON_COLLAPSED:
+        runaway = True
+        reasons.append(f"{abandoned:.0%} of contacts abandoned")
+    for step, p0 in base_failure.items():
+        column = f"failure_{step}"
+        if p0 > 0 and column in series and len(series):
+            end = float(series[column].iloc[-1])
+            if end >= FAILURE_COLLAPSED * p0:
+                runaway = True
+                reasons.append(f"{step} fails with p={end:.3f}, {end / p0:.1f}× its base {p0:.3f}")
+    if runaway:
+        return RUNAWAY, reasons
+    for column in series.filter(like="pressure_"):
+        mean = float(series[column].mean())
+        if mean > PRESSURE_STRESSED:
+            reasons.append(f"{column.removeprefix('pressure_')} works at pressure {mean:.2f}")
+    if abandoned > ABANDON_STRESSED:
+        reasons.append(f"{abandoned:.0%} of contacts abandoned")
+    for step, p0 in base_failure.items():
+        column = f"failure_{step}"
+        if p0 > 0 and column in series and len(series):
+            end = float(series[column].iloc[-1])
+            if end > FAILURE_RISE_STRESSED * p0:
+                reasons.append(f"{step} fails with p={end:.3f}, up from {p0:.3f}")
+    if len(reputation) and reputation[-1] < REPUTATION_STRESSED:
+        reasons.append(f"reputation down to {reputation[-1]:.2f}")
+    return (STRESSED, reasons) if reasons else (STABLE, [])

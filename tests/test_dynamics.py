@@ -1,0 +1,160 @@
+"""System loops: each has the right sign and fires only under its condition."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from spiral.dynamics import corner_target, eroded
+from spiral.loading import parse_scenario
+from spiral.runner import run
+
+TEAM = {
+    "name": "team",
+    "horizon": "30 days",
+    "warmup": "2 days",
+    "arrivals": {"rate": "300 per day"},
+    "start": "handle",
+    "silos": {"team": {"staff": 10}},
+    "steps": {
+        "handle": {
+            "silo": "team",
+            "service": {"dist": "exponential", "mean": "20 min"},
+            "failure": 0.1,
+            "on_failure": "complaint",
+            "next": "done",
+        },
+    },
+    "contacts": {
+        "complaint": {
+            "silo": "team",
+            "handling": {"dist": "exponential", "mean": "15 min"},
+            "fcr": 0.6,
+            "resolved": "handle",
+            "unresolved": {"complaint": 0.7, "gone": 0.3},
+        },
+    },
+    "outcomes": {"done": {}, "gone": {"kind": "churn"}},
+}
+
+
+def team(rate: float, **loops) -> dict:
+    data = copy.deepcopy(TEAM)
+    data["arrivals"]["rate"] = f"{rate} per day"
+    data["loops"] = loops
+    return data
+
+
+def result_of(data: dict, seed: int = 1):
+    return run(parse_scenario(data, "team.yaml"), seed=seed)
+
+
+def test_corner_cutting_follows_the_oliva_sterman_elasticity():
+    assert corner_target(0.8, 1.0, 0.64) == 0.0
+    assert corner_target(2.0, 1.0, 0.64) == pytest.approx(1 - 2**-0.64)
+    # odds 0.1/0.9 × (1 + 4 × 0.25) = 2/9 -> p = 2/11
+    assert eroded(0.1, 0.25, 4.0) == pytest.approx(2 / 11)
+    assert eroded(0.1, 0.0, 4.0) == 0.1 and eroded(0.0, 0.5, 4.0) == 0.0
+
+
+def test_erosion_raises_failures_under_overload_but_not_with_slack():
+    erosion = {"erosion": {"enabled": True, "threshold": 0.9, "erode_time": "3 days"}}
+    slack = result_of(team(200, **erosion)).timeseries["failure_handle"].dropna()
+    assert slack.to_numpy() == pytest.approx(np.full(len(slack), 0.1))
+    overload = result_of(team(520, **erosion)).timeseries["failure_handle"].dropna()
+    assert overload.iloc[-1] > 0.15
+    assert overload.iloc[-5:].mean() > overload.iloc[:5].mean()
+
+
+def test_attrition_lowers_staff_only_under_sustained_overload():
+    erosion = {"erosion": {"enabled": True, "threshold": 0.9, "attrition": 0.05}}
+    overload = result_of(team(600, **erosion)).timeseries["staff_team"].dropna()
+    assert overload.iloc[-1] < 10 * (1 - 0.05) ** 2
+    slack = result_of(team(150, **erosion)).timeseries["staff_team"].dropna()
+    assert (slack == 10).all()
+
+
+def test_reputation_falls_after_social_escalations_and_arrivals_follow():
+    data = team(
+        300,
+        reputation={"enabled": True, "harm_per_thousand_reached": 0.05, "lift_per_advocate": 0.0},
+    )
+    data["experience"] = {"escalation": {"social": {"threshold": 1, "probability": 0.5}}}
+    hurt = result_of(data)
+    data["loops"] = {}
+    calm = result_of(data)
+    series = hurt.timeseries
+    assert hurt.summary["escalations_social"] > 0
+    assert series["reputation"].iloc[-3:].mean() < 0.8 < series["reputation"].iloc[0]
+    late = slice(len(series) // 2, 30)
+    assert hurt.timeseries["arrivals"][late].sum() < 0.85 * calm.timeseries["arrivals"][late].sum()
+    assert hurt.summary["reputation_end"] == pytest.approx(
+        series["reputation"].dropna().iloc[-1], abs=0.05
+    )
+
+
+def test_advocates_raise_reputation_and_bring_more_customers():
+    data = team(200, reputation={"enabled": True, "lift_per_advocate": 0.002})
+    data["steps"]["handle"]["failure"] = 0.0
+    data["experience"] = {"loyalty": {"base_advocacy": 0.5}}
+    grown = result_of(data)
+    data["loops"] = {}
+    flat = result_of(data)
+    assert grown.summary["reputation_end"] > 1.5
+    assert grown.summary["arrivals"] > 1.2 * flat.summary["arrivals"]
+
+
+def test_learning_fixes_root_causes_only_when_the_silo_has_slack():
+    learning = {"learning": {"enabled": True, "fix_share": 0.2, "slack_below": 0.8}}
+    slack = result_of(team(150, **learning))
+    assert slack.summary["root_cause_fixes"] > 0
+    assert slack.timeseries["failure_handle"].dropna().iloc[-1] < 0.1
+    busy = result_of(team(700, **learning))  # pressure above 0.8 after the first day
+    series = busy.timeseries
+    assert series["pressure_team"].iloc[2:25].min() > 0.8
+    assert busy.summary["root_cause_fixes"] < slack.summary["root_cause_fixes"]
+    after = series["failure_handle"].iloc[2:25].to_numpy()
+    assert after == pytest.approx(np.full(len(after), after[0]))  # no fixes while busy
+
+
+def test_failure_demand_sharing_staff_raises_waits():
+    shared = result_of(team(420))
+    separate = result_of(team(420, failure_demand=False))
+    wait_shared = shared.customers["wait"].mean()
+    wait_separate = separate.customers["wait"].mean()
+    assert wait_shared > 1.5 * wait_separate
+    assert shared.summary["loops_active"] == ["failure_demand"]
+    assert separate.summary["loops_active"] == []
+
+
+def test_all_loops_off_reproduce_the_foundation_engine_exactly(tiny_data):
+    plain = run(parse_scenario(tiny_data, "tiny.yaml"), seed=5, event_log=True)
+    off = {
+        "failure_demand": True,
+        "erosion": {"enabled": False},
+        "reputation": {"enabled": False},
+        "learning": {"enabled": False},
+        "tick": "15 min",
+    }
+    looped = run(parse_scenario({**tiny_data, "loops": off}, "tiny.yaml"), seed=5, event_log=True)
+    pd.testing.assert_frame_equal(plain.customers, looped.customers)
+    pd.testing.assert_frame_equal(plain.events, looped.events)
+
+
+def test_time_series_carry_backlog_pressure_waits_failures_and_reputation():
+    series = result_of(team(420)).timeseries
+    for column in (
+        "backlog_team",
+        "pressure_team",
+        "wait_team",
+        "staff_team",
+        "failure_handle",
+        "reputation",
+        "failure_demand_share",
+    ):
+        assert column in series, column
+    measured = series[~series["warmup"]].iloc[:-1]
+    assert np.isfinite(measured["wait_team"]).all() and (measured["wait_team"] >= 0).all()

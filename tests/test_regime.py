@@ -1,0 +1,87 @@
+"""The regime verdict: its rules on hand-made series, and the tipping point of a scenario."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from spiral.loading import load_scenario
+from spiral.regime import RUNAWAY, STABLE, STRESSED, backlog_trend, verdict
+from spiral.runner import run
+
+CALM = {"in_progress": 0, "customers": 1000, "contacts": 100, "abandons": 2}
+
+
+def series(backlog, pressure=0.5, reputation=1.0, failure=0.1) -> pd.DataFrame:
+    n = len(backlog)
+    return pd.DataFrame(
+        {
+            "backlog_team": backlog,
+            "pressure_team": np.full(n, pressure),
+            "reputation": np.full(n, reputation),
+            "failure_handle": np.full(n, failure),
+        }
+    )
+
+
+def test_a_flat_backlog_at_low_pressure_is_stable():
+    flat = series(np.full(20, 3.0) + np.tile([0.5, -0.5], 10))
+    assert verdict(flat, CALM, 10, {"handle": 0.1}) == (STABLE, [])
+
+
+def test_a_backlog_growing_past_the_staff_is_a_runaway():
+    growing = series(np.linspace(2, 40, 20))
+    regime, reasons = verdict(growing, CALM, 10, {"handle": 0.1})
+    assert regime == RUNAWAY and "backlog grows by 2.0 customers per period" in reasons[0]
+
+
+def test_a_growing_backlog_still_below_the_staff_is_not_a_runaway():
+    assert verdict(series(np.linspace(1, 5, 20)), CALM, 10, {"handle": 0.1})[0] == STABLE
+
+
+@pytest.mark.parametrize(
+    ("frame", "summary", "regime", "reason"),
+    [
+        (series(np.ones(10), pressure=0.9), CALM, STRESSED, "team works at pressure 0.90"),
+        (series(np.ones(10)), {**CALM, "abandons": 20}, STRESSED, "20% of contacts abandoned"),
+        (series(np.ones(10), failure=0.13), CALM, STRESSED, "handle fails with p=0.130"),
+        (series(np.ones(10), reputation=0.8), CALM, STRESSED, "reputation down to 0.80"),
+        (series(np.ones(10), reputation=0.4), CALM, RUNAWAY, "reputation collapsed to 0.40"),
+        (series(np.ones(10), failure=0.25), CALM, RUNAWAY, "handle fails with p=0.250, 2.5×"),
+        (series(np.ones(10)), {**CALM, "abandons": 60}, RUNAWAY, "60% of contacts abandoned"),
+        (series(np.ones(10)), {**CALM, "in_progress": 50}, RUNAWAY, "50 customers never"),
+    ],
+)
+def test_each_rule_gives_its_regime_and_says_why(frame, summary, regime, reason):
+    got, reasons = verdict(frame, summary, 10, {"handle": 0.1})
+    assert got == regime
+    assert any(r.startswith(reason) for r in reasons), reasons
+
+
+def test_backlog_trend_is_the_least_squares_slope():
+    slope, lower = backlog_trend(np.array([1.0, 3.0, 5.0, 7.5]))
+    assert slope == pytest.approx(2.15) and lower < slope
+
+
+def regime_at(rate_per_day: float) -> str:
+    scenario = load_scenario("tipping_point")
+    arrivals = scenario.arrivals.model_copy(update={"rate": rate_per_day / 1440})
+    return run(scenario.model_copy(update={"arrivals": arrivals}), seed=1).summary["regime"]
+
+
+@pytest.mark.slow
+def test_tipping_point_scenario_flips_to_runaway_once_and_stays_flipped():
+    low, high = 430.0, 650.0
+    assert regime_at(low) != RUNAWAY and regime_at(high) == RUNAWAY
+    while high - low > 10:  # bisection on the arrival rate
+        mid = (low + high) / 2
+        if regime_at(mid) == RUNAWAY:
+            high = mid
+        else:
+            low = mid
+    assert 440 < high < 560
+    for above in (1.03, 1.1, 1.25):
+        assert regime_at(high * above) == RUNAWAY, high * above
+    assert regime_at(low) != RUNAWAY
+    assert regime_at(0.9 * low) != RUNAWAY
