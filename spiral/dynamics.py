@@ -38,16 +38,25 @@ def corner_target(pressure: float, threshold: float, elasticity: float) -> float
 
 @dataclass
 class Samples:
-    """One row per tick: time, reputation, and per-silo and per-step state."""
+    """One flat row per tick of the loops' state.
 
-    time: list[float] = field(default_factory=list)
-    reputation: list[float] = field(default_factory=list)
-    queue: list[list[int]] = field(default_factory=list)
-    pressure: list[list[float]] = field(default_factory=list)
-    staff: list[list[float]] = field(default_factory=list)
-    waited: list[list[float]] = field(default_factory=list)
-    served: list[list[int]] = field(default_factory=list)
-    failure: list[list[float]] = field(default_factory=list)
+    A row is: time, reputation, then per silo the queue, pressure, staff, cumulative
+    wait and services, then per step the failure probability.
+    """
+
+    silos: int
+    steps: int
+    rows: list[tuple] = field(default_factory=list)
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """Return the rows as named arrays (2-D for per-silo and per-step values)."""
+        n, k = self.silos, self.steps
+        data = np.asarray(self.rows, dtype=float).reshape(len(self.rows), 2 + 5 * n + k)
+        out = {"time": data[:, 0], "reputation": data[:, 1]}
+        for j, name in enumerate(("queue", "pressure", "staff", "waited", "served")):
+            out[name] = data[:, 2 + j * n : 2 + (j + 1) * n]
+        out["failure"] = data[:, 2 + 5 * n :]
+        return out
 
 
 class Dynamics:
@@ -67,7 +76,8 @@ class Dynamics:
         self.fixes = 0
         self.steps = [i for i, k in enumerate(journey.kind) if k == STEP]
         self.learn_draw = uniforms(seed, "decisions", "__learning__")
-        self.samples = Samples()
+        self.samples = Samples(n, len(self.steps))
+        self.smooth = 1.0 - math.exp(-self.loops.tick / self.loops.pressure_window)
 
     @property
     def active(self) -> list[str]:
@@ -92,7 +102,7 @@ class Dynamics:
         """Advance pressure, erosion, attrition and reputation by ``dt`` minutes."""
         loops = self.loops
         erosion = loops.erosion
-        smooth = 1.0 - math.exp(-dt / loops.pressure_window)
+        smooth = self.smooth if dt == loops.tick else 1.0 - math.exp(-dt / loops.pressure_window)
         silos = self.engine.silos  # type: ignore[attr-defined]
         for s, silo in enumerate(silos):
             if silo is None:
@@ -147,18 +157,22 @@ class Dynamics:
             self._refresh(step)
 
     def sample(self, now: float) -> None:
-        """Record the state at ``now``."""
+        """Record the state at ``now`` as one flat row."""
         engine = self.engine
-        out = self.samples
-        out.time.append(now)
-        out.reputation.append(self.reputation)
         silos = engine.silos  # type: ignore[attr-defined]
-        out.queue.append([len(s.queue) if s is not None else 0 for s in silos])
-        out.pressure.append(list(self.pressure))
-        out.staff.append(list(self.staff))
-        out.waited.append(list(engine.silo_wait))  # type: ignore[attr-defined]
-        out.served.append(list(engine.silo_served))  # type: ignore[attr-defined]
-        out.failure.append([self.failure_now[i] for i in self.steps])
+        failure = self.failure_now
+        self.samples.rows.append(
+            (
+                now,
+                self.reputation,
+                *[len(s.queue) if s is not None else 0 for s in silos],
+                *self.pressure,
+                *self.staff,
+                *engine.silo_wait,  # type: ignore[attr-defined]
+                *engine.silo_served,  # type: ignore[attr-defined]
+                *[failure[i] for i in self.steps],
+            )
+        )
 
 
 def samples_by_period(
@@ -166,21 +180,19 @@ def samples_by_period(
 ) -> pd.DataFrame:
     """Return per-period means of the sampled state: backlog, pressure, staff, waits, failures."""
     data: dict[str, np.ndarray] = {}
-    if not samples.time:
+    if not samples.rows:
         return pd.DataFrame(index=range(periods))
-    index = np.minimum((np.asarray(samples.time) - 1e-9) // period, periods - 1).astype(int)
+    columns = samples.columns()
+    index = np.minimum((columns["time"] - 1e-9) // period, periods - 1).astype(int)
     counts = np.bincount(index, minlength=periods).astype(float)
 
     def mean(values: np.ndarray) -> np.ndarray:
         sums = np.bincount(index, weights=values, minlength=periods)
         return np.divide(sums, counts, out=np.full(periods, np.nan), where=counts > 0)
 
-    data["reputation"] = mean(np.asarray(samples.reputation))
-    queue = np.asarray(samples.queue, dtype=float)
-    pressure = np.asarray(samples.pressure)
-    staff = np.asarray(samples.staff)
-    waited = np.asarray(samples.waited)
-    served = np.asarray(samples.served, dtype=float)
+    data["reputation"] = mean(columns["reputation"])
+    queue, pressure, staff = columns["queue"], columns["pressure"], columns["staff"]
+    waited, served = columns["waited"], columns["served"]
     for s, name in enumerate(journey.silo_names):
         if journey.staff[s] is None:
             continue
@@ -195,7 +207,7 @@ def samples_by_period(
         w, n = pd.Series(w).ffill().fillna(0).to_numpy(), pd.Series(n).ffill().fillna(0).to_numpy()
         dw, dn = np.diff(w, prepend=0.0), np.diff(n, prepend=0.0)
         data[f"wait_{name}"] = np.divide(dw, dn, out=np.zeros(periods), where=dn > 0)
-    failure = np.asarray(samples.failure)
+    failure = columns["failure"]
     steps = [i for i, k in enumerate(journey.kind) if k == STEP]
     for j, i in enumerate(steps):
         data[f"failure_{journey.names[i]}"] = mean(failure[:, j])

@@ -304,7 +304,7 @@ class Engine:
                 if log is not None:
                     log.append((env.now, c.id, node, "start", c.severity, "0"))
                 if duration > 0:
-                    if paid and env.now >= warmup:
+                    if paid and not staffed and env.now >= warmup:  # not the separate team
                         silo_busy[silo] += duration
                     yield env.timeout(duration)
             if bounce >= 0:

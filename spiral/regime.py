@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 STABLE, STRESSED, RUNAWAY = "stable", "stressed", "runaway"
 UNFINISHED_SHARE = 0.01  # more measured customers than this still in the journey: runaway
@@ -22,6 +21,8 @@ def backlog_trend(backlog: np.ndarray) -> tuple[float, float]:
     """Return the OLS slope of a backlog series (per period) and its one-sided lower bound."""
     if len(backlog) < 3 or np.allclose(backlog, backlog[0]):
         return 0.0, 0.0
+    from scipy import stats  # imported here: `import spiral` stays light
+
     fit = stats.linregress(np.arange(len(backlog)), backlog)
     t = stats.t.ppf(TREND_CONFIDENCE, len(backlog) - 2)
     return float(fit.slope), float(fit.slope - t * fit.stderr)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from spiral.dynamics import corner_target, eroded
+from spiral.dynamics import Dynamics, corner_target, eroded
 from spiral.loading import parse_scenario
 from spiral.runner import run
 
@@ -142,6 +142,17 @@ def test_all_loops_off_reproduce_the_foundation_engine_exactly(tiny_data):
     looped = run(parse_scenario({**tiny_data, "loops": off}, "tiny.yaml"), seed=5, event_log=True)
     pd.testing.assert_frame_equal(plain.customers, looped.customers)
     pd.testing.assert_frame_equal(plain.events, looped.events)
+
+
+def test_sampling_the_loops_does_not_change_a_run(tiny_scenario, monkeypatch):
+    sampled = run(tiny_scenario, seed=3)
+
+    def idle(self):  # the foundation engine: no loop process at all
+        yield self.engine.env.timeout(float("inf"))
+
+    monkeypatch.setattr(Dynamics, "process", idle)
+    unsampled = run(tiny_scenario, seed=3)
+    pd.testing.assert_frame_equal(sampled.customers, unsampled.customers)
 
 
 def test_time_series_carry_backlog_pressure_waits_failures_and_reputation():
