@@ -102,17 +102,35 @@ def spiral_engine(scenario, customers: int, seed: int) -> tuple[float, int]:
     return seconds, sum(result.raw.node_visits) + misrouted
 
 
-def peak_memory(name: str, customers: int) -> int:
-    """Return the peak RSS in bytes of a fresh process simulating ``customers`` customers."""
-    code = (
-        "import resource, json; from spiral.loading import load_scenario, with_length;"
-        "from spiral.engine import simulate;"
-        f"s = with_length(load_scenario({name!r}), customers={customers});"
-        "raw = simulate(s, 1);"
-        "print(json.dumps([resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,"
-        " raw.customers.nbytes(), len(raw.customers)]))"
+PEAK_RSS = """
+import json, resource, sys
+from spiral.engine import simulate
+from spiral.loading import load_scenario, with_length
+
+def peak() -> int:
+    # VmHWM is this process's own high-water mark; Linux carries ru_maxrss over from the
+    # parent across exec, which would report the benchmark's own peak instead
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+raw = simulate(with_length(load_scenario(sys.argv[1]), customers=int(sys.argv[2])), 1)
+print(json.dumps([peak(), raw.customers.nbytes(), len(raw.customers)]))
+"""
+
+
+def peak_memory(name: str, customers: int) -> list[int]:
+    """Return [peak RSS bytes, table bytes, customers] of a fresh process simulating them."""
+    out = subprocess.run(
+        [sys.executable, "-c", PEAK_RSS, name, str(customers)],
+        capture_output=True,
+        text=True,
+        check=True,
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
 
 
