@@ -9,6 +9,7 @@ Exact equations: docs/model.md, section "System loops".
 from __future__ import annotations
 
 import math
+from array import array
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -46,12 +47,13 @@ class Samples:
 
     silos: int
     steps: int
-    rows: list[tuple] = field(default_factory=list)
+    rows: array = field(default_factory=lambda: array("d"))  # 8 bytes a value, no objects
 
     def columns(self) -> dict[str, np.ndarray]:
         """Return the rows as named arrays (2-D for per-silo and per-step values)."""
         n, k = self.silos, self.steps
-        data = np.asarray(self.rows, dtype=float).reshape(len(self.rows), 2 + 5 * n + k)
+        width = 2 + 5 * n + k
+        data = np.frombuffer(self.rows, dtype=np.float64).reshape(-1, width)
         out = {"time": data[:, 0], "reputation": data[:, 1]}
         for j, name in enumerate(("queue", "pressure", "staff", "waited", "served")):
             out[name] = data[:, 2 + j * n : 2 + (j + 1) * n]
@@ -161,7 +163,7 @@ class Dynamics:
         engine = self.engine
         silos = engine.silos  # type: ignore[attr-defined]
         failure = self.failure_now
-        self.samples.rows.append(
+        self.samples.rows.extend(
             (
                 now,
                 self.reputation,
