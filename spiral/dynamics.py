@@ -22,6 +22,21 @@ from spiral.streams import uniforms
 WEEK = 10080.0
 
 
+def smoothing(dt: float, window: float) -> float:
+    """Return the weight of a new observation in an exponential average over ``window``."""
+    return 1.0 - math.exp(-dt / window)
+
+
+def smoothed(values: np.ndarray, weight: float) -> np.ndarray:
+    """Return the exponential average of each column, starting from 0 (as the loops do)."""
+    out = np.empty_like(values, dtype=float)
+    level = np.zeros(values.shape[1:])
+    for k, row in enumerate(values):
+        level = level + (row - level) * weight
+        out[k] = level
+    return out
+
+
 def eroded(p: float, corners: float, sensitivity: float) -> float:
     """Return failure probability ``p`` with its odds raised by corners cut."""
     if p <= 0.0 or p >= 1.0 or corners <= 0.0:
@@ -41,12 +56,15 @@ def corner_target(pressure: float, threshold: float, elasticity: float) -> float
 class Samples:
     """One flat row per tick of the loops' state.
 
-    A row is: time, reputation, then per silo the queue, pressure, staff, cumulative
-    wait and services, then per step the failure probability.
+    A row is: time, reputation, then per silo the queue, the customers present (queue
+    plus in service), the servers, cumulative wait and services, then per step the
+    failure probability. Pressure is smoothed from these afterwards, by the same formula
+    the loops use live.
     """
 
     silos: int
     steps: int
+    weight: float  # of a new observation in the pressure average
     rows: array = field(default_factory=lambda: array("d"))  # 8 bytes a value, no objects
 
     def columns(self) -> dict[str, np.ndarray]:
@@ -55,8 +73,10 @@ class Samples:
         width = 2 + 5 * n + k
         data = np.frombuffer(self.rows, dtype=np.float64).reshape(-1, width)
         out = {"time": data[:, 0], "reputation": data[:, 1]}
-        for j, name in enumerate(("queue", "pressure", "staff", "waited", "served")):
-            out[name] = data[:, 2 + j * n : 2 + (j + 1) * n]
+        for j, name in enumerate(("queue", "present", "staff")):  # interleaved per silo
+            out[name] = data[:, 2 + j : 2 + 3 * n : 3]
+        for j, name in enumerate(("waited", "served")):
+            out[name] = data[:, 2 + (3 + j) * n : 2 + (4 + j) * n]
         out["failure"] = data[:, 2 + 5 * n :]
         return out
 
@@ -78,8 +98,10 @@ class Dynamics:
         self.fixes = 0
         self.steps = [i for i, k in enumerate(journey.kind) if k == STEP]
         self.learn_draw = uniforms(seed, "decisions", "__learning__")
-        self.samples = Samples(n, len(self.steps))
-        self.smooth = 1.0 - math.exp(-self.loops.tick / self.loops.pressure_window)
+        self.smooth = smoothing(self.loops.tick, self.loops.pressure_window)
+        self.samples = Samples(n, len(self.steps), self.smooth)
+        loops = self.loops
+        self.live = loops.erosion.enabled or loops.learning.enabled or loops.reputation.enabled
 
     @property
     def active(self) -> list[str]:
@@ -95,16 +117,18 @@ class Dynamics:
         """Update and sample every tick, forever (the run stops it)."""
         env = self.engine.env  # type: ignore[attr-defined]
         tick = self.loops.tick
+        live, update, sample, timeout = self.live, self.update, self.sample, env.timeout
         while True:
-            yield env.timeout(tick)
-            self.update(tick)
-            self.sample(env.now)
+            yield timeout(tick)
+            if live:
+                update(tick)
+            sample(env.now)
 
     def update(self, dt: float) -> None:
         """Advance pressure, erosion, attrition and reputation by ``dt`` minutes."""
         loops = self.loops
         erosion = loops.erosion
-        smooth = self.smooth if dt == loops.tick else 1.0 - math.exp(-dt / loops.pressure_window)
+        smooth = self.smooth if dt == loops.tick else smoothing(dt, loops.pressure_window)
         silos = self.engine.silos  # type: ignore[attr-defined]
         for s, silo in enumerate(silos):
             if silo is None:
@@ -163,18 +187,17 @@ class Dynamics:
         engine = self.engine
         silos = engine.silos  # type: ignore[attr-defined]
         failure = self.failure_now
-        self.samples.rows.extend(
-            (
-                now,
-                self.reputation,
-                *[len(s.queue) if s is not None else 0 for s in silos],
-                *self.pressure,
-                *self.staff,
-                *engine.silo_wait,  # type: ignore[attr-defined]
-                *engine.silo_served,  # type: ignore[attr-defined]
-                *[failure[i] for i in self.steps],
-            )
-        )
+        row = [now, self.reputation]
+        for s in silos:
+            if s is None:
+                row += (0, 0, 0)
+            else:
+                queued = len(s.queue)
+                row += (queued, queued + len(s.users), s._capacity)
+        row += engine.silo_wait  # type: ignore[attr-defined]
+        row += engine.silo_served  # type: ignore[attr-defined]
+        row += [failure[i] for i in self.steps]
+        self.samples.rows.extend(row)
 
 
 def samples_by_period(
@@ -193,7 +216,9 @@ def samples_by_period(
         return np.divide(sums, counts, out=np.full(periods, np.nan), where=counts > 0)
 
     data["reputation"] = mean(columns["reputation"])
-    queue, pressure, staff = columns["queue"], columns["pressure"], columns["staff"]
+    queue, staff = columns["queue"], columns["staff"]
+    load = np.divide(columns["present"], staff, out=np.zeros_like(staff), where=staff > 0)
+    pressure = smoothed(load, samples.weight)
     waited, served = columns["waited"], columns["served"]
     for s, name in enumerate(journey.silo_names):
         if journey.staff[s] is None:
