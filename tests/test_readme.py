@@ -81,6 +81,30 @@ def test_every_spiral_command_in_the_readme_runs(command, tmp_path):
     assert "Traceback" not in done.stderr
 
 
+def test_the_sample_output_in_the_readme_is_what_spiral_run_prints_today():
+    block = re.search(
+        r"For the default scenario \(abridged\):\n\n```text\n(.*?)```", README, flags=re.DOTALL
+    ).group(1)
+    done = subprocess.run(
+        [sys.executable, "-m", "spiral", "run"], capture_output=True, text=True, timeout=120
+    )
+    printed = {line.rstrip() for line in done.stdout.splitlines()}
+    shown = [line.rstrip() for line in block.splitlines()]
+    assert len(shown) > 10
+    assert [line for line in shown if line not in printed] == []
+
+
+def test_the_tipping_point_verdict_in_the_readme_is_what_spiral_prints():
+    shown = re.search(r"^(regime: .*)$", README, flags=re.MULTILINE).group(1)
+    done = subprocess.run(
+        [sys.executable, "-m", "spiral", "run", "tipping_point"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert shown in [line.rstrip() for line in done.stdout.splitlines()]
+
+
 def test_the_python_example_in_the_readme_runs():
     example = next(b for b in code_blocks("python") if "spiral.load_scenario" in b)
     namespace: dict = {}
