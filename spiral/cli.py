@@ -21,7 +21,7 @@ from spiral.loading import (
     with_length,
 )
 from spiral.scenario import Scenario
-from spiral.units import parse_duration
+from spiral.units import parse_duration, parse_rate
 
 app = typer.Typer(
     add_completion=False,
@@ -58,6 +58,9 @@ def run_command(
         str | None, typer.Option(help="Arrive for this long, e.g. '30 days'.")
     ] = None,
     customers: Annotated[int | None, typer.Option(help="Or: simulate this many customers.")] = None,
+    rate: Annotated[
+        str | None, typer.Option(help="Override the arrival rate, e.g. '500 per day'.")
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Write results to this folder.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     events: Annotated[
@@ -75,6 +78,12 @@ def run_command(
         model = with_length(model, horizon=length, customers=customers)
     except ValueError as error:
         raise fail([f"spiral run: {'--horizon' if horizon else '--customers'}: {error}"]) from None
+    if rate is not None:
+        try:
+            arrivals = model.arrivals.model_copy(update={"rate": parse_rate(rate)})
+        except ValueError as error:
+            raise fail([f"spiral run: --rate: {error}"]) from None
+        model = model.model_copy(update={"arrivals": arrivals})
     if seed is not None and seed < 0:
         raise fail([f"spiral run: --seed: expected a non-negative integer, got {seed}"])
     result = run(model, seed=seed, event_log=out is not None and events)

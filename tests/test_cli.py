@@ -68,6 +68,7 @@ def test_validate_reports_each_problem_on_one_line_with_exit_code_2(write_scenar
             "spiral run: --horizon: expected a duration like '8 min'",
         ),
         (("frobnicate",), "spiral: No such command 'frobnicate'"),
+        (("run", "TINY", "--rate", "lots"), "spiral run: --rate: expected a rate like"),
     ],
 )
 def test_bad_command_lines_get_one_line_and_exit_code_2(args, expected, tiny_file):
@@ -85,6 +86,17 @@ def test_run_prints_the_summary_as_json_and_is_reproducible(tiny_file):
     assert summary["arrivals"] == 400 and summary["seed"] == 3
     assert json.loads(again.stdout) == summary
     assert json.loads(other.stdout) != summary
+
+
+def test_rate_overrides_the_arrival_rate_and_is_recorded(tiny_file, tmp_path):
+    base = json.loads(spiral("run", str(tiny_file), "--json").stdout)
+    out = tmp_path / "fast"
+    done = spiral("run", str(tiny_file), "--rate", "400 per day", "--json", "--out", str(out))
+    busier = json.loads(done.stdout)
+    # 5 days at 200 and at 400 a day: Poisson counts far apart
+    assert busier["arrivals"] > 1.6 * base["arrivals"]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert "--rate '400 per day'" in manifest["command"]
 
 
 def test_run_prints_the_spiral_tables(tiny_file):
