@@ -172,9 +172,23 @@ def _shorthand(value: object) -> object:
     return value
 
 
-Distribution = Annotated[
+_Named = Annotated[
     Fixed | Exponential | LogNormal | Gamma | Uniform | Triangular | Empirical,
     Field(discriminator="dist"),
-    BeforeValidator(_shorthand),
+]
+
+DISTRIBUTION_KINDS = [
+    "fixed",
+    "exponential",
+    "lognormal",
+    "gamma",
+    "uniform",
+    "triangular",
+    "empirical",
+]
+
+Distribution = Annotated[
+    _Named,
+    BeforeValidator(_shorthand, json_schema_input_type=Duration | _Named),
 ]
 """Any named duration distribution; a bare duration means ``fixed``."""

@@ -44,7 +44,13 @@ def build_graph(scenario: Scenario) -> nx.DiGraph:
     for name, step in scenario.steps.items():
         graph.add_node(name, kind=STEP, silo=step.silo, self_service=step.self_service)
     for name, contact in scenario.contacts.items():
-        graph.add_node(name, kind=CONTACT, silo=contact.silo, self_service=False)
+        graph.add_node(
+            name,
+            kind=CONTACT,
+            silo=contact.silo,
+            self_service=False,
+            gives_up=contact.patience is not None and contact.redial < 1,
+        )
     for name in scenario.outcomes:
         graph.add_node(name, kind=OUTCOME, silo=None, self_service=True)
     graph.graph["start"] = dict(scenario.start)
@@ -52,7 +58,7 @@ def build_graph(scenario: Scenario) -> nx.DiGraph:
         for branch, (weight, routing) in branches.items():
             for target, prob in routing.items():
                 if target not in graph:
-                    continue  # reported by check_graph
+                    continue  # reported by _reference_problems
                 if not graph.has_edge(source, target):
                     graph.add_edge(source, target, p=0.0, branches={})
                 data = graph.edges[source, target]
@@ -117,6 +123,8 @@ def _reference_problems(scenario: Scenario) -> list[tuple[str, str]]:
                     f"(expected one of: {', '.join(scenario.outcomes)})",
                 )
             )
+    for name, outcome in scenario.outcomes.items():
+        check_routing(f"outcomes.{name}.next", outcome.next)
     return problems
 
 
@@ -141,7 +149,7 @@ def _structure_problems(graph: nx.DiGraph) -> list[tuple[str, str]]:
     live.add_edges_from(
         (u, v)
         for u, v, data in graph.edges(data=True)
-        if data["p"] > 0 or "give_up" in data["branches"]
+        if data["p"] > 0 or ("give_up" in data["branches"] and graph.nodes[u]["gives_up"])
     )
     can_finish = set(outcomes)
     for name in outcomes:

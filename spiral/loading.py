@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from spiral.distributions import DISTRIBUTION_KINDS
 from spiral.errors import ScenarioError, problem
 from spiral.graph import check_scenario
 from spiral.scenario import Scenario
@@ -33,7 +34,10 @@ def builtin_scenarios() -> dict[str, Path]:
 def builtin_description(path: Path) -> str:
     """Return the first line of a scenario file's description without validating it."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return str(data.get("description", "")).strip().splitlines()[0] if data else ""
+    lines = (
+        str(data.get("description") or "").strip().splitlines() if isinstance(data, dict) else []
+    )
+    return lines[0] if lines else ""
 
 
 def resolve_source(source: str | Path) -> Path:
@@ -51,41 +55,53 @@ def resolve_source(source: str | Path) -> Path:
     )
 
 
-def _location(loc: tuple[int | str, ...]) -> str:
-    parts = []
-    for part in loc:
-        text = str(part)
-        if text.startswith("function-") or text in {
-            "fixed",
-            "exponential",
-            "lognormal",
-            "gamma",
-            "uniform",
-            "triangular",
-            "empirical",
-        }:
-            continue
-        parts.append(f"[{text}]" if isinstance(part, int) else text)
+def _location(loc: tuple[int | str, ...], data: object) -> str:
+    """Dotted field path of an error, keeping only parts that exist in the input.
+
+    Pydantic adds union members ('int', 'gamma', 'function-after[...]') to the path;
+    walking the input data tells those apart from user names spelled the same way.
+    """
+    parts: list[str] = []
+    node = data
+    for position, part in enumerate(loc):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        elif position < len(loc) - 1 or not isinstance(node, dict):
+            continue  # a part pydantic inserted, not one the user wrote
+        parts.append(f"[{part}]" if isinstance(part, int) else str(part))
     return ".".join(parts).replace(".[", "[") or "(top level)"
 
 
 def _message(error: dict) -> str:
     kind = error["type"]
     if kind == "missing":
+        if error["loc"] and error["loc"][-1] == "dist":
+            return f"missing; expected dist to be one of {', '.join(DISTRIBUTION_KINDS)}"
         return "missing; expected this field (see `spiral schema`)"
     if kind == "extra_forbidden":
         return "unknown field; expected one of the documented fields (see `spiral schema`)"
+    if kind == "union_tag_invalid":
+        tags, tag = error["ctx"]["expected_tags"], error["ctx"]["tag"]
+        return f"expected dist to be one of {tags}, got {tag!r}"
+    if kind == "union_tag_not_found":
+        return f"missing dist; expected dist to be one of {', '.join(DISTRIBUTION_KINDS)}"
     message = error["msg"]
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)
-    if kind == "union_tag_invalid":
-        return f"expected dist to be one of {error['ctx']['expected_tags']}, got {error['input']!r}"
     return message[0].lower() + message[1:] if message else message
 
 
-def validation_problems(error: ValidationError) -> list[tuple[str, str]]:
-    """Turn a pydantic ValidationError into (field, what was expected) pairs."""
-    return [(_location(e["loc"]), _message(e)) for e in error.errors()]
+def validation_problems(error: ValidationError, data: object = None) -> list[tuple[str, str]]:
+    """Turn a pydantic ValidationError into (field, what was expected) pairs, one per field."""
+    merged: dict[str, list[str]] = {}
+    for e in error.errors():
+        messages = merged.setdefault(_location(e["loc"], data), [])
+        text = _message(e)
+        if text not in messages:
+            messages.append(text)
+    return [(field, "; or ".join(messages)) for field, messages in merged.items()]
 
 
 def parse_scenario(data: object, source: str = "<scenario>") -> Scenario:
@@ -95,7 +111,7 @@ def parse_scenario(data: object, source: str = "<scenario>") -> Scenario:
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as error:
-        raise ScenarioError(source, validation_problems(error)) from None
+        raise ScenarioError(source, validation_problems(error, data)) from None
     problems = check_scenario(scenario)
     if problems:
         raise ScenarioError(source, problems)
@@ -142,9 +158,30 @@ def load_scenario(source: str | Path) -> Scenario:
     return parse_scenario(data, str(path))
 
 
+_ROUTING_FIELDS = {
+    "steps": ("next", "on_failure"),
+    "contacts": ("resolved", "unresolved"),
+    "outcomes": ("next",),
+}
+
+
+def _ordered(routing: dict[str, float] | None) -> list | None:
+    return None if routing is None else [[target, p] for target, p in routing.items()]
+
+
 def scenario_hash(scenario: Scenario) -> str:
-    """Return a stable SHA-256 of the validated scenario's content."""
-    canonical = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    """Return a stable SHA-256 of the validated scenario's content.
+
+    Mappings are hashed with sorted keys (file layout does not matter) except routing,
+    whose order is content: the engine picks a route by walking it in order.
+    """
+    data = scenario.model_dump(mode="json")
+    data["start"] = _ordered(scenario.start)
+    for section, fields in _ROUTING_FIELDS.items():
+        for name, node in getattr(scenario, section).items():
+            for field in fields:
+                data[section][name][field] = _ordered(getattr(node, field))
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

@@ -78,5 +78,7 @@ def write_run(
     result.silos.to_csv(path("silos.csv"))
     if result.events is not None:
         result.events.to_csv(path("events.csv"), index=False)
+    else:
+        (out / "events.csv").unlink(missing_ok=True)  # a stale log from an earlier run would lie
     path("manifest.json").write_text(json.dumps(info, indent=2) + "\n")
     return written

@@ -367,7 +367,7 @@ class Scenario(_Model):
     drain: Duration = Field(
         default=30 * 1440.0, description="After arrivals stop, how long customers may still finish."
     )
-    period: Duration = Field(default=1440.0, description="Length of one time-series period.")
+    period: Duration = Field(default=1440.0, gt=0, description="Length of one time-series period.")
     seed: int = Field(default=1, ge=0, description="Default root seed.")
     start: Routing = Field(description="Where customers enter the journey.")
     arrivals: Arrivals

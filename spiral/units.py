@@ -6,6 +6,7 @@ events per minute.
 
 from __future__ import annotations
 
+import math
 import re
 
 MINUTES_PER: dict[str, float] = {
@@ -33,7 +34,7 @@ MINUTES_PER: dict[str, float] = {
 
 _NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 _DURATION = re.compile(rf"^\s*({_NUMBER})\s*([a-zA-Z]+)\s*$")
-_RATE = re.compile(rf"^\s*({_NUMBER})\s*(?:per|/)\s*({_NUMBER}\s*)?([a-zA-Z]+)\s*$")
+_RATE = re.compile(rf"^\s*({_NUMBER})\s*(?:per|/)\s*({_NUMBER}\s*)?([a-zA-Z]+)\s*$", re.IGNORECASE)
 
 UNIT_NAMES = "s, min, h, day(s), week(s)"
 
@@ -55,6 +56,8 @@ def parse_duration(value: object) -> float:
     if not match or match.group(2).lower() not in MINUTES_PER:
         raise ValueError(f"expected a duration like '8 min' ({UNIT_NAMES}), got {value!r}")
     minutes = float(match.group(1)) * MINUTES_PER[match.group(2).lower()]
+    if not math.isfinite(minutes):
+        raise ValueError(f"expected a finite duration, got {value!r}")
     if minutes < 0:
         raise ValueError(f"expected a non-negative duration, got {value!r}")
     return minutes
@@ -71,7 +74,10 @@ def parse_rate(value: object) -> float:
     per = float(match.group(2)) if match.group(2) else 1.0
     if count < 0 or per <= 0:
         raise ValueError(f"expected a non-negative rate, got {value!r}")
-    return count / (per * MINUTES_PER[match.group(3).lower()])
+    rate = count / (per * MINUTES_PER[match.group(3).lower()])
+    if not math.isfinite(count) or not math.isfinite(rate):
+        raise ValueError(f"expected a finite rate, got {value!r}")
+    return rate
 
 
 def format_duration(minutes: float) -> str:

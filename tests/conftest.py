@@ -1,4 +1,4 @@
-"""Shared fixtures: the tiny scenario as data and validated, and a scenario-file writer."""
+"""Shared fixtures: the tiny scenario as YAML text, as data and validated; scenario writers."""
 
 from __future__ import annotations
 
@@ -12,6 +12,33 @@ from examples import TINY
 
 from spiral.loading import parse_scenario
 from spiral.scenario import Scenario
+
+TINY_YAML = """\
+name: tiny
+horizon: 5 days
+arrivals: {rate: 200 per day}
+start: order
+silos:
+  web: {staff: unlimited}
+  ops: {staff: 3}
+  support: {staff: 2}
+steps:
+  order: {silo: web, self_service: true, service: 5 min, failure: 0.1, on_failure: help, next: ship}
+  ship: {silo: ops, service: {dist: exponential, mean: 10 min}, failure: 0.2, on_failure: help, next: done}
+contacts:
+  help:
+    silo: support
+    handling: {dist: lognormal, mean: 8 min, cv: 0.5}
+    fcr: 0.6
+    resolved: ship
+    unresolved: {help: 0.8, gone: 0.2}
+    patience: {dist: exponential, mean: 5 min}
+    give_up: gone
+outcomes:
+  done: {}
+  gone: {kind: churn}
+"""  # noqa: E501 - the scenario file verbatim, as users write it
+"""The tiny scenario file exactly as written by hand (flow style, shorthands)."""
 
 
 @pytest.fixture
@@ -27,7 +54,7 @@ def tiny_scenario(tiny_data: dict) -> Scenario:
 
 
 @pytest.fixture
-def write_scenario(tmp_path: Path) -> Callable[[dict, str], Path]:
+def write_scenario(tmp_path: Path) -> Callable[..., Path]:
     """Return a function writing scenario data to a YAML file in a temporary folder."""
 
     def write(data: dict, name: str = "scenario.yaml") -> Path:
@@ -36,3 +63,11 @@ def write_scenario(tmp_path: Path) -> Callable[[dict, str], Path]:
         return path
 
     return write
+
+
+@pytest.fixture
+def tiny_file(tmp_path: Path) -> Path:
+    """Return the path of the tiny scenario file, written verbatim."""
+    path = tmp_path / "tiny.yaml"
+    path.write_text(TINY_YAML, encoding="utf-8")
+    return path
