@@ -101,6 +101,168 @@ def run_command(
             out_console.print(f"wrote {len(written)} files to {out}/")
 
 
+def _inline_what_if(text: str, model: Scenario) -> tuple[Scenario, str]:
+    """Add a what-if written on the command line as a YAML mapping; return it and its name."""
+    import yaml
+    from pydantic import ValidationError
+
+    from spiral.interventions import what_if_problems, with_what_ifs
+    from spiral.loading import validation_problems
+    from spiral.what_if import WhatIf
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        data = None
+    if not isinstance(data, dict) or not isinstance(data.get("name"), str):
+        raise fail(
+            [
+                f"--what-if: {text}: expected a YAML mapping with a name, e.g. "
+                "'{name: half, changes: [{change: fix_step, step: deliver, factor: 0.5}]}'"
+            ]
+        )
+    name = data.pop("name")
+    try:
+        what_if = WhatIf.model_validate(data)
+        model = with_what_ifs(model, {name: what_if})
+    except ValidationError as error:
+        problems = validation_problems(error, data)
+        raise fail([f"--what-if: what_ifs.{name}.{f}: {m}" for f, m in problems]) from None
+    except ScenarioError as error:
+        raise fail(error.lines()) from None
+    problems = what_if_problems(model)
+    if problems:
+        raise fail([f"--what-if: {f}: {m}" for f, m in problems])
+    return model, name
+
+
+@app.command("compare")
+def compare_command(
+    scenario: Annotated[
+        str, typer.Argument(help="Scenario file or built-in name.")
+    ] = DEFAULT_SCENARIO,
+    what_if: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--what-if",
+            help="A what-if of the scenario: NAME, A+B (together), NAME@10% (a pilot), or a "
+            "YAML mapping with a name and changes. Repeatable; default: all of them.",
+        ),
+    ] = None,
+    replications: Annotated[
+        str, typer.Option(help="Replications per arm, or 'auto' (until the CIs are tight).")
+    ] = "10",
+    seed: Annotated[int | None, typer.Option(help="Root seed (default: the scenario's).")] = None,
+    pilot: Annotated[
+        str | None,
+        typer.Option(help="Also run each what-if as a pilot for this share, e.g. '10%'."),
+    ] = None,
+    target: Annotated[
+        str, typer.Option(help="With --replications auto: half-width target, share of the mean.")
+    ] = "5%",
+    max_replications: Annotated[
+        int, typer.Option(help="With --replications auto: never more than this.")
+    ] = 50,
+    crn: Annotated[
+        bool, typer.Option(help="Common random numbers: every arm replays the same luck.")
+    ] = True,
+    horizon: Annotated[
+        str | None, typer.Option(help="Arrive for this long, e.g. '30 days'.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Write compare.csv/.parquet, runs.csv and compare.png.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the tidy table as JSON.")] = False,
+) -> None:
+    """Compare the baseline with what-ifs over replications, with 95% confidence intervals."""
+    from rich.progress import Progress
+
+    from spiral.compare import compare
+    from spiral.console import print_comparison
+    from spiral.output import write_comparison
+
+    model = _load(scenario)
+    where = "spiral compare"
+    try:
+        length = parse_duration(horizon) if horizon is not None else None
+        model = with_length(model, horizon=length)
+    except ValueError as error:
+        raise fail([f"{where}: --horizon: {error}"]) from None
+    if seed is not None and seed < 0:
+        raise fail([f"{where}: --seed: expected a non-negative integer, got {seed}"])
+    reps: int | str = replications
+    if replications != "auto":
+        if not replications.isdigit() or int(replications) < 2:
+            raise fail(
+                [
+                    f"{where}: --replications: expected 'auto' or a whole number >= 2, "
+                    f"got {replications!r}"
+                ]
+            )
+        reps = int(replications)
+    share = _percent(target, f"{where}: --target")
+    if share <= 0:
+        raise fail([f"{where}: --target: expected a share above 0%, got {target!r}"])
+    if max_replications < 2:
+        raise fail([f"{where}: --max-replications: expected at least 2, got {max_replications}"])
+    arms = []
+    for text in what_if or list(model.what_ifs):
+        if text.lstrip().startswith("{"):
+            model, text = _inline_what_if(text, model)
+        arms.append(text)
+    if not arms:
+        raise fail(
+            [
+                f"{scenario}: what_ifs: none declared; expected what-ifs in the file "
+                "or --what-if '{name: ..., changes: [...]}'"
+            ]
+        )
+    if pilot is not None:
+        pilot_share = _percent(pilot, f"{where}: --pilot")
+        arms += [f"{a}@{100 * pilot_share:g}%" for a in arms if "@" not in a]
+    from spiral.interventions import parse_arm
+
+    try:
+        parsed = [parse_arm(a, model) for a in dict.fromkeys(arms)]
+    except ScenarioError as error:
+        raise fail(error.lines()) from None
+    with Progress(console=err_console, transient=True, disable=as_json) as bar:
+        task = bar.add_task("replications", total=None)
+        result = compare(
+            model,
+            parsed,
+            replications=reps,
+            seed=seed,
+            crn=crn,
+            target=share,
+            max_replications=max_replications,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    if as_json:
+        print(result.table.to_json(orient="records", indent=2))
+    else:
+        print_comparison(result, model, out_console)
+    if out is not None:
+        command = shlex.join(["spiral", *sys.argv[1:]])
+        try:
+            written = write_comparison(result, model, out, command, str(resolve_source(scenario)))
+        except OSError as error:
+            raise fail([f"{out}: --out: cannot write results ({error.strerror})"]) from None
+        if not as_json:
+            out_console.print(f"wrote {len(written)} files to {out}/")
+
+
+def _percent(text: str, where: str) -> float:
+    """Read '10%' or '0.1' as a share in [0, 1]; bad input exits with one line."""
+    try:
+        value = float(text[:-1]) / 100 if text.strip().endswith("%") else float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise fail([f"{where}: expected a share like '10%' (0% to 100%), got {text!r}"])
+    return value
+
+
 @app.command("validate")
 def validate_command(
     scenario: Annotated[str, typer.Argument(help="Scenario file or built-in name.")],

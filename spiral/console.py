@@ -7,7 +7,9 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from spiral.compare import KEY_METRICS, Comparison
 from spiral.runner import RunResult
+from spiral.scenario import Scenario
 
 
 def _money(value: float, currency: str) -> str:
@@ -162,3 +164,107 @@ def print_run(result: RunResult, console: Console) -> None:
             f"when the drain time ({drain_days:g} days after arrivals stopped) ran out: "
             "a queue is not keeping up (see the silos) or journeys loop for a long time."
         )
+
+
+METRIC_LABELS = {
+    "churn_rate": "churn rate",
+    "complaints": "complaints (customers)",
+    "escalations": "escalations",
+    "severity_p95": "severity p95",
+    "cost": "cost",
+    "revenue": "revenue",
+    "net_value": "net value",
+    "roi": "ROI",
+}
+
+
+def _value(metric: str, value: float, currency: str, signed: bool = False) -> str:
+    """Format one metric's value (or difference) in its unit, compactly."""
+    if pd.isna(value):
+        return "—"
+    sign = "+" if signed else ""
+    if metric == "roi":
+        return f"{100 * value:{sign},.0f}%"
+    if metric == "churn_rate":
+        return f"{100 * value:{sign}.2f}%"
+    if metric in ("cost", "revenue", "net_value"):
+        return f"{value / 1000:{sign},.1f}k"
+    if metric == "severity_p95":
+        return f"{value:{sign}.2f}"
+    return f"{value:{sign},.0f}"
+
+
+def _plus_minus(metric: str, value: float, half_width: float, currency: str, signed: bool) -> str:
+    if pd.isna(value):
+        return "—"
+    centre = _value(metric, value, currency, signed)
+    if pd.isna(half_width):
+        return centre
+    return f"{centre} ± {_value(metric, half_width, currency)}"
+
+
+def comparison_table(comparison: Comparison, currency: str) -> Table:
+    """Return the key metrics per arm: mean ± 95% half-width, and the paired difference."""
+    how = "paired, common random numbers" if comparison.crn else "independent seeds, Welch"
+    table = Table(
+        title=f"spiral compare: {comparison.replications} replications per arm, "
+        "mean ± 95% half-width",
+        caption=f"Δ = what-if − baseline ({how}); n.s. = its interval contains 0; "
+        f"money in thousands of {currency}; ROI = net value gained / what-if cost",
+    )
+    for name, justify in (
+        ("metric", "left"),
+        ("arm", "left"),
+        ("mean", "right"),
+        ("Δ vs baseline", "right"),
+        ("", "left"),
+    ):
+        table.add_column(name, justify=justify)
+    frame = comparison.table.set_index(["metric", "arm"])
+    arms = list(dict.fromkeys(comparison.table["arm"]))
+    for metric in KEY_METRICS:
+        for k, arm in enumerate(arms):
+            row = frame.loc[(metric, arm)]
+            mean = _plus_minus(metric, row["mean"], row["half_width"], currency, False)
+            if pd.isna(row["diff"]):
+                diff = verdict = ""
+            else:
+                half = (row["diff_high"] - row["diff_low"]) / 2
+                diff = _plus_minus(metric, row["diff"], half, currency, True)
+                verdict = "significant" if row["significant"] else "[dim]n.s.[/]"
+            table.add_row(
+                METRIC_LABELS[metric] if k == 0 else "",
+                arm,
+                mean,
+                diff,
+                verdict,
+                end_section=k == len(arms) - 1,
+            )
+    return table
+
+
+def print_comparison(comparison: Comparison, scenario: Scenario, console: Console) -> None:
+    """Print the comparison table, when each what-if shows its effect, and the choices made."""
+    console.print(comparison_table(comparison, scenario.money.currency))
+    effects = comparison.effects.set_index("arm")
+    if len(effects):
+        effects.index.name = "what-if"
+        console.print(
+            frame_table(
+                effects.rename(
+                    columns={
+                        "start_day": "starts (day)",
+                        "complaints_avoided_per_day": "complaints avoided/day",
+                        "days_to_half_full_effect": "days to half the full effect",
+                    }
+                ),
+                "Time to effect (n/a: never within the run)",
+            )
+        )
+    for note in comparison.notes:
+        console.print(note, highlight=False)
+    console.print(
+        f"warm-up {comparison.warmup / 1440:g} days; seeds "
+        + ("shared by every arm" if comparison.crn else "independent per arm"),
+        highlight=False,
+    )

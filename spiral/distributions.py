@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal, Self
 
 import numpy as np
 from pydantic import (
@@ -34,6 +34,16 @@ Duration = Annotated[
 
 class _Dist(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+    _durations: ClassVar[tuple[str, ...]] = ()
+
+    def scaled(self, factor: float) -> Self:
+        """Return a copy with every duration times ``factor`` (same shape, mean × factor)."""
+        update = {}
+        for name in self._durations:
+            value = getattr(self, name)
+            scaled = [v * factor for v in value] if isinstance(value, list) else value * factor
+            update[name] = scaled
+        return self.model_copy(update=update)
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         """Draw ``size`` values in minutes."""
@@ -49,6 +59,7 @@ class Fixed(_Dist):
 
     dist: Literal["fixed"] = "fixed"
     value: Duration
+    _durations = ("value",)
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         """Draw ``size`` copies of the value."""
@@ -64,6 +75,7 @@ class Exponential(_Dist):
 
     dist: Literal["exponential"]
     mean_: Duration = Field(alias="mean")
+    _durations = ("mean_",)
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         """Draw exponential durations."""
@@ -76,6 +88,7 @@ class Exponential(_Dist):
 
 class _MeanCV(_Dist):
     mean_: Duration = Field(alias="mean")
+    _durations = ("mean_",)
     cv: float = Field(gt=0, description="Coefficient of variation (standard deviation / mean).")
 
     def mean(self) -> float:
@@ -111,6 +124,7 @@ class Uniform(_Dist):
     dist: Literal["uniform"]
     low: Duration
     high: Duration
+    _durations = ("low", "high")
 
     @model_validator(mode="after")
     def _ordered(self) -> Uniform:
@@ -134,6 +148,7 @@ class Triangular(_Dist):
     low: Duration
     mode: Duration
     high: Duration
+    _durations = ("low", "mode", "high")
 
     @model_validator(mode="after")
     def _ordered(self) -> Triangular:
@@ -155,6 +170,7 @@ class Empirical(_Dist):
 
     dist: Literal["empirical"]
     values: list[Duration] = Field(min_length=1)
+    _durations = ("values",)
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         """Draw observed values uniformly at random."""

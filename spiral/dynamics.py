@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from spiral.journey import STEP, Journey
-from spiral.scenario import Scenario
+from spiral.scenario import Learning, Scenario
 from spiral.streams import uniforms
 
 WEEK = 10080.0
@@ -101,7 +101,8 @@ class Dynamics:
         self.smooth = smoothing(self.loops.tick, self.loops.pressure_window)
         self.samples = Samples(n, len(self.steps), self.smooth)
         loops = self.loops
-        self.live = loops.erosion.enabled or loops.learning.enabled or loops.reputation.enabled
+        learns = any(rule is not None for rule in engine.learnings)  # type: ignore[attr-defined]
+        self.live = loops.erosion.enabled or loops.reputation.enabled or learns
 
     @property
     def active(self) -> list[str]:
@@ -152,9 +153,12 @@ class Dynamics:
 
     def _refresh(self, step: int) -> None:
         silo = self.journey.silo[step]
-        self.failure_now[step] = eroded(
-            self.base_failure[step], self.corners[silo], self.loops.erosion.sensitivity
-        )
+        sensitivity = self.loops.erosion.sensitivity
+        self.failure_now[step] = eroded(self.base_failure[step], self.corners[silo], sensitivity)
+        engine = self.engine
+        for ratio, failures in zip(engine.failure_ratio[1:], engine.failures[1:], strict=True):  # type: ignore[attr-defined]
+            p = min(1.0, self.base_failure[step] * ratio[step])
+            failures[step] = eroded(p, self.corners[silo], sensitivity)
 
     def on_social(self, reach: float) -> None:
         """Lower reputation by a post's reach."""
@@ -170,10 +174,9 @@ class Dynamics:
         if r.enabled:
             self.reputation = min(r.ceiling, self.reputation + r.lift_per_advocate)
 
-    def on_recovery(self, step: int) -> None:
+    def on_recovery(self, step: int, learning: Learning) -> None:
         """Maybe turn a resolved complaint born at ``step`` into a root-cause fix."""
-        learning = self.loops.learning
-        if not learning.enabled or step < 0:
+        if step < 0:
             return
         if self.pressure[self.journey.silo[step]] >= learning.slack_below:
             return  # firefighting: no time to fix causes
@@ -186,7 +189,7 @@ class Dynamics:
         """Record the state at ``now`` as one flat row."""
         engine = self.engine
         silos = engine.silos  # type: ignore[attr-defined]
-        failure = self.failure_now
+        failure = engine.shown_failure()  # type: ignore[attr-defined]
         row = [now, self.reputation]
         for s in silos:
             if s is None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import simpy
 
 from spiral.dynamics import Dynamics
+from spiral.interventions import apply, staff_changes
 from spiral.journey import CONTACT, OUTCOME, STEP, Journey, compile_journey
 from spiral.records import (
     ADVOCATE,
@@ -20,6 +22,7 @@ from spiral.records import (
 )
 from spiral.scenario import Scenario
 from spiral.streams import draws, generator, uniforms
+from spiral.what_if import WhatIf
 
 
 class Silo(simpy.Resource):
@@ -75,12 +78,20 @@ class RawRun:
     journey: Journey
     dynamics: Dynamics
     arrivals_end: float
+    staff_log: list[tuple[float, int, int]]
+    empowerment_spend: float
 
 
 class Engine:
     """One simulation of a scenario under one root seed."""
 
-    def __init__(self, scenario: Scenario, seed: int, event_log: bool = False) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        seed: int,
+        event_log: bool = False,
+        what_ifs: tuple[tuple[str, WhatIf], ...] = (),
+    ) -> None:
         self.scenario = scenario
         self.seed = seed
         self.journey = journey = compile_journey(scenario)
@@ -125,10 +136,13 @@ class Engine:
         )
         self.luck_draw = uniforms(seed, "outcome")
         self.failure_now = list(journey.failure)  # moved by erosion and learning
-        self.nodes = self._node_table()
+        self.empower_draw = [
+            uniforms(seed, "decisions", "empower:" + n) if journey.kind[i] == CONTACT else None
+            for i, n in enumerate(names)
+        ]
+        self._plan(what_ifs)
         self.dynamics = Dynamics(scenario, journey, self, seed)
         loops = scenario.loops
-        self.learning = loops.learning.enabled
         self.shared_failure_demand = loops.failure_demand
         self.arrivals_end = 0.0
         loyalty = scenario.experience.loyalty
@@ -149,6 +163,8 @@ class Engine:
         self.silo_busy = [0.0] * n_silos
         self.silo_wait = [0.0] * n_silos
         self.silo_served = [0] * n_silos
+        self.staff_log: list[tuple[float, int, int]] = []  # (time, silo, change) from what-ifs
+        self.empowerment_spend = 0.0
         self.active: dict[int, Customer] = {}
         self.arrivals_done = False
         self.all_done = env.event()
@@ -193,6 +209,12 @@ class Engine:
                     continue
                 yield env.timeout(at - env.now)
                 customer = Customer(cid, env.now, self.luck_draw())
+                if self.switching:
+                    scope = self.full_scope
+                    for bit, share, draw in self.pilots:
+                        if draw() < share:
+                            scope |= bit
+                    customer.scope = scope
                 cid += 1
                 # registered here, not in _walk, which starts only at the next event
                 self.active[customer.id] = customer
@@ -210,26 +232,104 @@ class Engine:
             self.stop.succeed()
 
     # --- one customer -------------------------------------------------------------
-    def _node_table(self) -> list[tuple]:
-        """Return, per node, everything a visit reads, so a visit indexes once."""
-        J = self.journey
-        return [
-            (
-                J.kind[i],
-                J.silo[i],
-                J.staffed[i],
-                J.paid[i],
-                J.fcr[i],
-                J.success[i],
-                J.failed[i],
-                J.patience[i],
-                self.service[i],
-                self.fail_draw[i],
-                self.decide[i],
-                self.handoff_draw[i],
+    def _plan(self, what_ifs: tuple[tuple[str, WhatIf], ...]) -> None:
+        """Build one node table per combination of what-ifs a customer can be under.
+
+        Variant ``v`` is a bit mask: bit i set means what-if i reaches this customer and
+        has started. All variants share the random streams (common random numbers).
+        """
+        base = self.scenario
+        self.what_ifs = what_ifs
+        self.switching = bool(what_ifs)
+        self.started = 0
+        self.full_scope = 0  # what-ifs that reach every customer
+        self.pilots: list[tuple[int, float, object]] = []
+        self.tables: list[list[tuple]] = []
+        self.failure_ratio: list[list[float]] = []
+        self.failures: list[list[float]] = []
+        self.recovery: list[float] = []
+        self.learnings: list[object] = []
+        for i, (name, what_if) in enumerate(what_ifs):
+            share = what_if.scope.customers
+            if share >= 1.0:
+                self.full_scope |= 1 << i
+            else:
+                self.pilots.append((1 << i, share, uniforms(self.seed, "outcome", "pilot:" + name)))
+        for v in range(1 << len(what_ifs)):
+            chosen = [w for i, (_, w) in enumerate(what_ifs) if v >> i & 1]
+            variant = apply(base, chosen) if chosen else base
+            journey = compile_journey(variant) if chosen else self.journey
+            self.tables.append(self._node_table(journey, variant))
+            ratio = [
+                new / old if old > 0 else new
+                for new, old in zip(journey.failure, self.journey.failure, strict=True)
+            ]
+            self.failure_ratio.append(ratio)
+            self.failures.append(
+                self.failure_now
+                if not chosen
+                else [min(1.0, r * p) for r, p in zip(ratio, self.failure_now, strict=True)]
             )
-            for i in range(J.size)
-        ]
+            self.recovery.append(variant.experience.loyalty.recovery_effect)
+            learning = variant.loops.learning
+            self.learnings.append(learning if learning.enabled else None)
+        self.nodes = self.tables[0]
+
+    def _node_table(self, journey: Journey, variant: Scenario) -> list[tuple]:
+        """Return, per node, everything a visit reads, so a visit indexes once."""
+        J = journey
+        base = self.scenario
+        nodes = {**variant.steps, **variant.contacts}
+        base_nodes = {**base.steps, **base.contacts}
+        table = []
+        for i, name in enumerate(J.names):
+            serve = self.service[i]
+            if name in nodes and nodes[name] is not base_nodes[name]:
+                old = base_nodes[name].service if name in base.steps else base_nodes[name].handling
+                new = nodes[name].service if name in base.steps else nodes[name].handling
+                if old.mean() > 0 and new.mean() != old.mean():
+                    serve = _scaled(serve, new.mean() / old.mean())
+            empower = J.empowerment[i]
+            table.append(
+                (
+                    J.kind[i],
+                    J.silo[i],
+                    J.staffed[i],
+                    J.paid[i],
+                    J.fcr[i],
+                    J.success[i],
+                    J.failed[i],
+                    J.patience[i],
+                    serve,
+                    self.fail_draw[i],
+                    self.decide[i],
+                    self.handoff_draw[i],
+                    J.baton[i],
+                    J.ping_pong[i],
+                    None if empower is None else (*empower, self.empower_draw[i]),
+                )
+            )
+        return table
+
+    def _start(self, bit: int, what_if: WhatIf):  # noqa: ANN202 - a SimPy process
+        """Switch a what-if on at its start time; change staff where it says so."""
+        if what_if.start > 0:
+            yield self.env.timeout(what_if.start)
+        self.started |= bit
+        silo_index = {name: s for s, name in enumerate(self.journey.silo_names)}
+        for name, delta in staff_changes(what_if, self.scenario).items():
+            s = silo_index[name]
+            silo = self.silos[s]
+            before = silo._capacity
+            silo._capacity = max(1, before + delta)
+            self.dynamics.staff[s] = max(1.0, self.dynamics.staff[s] + delta)
+            self.staff_log.append((self.env.now, s, silo._capacity - before))
+            while silo.put_queue and len(silo.users) < silo._capacity:
+                silo._trigger_put(None)
+
+    def shown_failure(self) -> list[float]:
+        """Return the failure probabilities of the variant every customer is under now."""
+        return self.failures[self.started & self.full_scope]
 
     def _walk(self, c: Customer):  # noqa: ANN202, C901 - the hot loop, kept in one piece
         env = self.env
@@ -237,12 +337,13 @@ class Engine:
         silo_of, names = self.journey.silo, self.journey.names
         silos, patience = self.silos, self.patience
         node_visits, failure_now = self.node_visits, self.failure_now
-        shared_failure_demand, learning = self.shared_failure_demand, self.learning
+        shared_failure_demand = self.shared_failure_demand
+        switching, tables, failures = self.switching, self.tables, self.failures
+        learning = self.learnings[0]
         silo_wait, silo_served, silo_busy = self.silo_wait, self.silo_served, self.silo_busy
         exp = self.scenario.experience
         compounding = exp.compounding
         cold_factor = exp.cold_handoff
-        baton, ping_pong = exp.baton, exp.ping_pong
         log = self.events
         warmup = self.scenario.warmup
         if log is not None:
@@ -250,6 +351,9 @@ class Engine:
         route = self.journey.start
         node = route.targets[0] if len(route.targets) == 1 else route.pick(self.start_draw())
         while True:
+            if switching:
+                v = c.scope & self.started
+                nodes, failure_now, learning = tables[v], failures[v], self.learnings[v]
             (
                 kind,
                 silo,
@@ -263,6 +367,9 @@ class Engine:
                 fail_draw,
                 decide,
                 handoff_draw,
+                baton,
+                ping_pong,
+                empower,
             ) = nodes[node]
             if kind == OUTCOME:
                 self._finish(c, node)
@@ -327,13 +434,15 @@ class Engine:
                     route = failed
                 else:
                     route = success
-            elif decide() < fcr:
+            elif decide() < fcr or (
+                empower is not None and c.open_issue and self._empowered(c, node, empower)
+            ):
                 if c.open_issue:
                     c.recovered = True
                     c.open_issue = False
                     c.issue_contacts = 0
-                    if learning:
-                        self.dynamics.on_recovery(c.last_failure)
+                    if learning is not None:
+                        self.dynamics.on_recovery(c.last_failure, learning)
                 if log is not None:
                     log.append((env.now, c.id, node, "resolved", c.severity, ""))
                 route = success
@@ -365,6 +474,18 @@ class Engine:
                         if misrouted:
                             self._worsen(c, cold_factor, nxt)
             node = nxt
+
+    def _empowered(self, c: Customer, node: int, rule: tuple) -> bool:
+        """Put a case right at first contact if its cost is within the agent's limit."""
+        limit, mean_cost, draw = rule
+        cost = -mean_cost * math.log(1.0 - draw())  # exponential with that mean
+        if cost > limit:
+            return False
+        if self.env.now >= self.scenario.warmup:
+            self.empowerment_spend += cost
+        if self.events is not None:
+            self.events.append((self.env.now, c.id, node, "empowered", c.severity, f"{cost:.2f}"))
+        return True
 
     def _fail(self, c: Customer, node: int) -> None:
         """Record a failure at a step: the complaint is born (severity 1) or amplified."""
@@ -452,6 +573,8 @@ class Engine:
                 churn, advocacy = self.calm_outcome
             else:
                 max_churn, span, scale, recovery, base_advocacy, decay = self.loyalty
+                if self.switching:
+                    recovery = self.recovery[c.scope & self.started]
                 churn = max_churn - span * math.exp(-s / scale)
                 if c.recovered and c.failures == 1:
                     churn *= recovery
@@ -473,6 +596,8 @@ class Engine:
     def run(self) -> RawRun:
         """Simulate until every customer has finished or the drain time is up."""
         env = self.env
+        for i, (_, what_if) in enumerate(self.what_ifs):
+            env.process(self._start(1 << i, what_if))
         env.process(self._arrivals())
         env.process(self.dynamics.process())
         env.run(until=self.all_done | self.stop)
@@ -491,9 +616,21 @@ class Engine:
             journey=self.journey,
             dynamics=self.dynamics,
             arrivals_end=self.arrivals_end,
+            staff_log=self.staff_log,
+            empowerment_spend=self.empowerment_spend,
         )
 
 
-def simulate(scenario: Scenario, seed: int, event_log: bool = False) -> RawRun:
-    """Run the SimPy engine once and return its raw records."""
-    return Engine(scenario, seed, event_log).run()
+def _scaled(serve: Callable[[], float], factor: float) -> Callable[[], float]:
+    """Return draws of ``serve`` times ``factor``: the same luck, scaled (common random numbers)."""
+    return lambda: serve() * factor
+
+
+def simulate(
+    scenario: Scenario,
+    seed: int,
+    event_log: bool = False,
+    what_ifs: tuple[tuple[str, WhatIf], ...] = (),
+) -> RawRun:
+    """Run the SimPy engine once, what-ifs switched on at their starts; return its records."""
+    return Engine(scenario, seed, event_log, what_ifs).run()

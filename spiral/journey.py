@@ -65,6 +65,9 @@ class Journey:
     patience: tuple[bool, ...]
     redial: tuple[float, ...]
     give_up: tuple[int, ...]
+    baton: tuple[float, ...]
+    ping_pong: tuple[float, ...]
+    empowerment: tuple[tuple[float, float] | None, ...]  # (limit, mean cost) at contacts
 
     @property
     def size(self) -> int:
@@ -88,6 +91,8 @@ def compile_journey(scenario: Scenario) -> Journey:
     paid = []
     kind, silo, staffed, failure, fcr, success, failed = [], [], [], [], [], [], []
     churn, patience, redial, give_up = [], [], [], []
+    baton, ping_pong, empowerment = [], [], []
+    experience = scenario.experience
     for name in names:
         if name in scenario.steps:
             node = scenario.steps[name]
@@ -130,6 +135,13 @@ def compile_journey(scenario: Scenario) -> Journey:
             redial.append(0.0)
             give_up.append(-1)
             churn.append(scenario.outcomes[name].kind == "churn")
+        owner = scenario.silos[node.silo] if name not in scenario.outcomes else None
+        own_baton = owner.baton if owner is not None else None
+        own_ping_pong = owner.ping_pong if owner is not None else None
+        baton.append(experience.baton if own_baton is None else own_baton)
+        ping_pong.append(experience.ping_pong if own_ping_pong is None else own_ping_pong)
+        rule = scenario.contacts[name].empowerment if name in scenario.contacts else None
+        empowerment.append(None if rule is None else (rule.limit, rule.mean_cost))
     start = _route(scenario.start, index)
     assert start is not None  # validated: start routing sums to 1
     return Journey(
@@ -149,4 +161,7 @@ def compile_journey(scenario: Scenario) -> Journey:
         patience=tuple(patience),
         redial=tuple(redial),
         give_up=tuple(give_up),
+        baton=tuple(baton),
+        ping_pong=tuple(ping_pong),
+        empowerment=tuple(empowerment),
     )

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from spiral.distributions import DISTRIBUTION_KINDS
 from spiral.errors import ScenarioError, problem
 from spiral.graph import check_scenario
+from spiral.interventions import what_if_problems
 from spiral.scenario import Scenario
 
 DEFAULT_SCENARIO = "online_retail"
@@ -112,7 +113,7 @@ def parse_scenario(data: object, source: str = "<scenario>") -> Scenario:
         scenario = Scenario.model_validate(data)
     except ValidationError as error:
         raise ScenarioError(source, validation_problems(error, data)) from None
-    problems = check_scenario(scenario)
+    problems = check_scenario(scenario) or what_if_problems(scenario)
     if problems:
         raise ScenarioError(source, problems)
     return scenario

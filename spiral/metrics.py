@@ -88,12 +88,16 @@ def silo_table(raw: RawRun, scenario: Scenario) -> pd.DataFrame:
             else (scenario.money.cost_per_staff_hour)
         )
         busy = raw.silo_busy[i]
-        hours_paid = staff * window / 60 if staff else busy / 60
+        staff_minutes = staff * window if staff else 0.0
+        for at, s, delta in raw.staff_log:  # what-ifs that add or move staff
+            if s == i:
+                staff_minutes += delta * max(raw.end - max(at, scenario.warmup), 0.0)
+        hours_paid = staff_minutes / 60 if staff else busy / 60
         rows.append(
             {
                 "silo": name,
                 "staff": staff if staff else "unlimited",
-                "utilisation": busy / (staff * window) if staff else float("nan"),
+                "utilisation": busy / staff_minutes if staff else float("nan"),
                 "busy_staff_mean": busy / window,
                 "served": raw.silo_served[i],
                 "mean_wait_min": _share(raw.silo_wait[i], raw.silo_served[i]),
@@ -145,7 +149,12 @@ def regime_window(series: pd.DataFrame, raw: RawRun, scenario: Scenario) -> pd.D
 
 
 def summarise(
-    raw: RawRun, customers: pd.DataFrame, scenario: Scenario, seed: int, series: pd.DataFrame
+    raw: RawRun,
+    customers: pd.DataFrame,
+    scenario: Scenario,
+    seed: int,
+    series: pd.DataFrame,
+    intervention_cost: float = 0.0,
 ) -> dict:
     """Return the run's headline metrics as a JSON-ready dict."""
     all_customers = customers
@@ -207,7 +216,8 @@ def summarise(
         "revenue_at_risk": churned * value,
         "cost_to_serve": cost,
         "cost_per_customer": _share(cost, n),
-        "net_value": revenue - cost,
+        "intervention_cost": intervention_cost,
+        "net_value": revenue - cost - intervention_cost,
         "effort_mean": float(done["effort"].mean()) if completed else 0.0,
         "time_in_journey_mean_h": float(journey_hours.mean()) if completed else 0.0,
         "wait_mean_min": float(done["wait"].mean()) if completed else 0.0,

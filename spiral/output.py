@@ -12,8 +12,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from spiral.compare import Comparison
 from spiral.loading import scenario_hash
 from spiral.runner import RunResult
+from spiral.scenario import Scenario
 
 TRACKED_PACKAGES = ("spiral", "simpy", "numpy", "pandas", "pyarrow", "networkx", "pydantic")
 METADATA_KEY = b"spiral"
@@ -81,4 +83,39 @@ def write_run(
     else:
         (out / "events.csv").unlink(missing_ok=True)  # a stale log from an earlier run would lie
     path("manifest.json").write_text(json.dumps(info, indent=2) + "\n")
+    return written
+
+
+def write_comparison(
+    comparison: Comparison,
+    scenario: Scenario,
+    out: Path,
+    command: str | None = None,
+    source: str | None = None,
+) -> list[Path]:
+    """Write compare.csv/.parquet (tidy), runs.csv (every replication), effects.csv, a chart."""
+    from spiral.charts import comparison_chart
+
+    out.mkdir(parents=True, exist_ok=True)
+    info = {
+        "scenario": scenario.name,
+        "source": source,
+        "scenario_sha256": scenario_hash(scenario),
+        "seeds": sorted(set(comparison.runs["seed"].tolist())),
+        "replications": comparison.replications,
+        "common_random_numbers": comparison.crn,
+        "warmup_min": comparison.warmup,
+        "notes": comparison.notes,
+        "spiral_version": package_versions()["spiral"],
+        "command": command or "python API",
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    written = [out / n for n in ("compare.csv", "compare.parquet", "runs.csv", "effects.csv")]
+    comparison.table.to_csv(written[0], index=False)
+    write_parquet(comparison.table, written[1], info)
+    comparison.runs.to_csv(written[2], index=False)
+    comparison.effects.to_csv(written[3], index=False)
+    written.append(comparison_chart(comparison, out / "compare.png", scenario.money.currency))
+    (out / "compare_manifest.json").write_text(json.dumps(info, indent=2) + "\n")
+    written.append(out / "compare_manifest.json")
     return written

@@ -35,6 +35,7 @@ class Customer:
     social = ceo = recovered = open_issue = False
     first_failure = last_failure = -1
     bounce = -1
+    scope = 0  # bit mask of the what-ifs whose pilot this customer is in
 
     def __init__(self, cid: int, arrival: float, luck: float) -> None:
         self.id = cid

@@ -8,6 +8,7 @@ from functools import cached_property
 import pandas as pd
 
 from spiral.engine import RawRun, simulate
+from spiral.interventions import BASELINE, Arm, intervention_cost, parse_arm
 from spiral.metrics import by_failure_step, silo_table, spiral_table, summarise, timeseries
 from spiral.records import events_frame
 from spiral.scenario import Scenario
@@ -20,6 +21,7 @@ class RunResult:
     scenario: Scenario
     seed: int
     raw: RawRun = field(repr=False)
+    arm: Arm = field(default=Arm(BASELINE))
 
     @cached_property
     def customers(self) -> pd.DataFrame:
@@ -43,7 +45,12 @@ class RunResult:
     @cached_property
     def summary(self) -> dict:
         """Headline metrics of the measured customers (after the warm-up)."""
-        return summarise(self.raw, self.customers, self.scenario, self.seed, self.timeseries)
+        raw = self.raw
+        what_ifs = [w for _, w in self.arm.what_ifs]
+        cost = intervention_cost(what_ifs, self.scenario, raw.arrivals_end, raw.empowerment_spend)
+        summary = summarise(raw, self.customers, self.scenario, self.seed, self.timeseries, cost)
+        summary["what_if"] = self.arm.label
+        return summary
 
     @cached_property
     def spiral(self) -> pd.DataFrame:
@@ -65,9 +72,20 @@ class RunResult:
         return self.customers[self.customers["arrival"] >= self.scenario.warmup]
 
 
-def run(scenario: Scenario, seed: int | None = None, event_log: bool = False) -> RunResult:
-    """Simulate a scenario once; ``seed`` defaults to the scenario's own."""
+def run(
+    scenario: Scenario,
+    seed: int | None = None,
+    event_log: bool = False,
+    what_if: str | Arm | None = None,
+) -> RunResult:
+    """Simulate a scenario once; ``seed`` defaults to the scenario's own.
+
+    ``what_if`` switches on the scenario's what-ifs: a name, ``'a+b'`` or ``'name@10%'``.
+    """
     seed = scenario.seed if seed is None else seed
     if seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed}")
-    return RunResult(scenario, seed, simulate(scenario, seed, event_log))
+    arm = Arm(BASELINE) if what_if is None else what_if
+    if isinstance(arm, str):
+        arm = parse_arm(arm, scenario)
+    return RunResult(scenario, seed, simulate(scenario, seed, event_log, arm.what_ifs), arm)

@@ -5,77 +5,19 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
     Field,
-    WithJsonSchema,
     field_validator,
     model_validator,
 )
 
 from spiral.distributions import Distribution, Duration, Fixed
-from spiral.units import parse_rate
-
-
-def _probability(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"expected a probability in [0, 1], got {value!r}")
-    if not 0.0 <= float(value) <= 1.0:
-        raise ValueError(f"expected a probability in [0, 1], got {value!r}")
-    return float(value)
-
-
-Probability = Annotated[
-    float,
-    BeforeValidator(_probability),
-    WithJsonSchema({"type": "number", "minimum": 0, "maximum": 1}),
-]
-"""A number in [0, 1]."""
-
-Rate = Annotated[
-    float,
-    BeforeValidator(parse_rate),
-    WithJsonSchema(
-        {"type": "string", "description": "A rate with a unit, e.g. '120 per day', '5 per h'."}
-    ),
-]
-"""Events per unit time in the file, per minute in Python."""
-
-
-def _routing(value: object) -> object:
-    """Read a bare node name as 'go there with probability 1'."""
-    if isinstance(value, str):
-        return {value: 1.0}
-    return value
-
-
-Routing = Annotated[
-    dict[str, Probability],
-    BeforeValidator(_routing),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "string", "description": "A node name (probability 1)."},
-                {
-                    "type": "object",
-                    "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1},
-                    "description": "Node name -> probability; the probabilities sum to 1.",
-                },
-            ]
-        }
-    ),
-]
-"""Where a customer goes next: node name -> probability (a bare name means 1)."""
+from spiral.fields import Model, Probability, Rate, Routing
+from spiral.what_if import WhatIf
 
 NO_TIME = Fixed(value=0)
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-class Schedule(_Model):
+class Schedule(Model):
     """A repeating profile of the arrival rate over a day or a week."""
 
     cycle: Literal["day", "week"] = "day"
@@ -85,14 +27,14 @@ class Schedule(_Model):
     )
 
 
-class Arrivals(_Model):
+class Arrivals(Model):
     """New customers arrive as a Poisson process, optionally time-varying."""
 
     rate: Rate
     schedule: Schedule | None = None
 
 
-class Silo(_Model):
+class Silo(Model):
     """A department that owns steps and contact points and employs staff."""
 
     staff: int | Literal["unlimited"] = Field(
@@ -103,6 +45,15 @@ class Silo(_Model):
         ge=0,
         description="Cost of one staff hour; defaults to money.cost_per_staff_hour.",
     )
+    baton: Probability | None = Field(
+        default=None,
+        description="Probability a handoff out of this silo is warm; default experience.baton.",
+    )
+    ping_pong: Probability | None = Field(
+        default=None,
+        description="Probability a cold handoff out of this silo bounces back; "
+        "default experience.ping_pong.",
+    )
 
     @field_validator("staff")
     @classmethod
@@ -112,7 +63,7 @@ class Silo(_Model):
         return staff
 
 
-class Step(_Model):
+class Step(Model):
     """Work the organisation does for the customer; it may fail."""
 
     silo: str
@@ -127,7 +78,16 @@ class Step(_Model):
     next: Routing = Field(description="Where the customer goes when the step succeeds.")
 
 
-class Contact(_Model):
+class Empowerment(Model):
+    """Agents may put a case right at first contact if it costs no more than a limit."""
+
+    limit: float = Field(ge=0, description="Money an agent may spend on one case.")
+    mean_cost: float = Field(
+        gt=0, description="Mean cost of putting a case right (exponentially distributed)."
+    )
+
+
+class Contact(Model):
     """A point where a customer reaches out (phone, chat, store, email)."""
 
     silo: str
@@ -150,6 +110,11 @@ class Contact(_Model):
     give_up: str | None = Field(
         default=None, description="Outcome for abandoning customers who do not contact again."
     )
+    empowerment: Empowerment | None = Field(
+        default=None,
+        description="An open issue the agent cannot resolve is still put right (and routed as "
+        "resolved) when its cost is within the limit.",
+    )
 
     @model_validator(mode="after")
     def _give_up_needed(self) -> Contact:
@@ -158,7 +123,7 @@ class Contact(_Model):
         return self
 
 
-class Outcome(_Model):
+class Outcome(Model):
     """A terminal node: the journey ends here."""
 
     kind: Literal["complete", "churn"] = Field(
@@ -168,7 +133,7 @@ class Outcome(_Model):
     next: Routing | None = Field(default=None, description="Not allowed: outcomes are terminal.")
 
 
-class Channel(_Model):
+class Channel(Model):
     """An escalation channel: severity at or above the threshold may escape there."""
 
     threshold: float = Field(gt=0, description="Severity at which the channel opens.")
@@ -184,14 +149,14 @@ class Social(Channel):
     reach_sigma: float = Field(default=1.5, ge=0, description="Log-scale spread of the audience.")
 
 
-class Escalation(_Model):
+class Escalation(Model):
     """Where severity escapes: social media and the CEO's inbox."""
 
     social: Social = Social(threshold=4.0, probability=0.25)
     ceo: Channel = Channel(threshold=8.0, probability=0.15)
 
 
-class Loyalty(_Model):
+class Loyalty(Model):
     """How severity and recovery decide churn and advocacy at the end of a journey."""
 
     base_churn: Probability = Field(
@@ -223,7 +188,7 @@ class Loyalty(_Model):
         return self
 
 
-class Experience(_Model):
+class Experience(Model):
     """How the customer's complaint grows: the individual death spiral."""
 
     amplification: float = Field(
@@ -253,7 +218,7 @@ class Experience(_Model):
     loyalty: Loyalty = Loyalty()
 
 
-class Money(_Model):
+class Money(Model):
     """Values that turn outcomes into revenue and cost."""
 
     currency: str = "GBP"
@@ -270,7 +235,7 @@ class Money(_Model):
     cost_per_ceo_escalation: float = Field(default=400.0, ge=0)
 
 
-class Erosion(_Model):
+class Erosion(Model):
     """Quality erosion under pressure (Oliva & Sterman 2001): overloaded silos cut corners."""
 
     enabled: bool = False
@@ -299,7 +264,7 @@ class Erosion(_Model):
     )
 
 
-class Reputation(_Model):
+class Reputation(Model):
     """Reputation: social escalations lower it, advocates raise it; arrivals follow it."""
 
     enabled: bool = False
@@ -316,7 +281,7 @@ class Reputation(_Model):
     ceiling: float = Field(default=3.0, ge=1, description="Highest reputation.")
 
 
-class Learning(_Model):
+class Learning(Model):
     """Learning: resolved complaints become root-cause fixes, but only when there is slack."""
 
     enabled: bool = False
@@ -331,7 +296,7 @@ class Learning(_Model):
     )
 
 
-class Loops(_Model):
+class Loops(Model):
     """The organisation's feedback loops, each switchable."""
 
     failure_demand: bool = Field(
@@ -350,7 +315,7 @@ class Loops(_Model):
     )
 
 
-class Scenario(_Model):
+class Scenario(Model):
     """A whole scenario: organisation, journey, customer experience and money."""
 
     name: str
@@ -378,6 +343,9 @@ class Scenario(_Model):
     experience: Experience = Experience()
     money: Money = Money()
     loops: Loops = Loops()
+    what_ifs: dict[str, WhatIf] = Field(
+        default_factory=dict, description="Named interventions for `spiral compare`."
+    )
 
     @model_validator(mode="after")
     def _length(self) -> Scenario:
