@@ -8,12 +8,14 @@ Public API:
 ``builtin_scenarios``     the built-in scenarios by name
 ``build_graph``           the journey as a ``networkx.DiGraph``
 ``run``                   simulate a scenario once -> ``RunResult``
+``compare``               baseline vs what-ifs over replications -> ``Comparison``
 ``RunResult``             ``.summary``, ``.customers``, ``.events``, ``.timeseries``
 ``Scenario``              the validated scenario model (pydantic)
 ``ScenarioError``         bad input: one line per problem
 ========================  =====================================================
 """
 
+from spiral.compare import Comparison, compare
 from spiral.errors import ScenarioError
 from spiral.graph import build_graph
 from spiral.loading import builtin_scenarios, load_scenario, parse_scenario
@@ -21,10 +23,12 @@ from spiral.runner import RunResult, run
 from spiral.scenario import Scenario
 
 __all__ = [
+    "Comparison",
     "RunResult",
     "Scenario",
     "ScenarioError",
     "build_graph",
+    "compare",
     "builtin_scenarios",
     "load_scenario",
     "parse_scenario",

@@ -8,6 +8,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only: works on servers and in CI
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import EngFormatter  # noqa: E402
 
 from spiral.compare import KEY_METRICS, Comparison  # noqa: E402
 from spiral.interventions import BASELINE  # noqa: E402
@@ -29,7 +30,10 @@ def comparison_chart(comparison: Comparison, path: Path, currency: str = "") -> 
             centre, low, high = rows["diff"], rows["diff_low"], rows["diff_high"]
             unit = f" ({currency})" if metric in ("cost", "revenue", "net_value") else ""
             ax.set_title(f"Δ {metric.replace('_', ' ')}{unit}")
-        colours = ["tab:blue" if s else "tab:grey" for s in rows["significant"]]
+        clear = (low > 0) | (high < 0) if metric == "roi" else rows["significant"]
+        colours = ["tab:blue" if s else "tab:grey" for s in clear]
+        if metric in ("cost", "revenue", "net_value"):
+            ax.xaxis.set_major_formatter(EngFormatter())
         ax.errorbar(centre, list(y), xerr=[centre - low, high - centre], fmt="none", ecolor=colours)
         ax.scatter(centre, list(y), c=colours, zorder=3)
         ax.axvline(0, color="black", linewidth=0.8)

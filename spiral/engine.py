@@ -343,6 +343,8 @@ class Engine:
         silo_wait, silo_served, silo_busy = self.silo_wait, self.silo_served, self.silo_busy
         exp = self.scenario.experience
         compounding = exp.compounding
+        # odds × compounding^k: p is 1 to machine precision long before e^600; no overflow
+        power_cap = int(600 / math.log(compounding)) if compounding > 1 else 1 << 30
         cold_factor = exp.cold_handoff
         log = self.events
         warmup = self.scenario.warmup
@@ -427,7 +429,7 @@ class Engine:
             if kind == STEP:
                 p = failure_now[node]
                 if p > 0.0 and c.failures and compounding != 1.0 and p < 1.0:
-                    odds = p / (1.0 - p) * compounding**c.failures
+                    odds = p / (1.0 - p) * compounding ** min(c.failures, power_cap)
                     p = odds / (1.0 + odds)
                 if p > 0.0 and fail_draw() < p:
                     self._fail(c, node)

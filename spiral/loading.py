@@ -56,7 +56,7 @@ def resolve_source(source: str | Path) -> Path:
     )
 
 
-def _location(loc: tuple[int | str, ...], data: object) -> str:
+def _location(loc: tuple[int | str, ...], data: object, missing: bool = False) -> str:
     """Dotted field path of an error, keeping only parts that exist in the input.
 
     Pydantic adds union members ('int', 'gamma', 'function-after[...]') to the path;
@@ -69,7 +69,7 @@ def _location(loc: tuple[int | str, ...], data: object) -> str:
             node = node[part]
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             node = node[part]
-        elif position < len(loc) - 1 or not isinstance(node, dict):
+        elif not (missing and position == len(loc) - 1 and isinstance(node, dict)):
             continue  # a part pydantic inserted, not one the user wrote
         parts.append(f"[{part}]" if isinstance(part, int) else str(part))
     return ".".join(parts).replace(".[", "[") or "(top level)"
@@ -98,7 +98,8 @@ def validation_problems(error: ValidationError, data: object = None) -> list[tup
     """Turn a pydantic ValidationError into (field, what was expected) pairs, one per field."""
     merged: dict[str, list[str]] = {}
     for e in error.errors():
-        messages = merged.setdefault(_location(e["loc"], data), [])
+        field = _location(e["loc"], data, missing=e["type"] == "missing")
+        messages = merged.setdefault(field, [])
         text = _message(e)
         if text not in messages:
             messages.append(text)

@@ -78,6 +78,7 @@ def by_failure_step(customers: pd.DataFrame, scenario: Scenario) -> pd.DataFrame
 def silo_table(raw: RawRun, scenario: Scenario) -> pd.DataFrame:
     """Return staff, utilisation, mean wait, work done and staff cost per silo."""
     window = max(raw.end - scenario.warmup, 1e-9)
+    paid_window = max(raw.arrivals_end - scenario.warmup, 0.0)
     rows = []
     for i, name in enumerate(raw.journey.silo_names):
         silo = scenario.silos[name]
@@ -89,10 +90,14 @@ def silo_table(raw: RawRun, scenario: Scenario) -> pd.DataFrame:
         )
         busy = raw.silo_busy[i]
         staff_minutes = staff * window if staff else 0.0
+        # staff are paid from the warm-up to the end of arrivals: a fixed window, so cost
+        # does not hang on when the last straggler happens to finish (noise in comparisons)
+        paid_minutes = staff * paid_window if staff else 0.0
         for at, s, delta in raw.staff_log:  # what-ifs that add or move staff
             if s == i:
                 staff_minutes += delta * max(raw.end - max(at, scenario.warmup), 0.0)
-        hours_paid = staff_minutes / 60 if staff else busy / 60
+                paid_minutes += delta * max(raw.arrivals_end - max(at, scenario.warmup), 0.0)
+        hours_paid = paid_minutes / 60 if staff else busy / 60
         rows.append(
             {
                 "silo": name,

@@ -1,6 +1,6 @@
 """Run records: the per-customer table, the optional event log and per-period counters.
 
-The customer table is two typed ``array`` row stores (108 bytes a customer);
+The customer table is two typed ``array`` row stores (112 bytes a customer);
 the event log exists only when asked for, so memory never grows with events otherwise.
 """
 
@@ -44,7 +44,7 @@ class Customer:
 
 
 # Integer columns are stored as int32 and float columns as float64, row after row, so
-# appending a customer is two C calls and costs 17 * 4 + 5 * 8 = 108 bytes.
+# appending a customer is two C calls and costs 18 * 4 + 5 * 8 = 112 bytes.
 FLOAT_COLUMNS: tuple[str, ...] = ("arrival", "end", "severity", "wait", "reach")
 COLUMN_ORDER: tuple[str, ...] = (
     "customer",
@@ -69,6 +69,7 @@ COLUMN_ORDER: tuple[str, ...] = (
     "reach",
     "recovered",
     "first_failure",
+    "what_if_mask",
 )
 INT_COLUMNS: tuple[str, ...] = tuple(c for c in COLUMN_ORDER if c not in FLOAT_COLUMNS)
 
@@ -101,6 +102,7 @@ class CustomerTable:
                 c.ceo,
                 c.recovered,
                 c.first_failure,
+                c.scope,
             )
         )
         self.floats.extend((c.arrival, end, c.severity, c.wait, c.reach))

@@ -501,3 +501,74 @@ def test_the_schema_refuses_what_the_loader_refuses(schema, change, problem):
 
 def test_the_verbatim_tiny_file_validates_against_the_schema(schema):
     assert schema_errors(schema, yaml.safe_load(TINY_YAML)) == []
+
+
+# --- spiral compare ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny_with_what_ifs(tmp_path_factory) -> Path:
+    data = yaml.safe_load(TINY_YAML)
+    data["what_ifs"] = {
+        "fix_ship": {
+            "description": "half the ship failures",
+            "cost": {"one_off": 100},
+            "changes": [{"change": "fix_step", "step": "ship", "factor": 0.5}],
+        },
+        "baton": {"changes": [{"change": "warm_handoffs", "baton": 0.95}]},
+    }
+    path = tmp_path_factory.mktemp("compare") / "tiny.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def test_compare_writes_a_tidy_table_runs_and_a_chart(tiny_with_what_ifs, tmp_path):
+    out = tmp_path / "cmp"
+    done = spiral(
+        "compare", tiny_with_what_ifs, "--replications", "3", "--pilot", "50%", "--out", out
+    )
+    assert done.returncode == 0, done.stderr
+    assert "spiral compare: 3 replications per arm" in done.stdout
+    table = pd.read_csv(out / "compare.csv")
+    arms = {"baseline", "fix_ship", "baton", "fix_ship@50%", "baton@50%"}
+    assert set(table["arm"]) == arms
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "compare.parquet"), table)
+    info = read_parquet_manifest(out / "compare.parquet")
+    assert info["replications"] == 3 and info["common_random_numbers"] is True
+    runs = pd.read_csv(out / "runs.csv")
+    assert len(runs) == 3 * len(arms) and runs.groupby("replication")["seed"].nunique().eq(1).all()
+    assert (out / "compare.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_compare_takes_a_what_if_written_on_the_command_line(tiny_with_what_ifs):
+    inline = "{name: no_ship_failures, changes: [{change: fix_step, step: ship, to: 0}]}"
+    done = spiral(
+        "compare", tiny_with_what_ifs, "--what-if", inline, "--replications", "2", "--json"
+    )
+    assert done.returncode == 0, done.stderr
+    rows = pd.DataFrame(json.loads(done.stdout))
+    assert set(rows["arm"]) == {"baseline", "no_ship_failures"}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--what-if", "nope"],
+            "--what-if: nope: unknown what-if (expected one of: fix_ship, baton)",
+        ),
+        (["--what-if", "fix_ship@200%"], "expected a pilot share between 0% and 100%"),
+        (["--replications", "1"], "--replications: expected 'auto' or a whole number >= 2"),
+        (["--pilot", "half"], "--pilot: expected a share like '10%'"),
+        (["--target", "0%"], "--target: expected a share above 0%"),
+        (
+            ["--what-if", "{name: x, changes: [{change: fix_step, step: nowhere, factor: 0.5}]}"],
+            "--what-if: what_ifs.x.changes[0].step: unknown step 'nowhere'",
+        ),
+        (["--what-if", "{changes: []}"], "expected a YAML mapping with a name"),
+    ],
+)
+def test_compare_bad_input_is_one_line_and_exit_code_2(tiny_with_what_ifs, args, message):
+    done = spiral("compare", tiny_with_what_ifs, *args)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and message in done.stderr, done.stderr

@@ -81,7 +81,9 @@ def test_summary_money_follows_from_outcomes_and_silo_costs(tiny_run):
     )
     assert summary["revenue"] == pytest.approx(revenue)
     assert summary["revenue_at_risk"] == summary["churned"] * value
-    window_h = (summary["end_time_min"] - summary["warmup_min"]) / 60
+    # staff are paid from the warm-up to the end of arrivals (the 5-day horizon)
+    window_h = (tiny_run.raw.arrivals_end - summary["warmup_min"]) / 60
+    assert tiny_run.raw.arrivals_end == tiny_run.scenario.horizon
     staff_cost = (3 + 2) * window_h * money.cost_per_staff_hour
     escalations = (
         summary["escalations_social"] * money.cost_per_social_escalation

@@ -1,0 +1,27 @@
+"""MSER-5 warm-up detection on series with a known initial transient."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from spiral.warmup import mser5, work_in_progress
+
+
+def test_mser5_cuts_a_linear_ramp_and_keeps_a_stationary_series():
+    rng = np.random.default_rng(1)
+    ramp = np.concatenate([np.linspace(0, 10, 50), 10 + rng.normal(0, 1, 450)])
+    cut = mser5(ramp)
+    assert cut % 5 == 0 and 40 <= cut <= 60
+    assert mser5(10 + rng.normal(0, 1, 500)) <= 25
+
+
+def test_mser5_never_cuts_more_than_half_and_handles_short_series():
+    assert mser5(np.arange(100.0)) <= 50
+    assert mser5(np.array([1.0, 2.0, 3.0])) == 0
+
+
+def test_work_in_progress_counts_arrived_but_unfinished_customers():
+    customers = pd.DataFrame({"arrival": [10.0, 20.0, 70.0], "end": [30.0, np.nan, 80.0]})
+    # at 60: two arrived, one finished; at 120: three arrived, two finished
+    assert work_in_progress(customers, 60.0, 120.0).tolist() == [1.0, 1.0]
