@@ -9,6 +9,7 @@ Public API:
 ``build_graph``           the journey as a ``networkx.DiGraph``
 ``run``                   simulate a scenario once -> ``RunResult``
 ``compare``               baseline vs what-ifs over replications -> ``Comparison``
+``Comparison``            ``.table`` (tidy), ``.runs``, ``.effects``, ``.notes``
 ``RunResult``             ``.summary``, ``.customers``, ``.events``, ``.timeseries``
 ``Scenario``              the validated scenario model (pydantic)
 ``ScenarioError``         bad input: one line per problem
@@ -28,8 +29,8 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "build_graph",
-    "compare",
     "builtin_scenarios",
+    "compare",
     "load_scenario",
     "parse_scenario",
     "run",

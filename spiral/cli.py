@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from spiral.errors import ScenarioError
+from spiral.interventions import Arm
 from spiral.loading import (
     DEFAULT_SCENARIO,
     builtin_description,
@@ -66,6 +67,12 @@ def run_command(
     events: Annotated[
         bool, typer.Option(help="Keep the event log (on by default with --out).")
     ] = True,
+    what_if: Annotated[
+        str | None,
+        typer.Option(
+            "--what-if", help="Run with a what-if on: NAME, A+B, NAME@10% or a YAML mapping."
+        ),
+    ] = None,
 ) -> None:
     """Simulate a scenario and print what the spiral did."""
     from spiral.console import print_run
@@ -86,7 +93,10 @@ def run_command(
         model = model.model_copy(update={"arrivals": arrivals})
     if seed is not None and seed < 0:
         raise fail([f"spiral run: --seed: expected a non-negative integer, got {seed}"])
-    result = run(model, seed=seed, event_log=out is not None and events)
+    arm = None
+    if what_if is not None:
+        model, (arm,) = _arms(model, [what_if])
+    result = run(model, seed=seed, event_log=out is not None and events, what_if=arm)
     if as_json:
         out_console.print_json(json.dumps(result.summary))
     else:
@@ -134,6 +144,21 @@ def _inline_what_if(text: str, model: Scenario) -> tuple[Scenario, str]:
     if problems:
         raise fail([f"--what-if: {f}: {m}" for f, m in problems])
     return model, name
+
+
+def _arms(model: Scenario, texts: list[str]) -> tuple[Scenario, list[Arm]]:
+    """Read --what-if values (names, a+b, name@10%, inline YAML) into arms; exit 2 if bad."""
+    from spiral.interventions import parse_arm
+
+    names = []
+    for text in texts:
+        if text.lstrip().startswith("{"):
+            model, text = _inline_what_if(text, model)
+        names.append(text)
+    try:
+        return model, [parse_arm(a, model) for a in dict.fromkeys(names)]
+    except ScenarioError as error:
+        raise fail(error.lines()) from None
 
 
 @app.command("compare")
@@ -205,12 +230,8 @@ def compare_command(
         raise fail([f"{where}: --target: expected a share above 0%, got {target!r}"])
     if max_replications < 2:
         raise fail([f"{where}: --max-replications: expected at least 2, got {max_replications}"])
-    arms = []
-    for text in what_if or list(model.what_ifs):
-        if text.lstrip().startswith("{"):
-            model, text = _inline_what_if(text, model)
-        arms.append(text)
-    if not arms:
+    model, parsed = _arms(model, what_if or list(model.what_ifs))
+    if not parsed:
         raise fail(
             [
                 f"{scenario}: what_ifs: none declared; expected what-ifs in the file "
@@ -219,13 +240,9 @@ def compare_command(
         )
     if pilot is not None:
         pilot_share = _percent(pilot, f"{where}: --pilot")
-        arms += [f"{a}@{100 * pilot_share:g}%" for a in arms if "@" not in a]
-    from spiral.interventions import parse_arm
-
-    try:
-        parsed = [parse_arm(a, model) for a in dict.fromkeys(arms)]
-    except ScenarioError as error:
-        raise fail(error.lines()) from None
+        pilots = [f"{a.label}@{100 * pilot_share:g}%" for a in parsed if "@" not in a.label]
+        model, more = _arms(model, pilots)
+        parsed += [a for a in more if a.label not in {p.label for p in parsed}]
     with Progress(console=err_console, transient=True, disable=as_json) as bar:
         task = bar.add_task("replications", total=None)
         result = compare(

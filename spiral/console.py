@@ -24,7 +24,8 @@ def headline_table(result: RunResult) -> Table:
     """Return the run's key metrics as a two-column table."""
     s = result.summary
     cur = result.scenario.money.currency
-    table = Table(title=f"spiral run: {s['scenario']} (seed {s['seed']}, engine {s['engine']})")
+    name = s["scenario"] if s["what_if"] == "baseline" else f"{s['scenario']} + {s['what_if']}"
+    table = Table(title=f"spiral run: {name} (seed {s['seed']}, engine {s['engine']})")
     table.add_column("metric")
     table.add_column("value", justify="right")
     dist = s["failures_distribution"]
@@ -70,6 +71,8 @@ def headline_table(result: RunResult) -> Table:
         ),
         ("net value", _money(s["net_value"], cur)),
     ]
+    if s["what_if"] != "baseline":
+        rows.insert(-1, ("what-if cost (in net value)", _money(s["intervention_cost"], cur)))
     for name, value in rows:
         table.add_row(name, value)
     return table

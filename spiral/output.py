@@ -39,6 +39,7 @@ def manifest(result: RunResult, command: str | None = None, source: str | None =
         "source": source,
         "scenario_sha256": scenario_hash(result.scenario),
         "seed": result.seed,
+        "what_if": result.arm.label,
         "engine": result.summary["engine"],
         "spiral_version": package_versions()["spiral"],
         "versions": package_versions(),

@@ -572,3 +572,14 @@ def test_compare_bad_input_is_one_line_and_exit_code_2(tiny_with_what_ifs, args,
     done = spiral("compare", tiny_with_what_ifs, *args)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and message in done.stderr, done.stderr
+
+
+def test_run_with_a_what_if_names_it_and_records_it(tiny_with_what_ifs, tmp_path):
+    done = spiral("run", tiny_with_what_ifs, "--what-if", "fix_ship@50%", "--out", tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "spiral run: tiny + fix_ship@50%" in done.stdout
+    assert "what-if cost (in net value)" in done.stdout
+    info = json.loads((tmp_path / "manifest.json").read_text())
+    assert info["what_if"] == "fix_ship@50%"
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["what_if"] == "fix_ship@50%" and summary["intervention_cost"] == 100

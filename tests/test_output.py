@@ -131,6 +131,7 @@ def test_a_manifest_without_command_or_source_says_python_api(result):
         "source",
         "scenario_sha256",
         "seed",
+        "what_if",
         "engine",
         "spiral_version",
         "versions",
