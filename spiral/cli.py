@@ -194,6 +194,9 @@ def compare_command(
     horizon: Annotated[
         str | None, typer.Option(help="Arrive for this long, e.g. '30 days'.")
     ] = None,
+    jobs: Annotated[
+        int, typer.Option(help="Run replications in this many processes (same results).")
+    ] = 1,
     out: Annotated[
         Path | None, typer.Option(help="Write compare.csv/.parquet, runs.csv and compare.png.")
     ] = None,
@@ -228,6 +231,8 @@ def compare_command(
     share = _percent(target, f"{where}: --target")
     if share <= 0:
         raise fail([f"{where}: --target: expected a share above 0%, got {target!r}"])
+    if jobs < 1:
+        raise fail([f"{where}: --jobs: expected at least 1, got {jobs}"])
     if max_replications < 2:
         raise fail([f"{where}: --max-replications: expected at least 2, got {max_replications}"])
     model, parsed = _arms(model, what_if or list(model.what_ifs))
@@ -253,6 +258,7 @@ def compare_command(
             crn=crn,
             target=share,
             max_replications=max_replications,
+            jobs=jobs,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     if as_json:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from spiral.interventions import BASELINE, Arm, parse_arm
-from spiral.runner import RunResult, run
+from spiral.runner import run
 from spiral.scenario import Scenario
 from spiral.warmup import detect_warmup
 
@@ -190,6 +191,31 @@ def arm_end(series: dict, arm: Arm) -> float:
     return min(s.attrs["arrivals_end"] for (label, _), s in series.items() if label == arm.label)
 
 
+@dataclass(frozen=True)
+class _Task:
+    """One replication of one arm: what a worker process needs."""
+
+    scenario: Scenario
+    arm: Arm
+    replication: int
+    seed: int
+    warmup_only: bool = False  # a pilot run for warm-up detection: customers only
+
+
+def _replicate(task: _Task) -> tuple[dict, pd.DataFrame]:
+    """Run one replication; return its metrics row and its per-period failures."""
+    result = run(task.scenario, seed=task.seed, what_if=task.arm)
+    if task.warmup_only:
+        frame = result.customers[["arrival", "end"]].copy()
+    else:
+        frame = result.timeseries[["period", "failures"]].copy()
+    frame.attrs["arrivals_end"] = result.raw.arrivals_end
+    row = {"arm": task.arm.label, "replication": task.replication, "seed": result.seed}
+    if not task.warmup_only:
+        row.update(metrics_of(result.summary))
+    return row, frame
+
+
 def compare(
     scenario: Scenario,
     what_ifs: Sequence[str | Arm] | None = None,
@@ -199,18 +225,22 @@ def compare(
     target: float = 0.05,
     max_replications: int = AUTO_MAX,
     progress: Callable[[int, int], None] | None = None,
+    jobs: int = 1,
 ) -> Comparison:
     """Run the baseline and each what-if over replications and compare them.
 
     ``what_ifs``: names, ``'a+b'`` or ``'name@10%'`` (default: all the scenario's what-ifs).
     ``replications``: a count, or ``'auto'`` to add replications until every key metric's
     95% half-width is within ``target`` × its mean (at most ``max_replications``), with
-    the warm-up detected by MSER-5 when the scenario sets none. Returns a ``Comparison``
-    whose ``table`` is tidy: one row per arm and metric.
+    the warm-up detected by MSER-5 when the scenario sets none. ``jobs`` > 1 runs
+    replications in that many processes (same results). Returns a ``Comparison`` whose
+    ``table`` is tidy: one row per arm and metric.
     """
     root = scenario.seed if seed is None else seed
     if root < 0:
         raise ValueError(f"seed must be a non-negative integer, got {root}")
+    if jobs < 1:
+        raise ValueError(f"jobs must be at least 1, got {jobs}")
     chosen = list(scenario.what_ifs) if what_ifs is None else list(what_ifs)
     arms = [Arm(BASELINE)] + [a if isinstance(a, Arm) else parse_arm(a, scenario) for a in chosen]
     labels = [a.label for a in arms]
@@ -223,40 +253,47 @@ def compare(
     runs: list[dict] = []
     series: dict[tuple[str, int], pd.DataFrame] = {}
     n = AUTO_START if auto else int(replications)
-    total = [n * len(arms)]
+    detect = auto and scenario.warmup == 0
+    planned = [n * len(arms) + (AUTO_START if detect else 0)]
     done = [0]
+    pool = ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else None
 
-    if auto and scenario.warmup == 0:
-        pilots = [run(scenario, seed=seed_for(root, r, 0, crn)) for r in range(AUTO_START)]
-        warmup = detect_warmup([p.customers for p in pilots], pilots[0].raw.arrivals_end)
-        scenario = scenario.model_copy(update={"warmup": warmup})
-        notes.append(
-            f"warm-up: {warmup / 1440:.3g} days by MSER-5 on work in progress "
-            f"({AUTO_START} baseline replications; the scenario sets none)"
-        )
-
-    def add(replication: int) -> None:
-        for k, arm in enumerate(arms):
-            result: RunResult = run(scenario, seed=seed_for(root, replication, k, crn), what_if=arm)
-            runs.append(
-                {
-                    "arm": arm.label,
-                    "replication": replication,
-                    "seed": result.seed,
-                    **metrics_of(result.summary),
-                }
-            )
-            frame = result.timeseries[["period", "failures"]].copy()
-            frame.attrs["arrivals_end"] = result.raw.arrivals_end
-            series[(arm.label, replication)] = frame
+    def execute(tasks: list[_Task]) -> list[tuple[dict, pd.DataFrame]]:
+        outputs = []
+        for output in pool.map(_replicate, tasks) if pool else map(_replicate, tasks):
+            outputs.append(output)
             done[0] += 1
             if progress is not None:
-                progress(done[0], total[0])
+                progress(done[0], planned[0])
+        return outputs
 
-    for r in range(n):
-        add(r)
-    if auto:
-        while True:
+    def add(first: int, last: int) -> None:
+        tasks = [
+            _Task(scenario, arm, r, seed_for(root, r, k, crn))
+            for r in range(first, last)
+            for k, arm in enumerate(arms)
+        ]
+        for row, frame in execute(tasks):
+            runs.append(row)
+            series[(row["arm"], row["replication"])] = frame
+
+    try:
+        if detect:
+            pilots = execute(
+                [
+                    _Task(scenario, arms[0], r, seed_for(root, r, 0, crn), warmup_only=True)
+                    for r in range(AUTO_START)
+                ]
+            )
+            frames = [frame for _, frame in pilots]
+            warmup = detect_warmup(frames, frames[0].attrs["arrivals_end"])
+            scenario = scenario.model_copy(update={"warmup": warmup})
+            notes.append(
+                f"warm-up: {warmup / 1440:.3g} days by MSER-5 on work in progress "
+                f"({AUTO_START} baseline replications; the scenario sets none)"
+            )
+        add(0, n)
+        while auto:
             frame = _with_roi(pd.DataFrame(runs))
             needed, worst = _needed(frame, arms, target)
             if needed <= n:
@@ -272,10 +309,12 @@ def compare(
                 )
                 break
             more = min(max(needed, n + 1), 2 * n, max_replications)
-            total[0] = more * len(arms)
-            for r in range(n, more):
-                add(r)
+            planned[0] += (more - n) * len(arms)
+            add(n, more)
             n = more
+    finally:
+        if pool is not None:
+            pool.shutdown()
     frame = _with_roi(pd.DataFrame(runs))
     return Comparison(
         table=_table(frame, arms, crn),

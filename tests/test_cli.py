@@ -561,6 +561,7 @@ def test_compare_takes_a_what_if_written_on_the_command_line(tiny_with_what_ifs)
         (["--replications", "1"], "--replications: expected 'auto' or a whole number >= 2"),
         (["--pilot", "half"], "--pilot: expected a share like '10%'"),
         (["--target", "0%"], "--target: expected a share above 0%"),
+        (["--jobs", "0"], "--jobs: expected at least 1, got 0"),
         (
             ["--what-if", "{name: x, changes: [{change: fix_step, step: nowhere, factor: 0.5}]}"],
             "--what-if: what_ifs.x.changes[0].step: unknown step 'nowhere'",

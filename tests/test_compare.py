@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
@@ -146,3 +147,10 @@ def test_bad_replications_and_duplicate_arms_are_refused(retail):
         compare(retail, ["fix_delivery"], replications=1)
     with pytest.raises(ValueError, match="each what-if once"):
         compare(retail, ["fix_delivery", "fix_delivery"], replications=2)
+
+
+def test_parallel_replications_give_the_same_numbers(retail):
+    one = compare(retail, ["warm_handoffs"], replications=2, seed=8)
+    two = compare(retail, ["warm_handoffs"], replications=2, seed=8, jobs=2)
+    pd.testing.assert_frame_equal(one.table, two.table)
+    pd.testing.assert_frame_equal(one.runs, two.runs)
