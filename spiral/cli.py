@@ -35,6 +35,11 @@ out_console = Console(width=None if sys.stdout.isatty() else 120)
 err_console = Console(stderr=True)
 
 
+ScenarioArgument = Annotated[str, typer.Argument(help="Scenario file or built-in name.")]
+SeedOption = Annotated[int | None, typer.Option(help="Root seed (default: the scenario's).")]
+HorizonOption = Annotated[str | None, typer.Option(help="Arrive for this long, e.g. '30 days'.")]
+
+
 def fail(lines: list[str]) -> typer.Exit:
     """Print one line per problem to stderr and return the exit for bad input (code 2)."""
     for line in lines:
@@ -51,13 +56,9 @@ def _load(source: str) -> Scenario:
 
 @app.command("run")
 def run_command(
-    scenario: Annotated[
-        str, typer.Argument(help="Scenario file or built-in name.")
-    ] = DEFAULT_SCENARIO,
-    seed: Annotated[int | None, typer.Option(help="Root seed (default: the scenario's).")] = None,
-    horizon: Annotated[
-        str | None, typer.Option(help="Arrive for this long, e.g. '30 days'.")
-    ] = None,
+    scenario: ScenarioArgument = DEFAULT_SCENARIO,
+    seed: SeedOption = None,
+    horizon: HorizonOption = None,
     customers: Annotated[int | None, typer.Option(help="Or: simulate this many customers.")] = None,
     rate: Annotated[
         str | None, typer.Option(help="Override the arrival rate, e.g. '500 per day'.")
@@ -163,9 +164,7 @@ def _arms(model: Scenario, texts: list[str]) -> tuple[Scenario, list[Arm]]:
 
 @app.command("compare")
 def compare_command(
-    scenario: Annotated[
-        str, typer.Argument(help="Scenario file or built-in name.")
-    ] = DEFAULT_SCENARIO,
+    scenario: ScenarioArgument = DEFAULT_SCENARIO,
     what_if: Annotated[
         list[str] | None,
         typer.Option(
@@ -177,7 +176,7 @@ def compare_command(
     replications: Annotated[
         str, typer.Option(help="Replications per arm, or 'auto' (until the CIs are tight).")
     ] = "10",
-    seed: Annotated[int | None, typer.Option(help="Root seed (default: the scenario's).")] = None,
+    seed: SeedOption = None,
     pilot: Annotated[
         str | None,
         typer.Option(help="Also run each what-if as a pilot for this share, e.g. '10%'."),
@@ -191,9 +190,7 @@ def compare_command(
     crn: Annotated[
         bool, typer.Option(help="Common random numbers: every arm replays the same luck.")
     ] = True,
-    horizon: Annotated[
-        str | None, typer.Option(help="Arrive for this long, e.g. '30 days'.")
-    ] = None,
+    horizon: HorizonOption = None,
     jobs: Annotated[
         int, typer.Option(help="Run replications in this many processes (same results).")
     ] = 1,
@@ -288,7 +285,7 @@ def _percent(text: str, where: str) -> float:
 
 @app.command("validate")
 def validate_command(
-    scenario: Annotated[str, typer.Argument(help="Scenario file or built-in name.")],
+    scenario: ScenarioArgument,
 ) -> None:
     """Check a scenario file; print 'ok' or one line per problem (exit code 2)."""
     model = _load(scenario)
