@@ -157,9 +157,10 @@ def _arms(model: Scenario, texts: list[str]) -> tuple[Scenario, list[Arm]]:
             model, text = _inline_what_if(text, model)
         names.append(text)
     try:
-        return model, [parse_arm(a, model) for a in dict.fromkeys(names)]
+        arms = [parse_arm(a, model) for a in names]
     except ScenarioError as error:
         raise fail(error.lines()) from None
+    return model, list({arm.label: arm for arm in arms}.values())
 
 
 @app.command("compare")
@@ -217,7 +218,7 @@ def compare_command(
         raise fail([f"{where}: --seed: expected a non-negative integer, got {seed}"])
     reps: int | str = replications
     if replications != "auto":
-        if not replications.isdigit() or int(replications) < 2:
+        if not (replications.isascii() and replications.isdecimal()) or int(replications) < 2:
             raise fail(
                 [
                     f"{where}: --replications: expected 'auto' or a whole number >= 2, "
@@ -242,7 +243,20 @@ def compare_command(
         )
     if pilot is not None:
         pilot_share = _percent(pilot, f"{where}: --pilot")
-        pilots = [f"{a.label}@{100 * pilot_share:g}%" for a in parsed if "@" not in a.label]
+        from spiral.interventions import staff_changes
+
+        def pilotable(arm: Arm) -> bool:
+            return "@" not in arm.label and not any(
+                staff_changes(w, model) for _, w in arm.what_ifs
+            )
+
+        skipped = [a.label for a in parsed if "@" not in a.label and not pilotable(a)]
+        if skipped:
+            err_console.print(
+                f"--pilot: no pilot of {', '.join(skipped)} (staff changes reach everyone)",
+                highlight=False,
+            )
+        pilots = [f"{a.label}@{100 * pilot_share:g}%" for a in parsed if pilotable(a)]
         model, more = _arms(model, pilots)
         parsed += [a for a in more if a.label not in {p.label for p in parsed}]
     with Progress(console=err_console, transient=True, disable=as_json) as bar:

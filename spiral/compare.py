@@ -40,6 +40,7 @@ MORE_METRICS: tuple[str, ...] = (
     "abandons",
     "failures_per_customer",
     "cost_to_serve",
+    "staff_cost",
     "intervention_cost",
 )
 
@@ -133,9 +134,10 @@ def _table(runs: pd.DataFrame, arms: list[Arm], crn: bool) -> pd.DataFrame:
 
 def _with_roi(runs: pd.DataFrame) -> pd.DataFrame:
     """Add ROI per replication: (net value gained over the baseline) / intervention cost."""
-    base = runs[runs["arm"] == BASELINE].set_index("replication")["net_value"]
-    gained = runs["net_value"] - runs["replication"].map(base)
-    cost = runs["intervention_cost"]
+    base = runs[runs["arm"] == BASELINE].set_index("replication")
+    gained = runs["net_value"] - runs["replication"].map(base["net_value"])
+    extra_staff = runs["staff_cost"] - runs["replication"].map(base["staff_cost"])
+    cost = runs["intervention_cost"] + extra_staff.clip(lower=0)
     runs["roi"] = np.where(
         (runs["arm"] != BASELINE) & (cost > 0), gained / cost.where(cost > 0, 1.0), np.nan
     )
@@ -165,10 +167,13 @@ def _effects(series: dict[tuple[str, int], pd.DataFrame], arms: list[Arm], perio
     for arm in arms[1:]:
         avoided, first, last, start = avoided_of[arm.label]
         names = "+".join(name for name, _ in arm.what_ifs)
-        reference = max(
-            (effect_of[a.label] for a in arms[1:] if "+".join(n for n, _ in a.what_ifs) == names),
-            default=effect_of[arm.label],
-        )
+        full = [
+            effect_of[a.label]
+            for a in arms[1:]
+            if "+".join(n for n, _ in a.what_ifs) == names
+            and all(w.scope.customers >= 1 for _, w in a.what_ifs)
+        ]
+        reference = max(full) if full else math.nan  # no full roll-out in this comparison
         smooth = pd.Series(avoided).rolling(7, min_periods=1).mean().to_numpy()
         reached = [t for t in range(first, last) if reference > 0 and smooth[t] >= 0.5 * reference]
         rows.append(
@@ -252,7 +257,9 @@ def compare(
     notes: list[str] = []
     runs: list[dict] = []
     series: dict[tuple[str, int], pd.DataFrame] = {}
-    n = AUTO_START if auto else int(replications)
+    if auto and max_replications < 2:
+        raise ValueError(f"max_replications must be at least 2, got {max_replications}")
+    n = min(AUTO_START, max_replications) if auto else int(replications)
     detect = auto and scenario.warmup == 0
     planned = [n * len(arms) + (AUTO_START if detect else 0)]
     done = [0]

@@ -213,7 +213,8 @@ def comparison_table(comparison: Comparison, currency: str) -> Table:
         title=f"spiral compare: {comparison.replications} replications per arm, "
         "mean ± 95% half-width",
         caption=f"Δ = what-if − baseline ({how}); n.s. = its interval contains 0; "
-        f"money in thousands of {currency}; ROI = net value gained / what-if cost",
+        f"money in thousands of {currency}; "
+        "ROI = net value gained / (what-if cost + added staff cost)",
     )
     for name, justify in (
         ("metric", "left"),

@@ -431,7 +431,7 @@ class Engine:
                 if p > 0.0 and c.failures and compounding != 1.0 and p < 1.0:
                     odds = p / (1.0 - p) * compounding ** min(c.failures, power_cap)
                     p = odds / (1.0 + odds)
-                if p > 0.0 and fail_draw() < p:
+                if fail_draw() < p:  # always drawn: pilots and fixes keep the stream aligned
                     self._fail(c, node)
                     route = failed
                 else:

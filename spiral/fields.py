@@ -63,4 +63,6 @@ Routing = Annotated[
 class Model(BaseModel):
     """Base of every scenario model: frozen, unknown fields refused."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+    )

@@ -98,8 +98,10 @@ def apply(scenario: Scenario, what_ifs: list[WhatIf] | tuple[WhatIf, ...]) -> Sc
                     fields["ping_pong"] = change.ping_pong
                 if wanted is None:
                     experience = update(experience, **fields)
-                else:
-                    for name in wanted:
+                for name in wanted if wanted is not None else list(silos):
+                    if wanted is not None or any(
+                        getattr(silos[name], key) is not None for key in fields
+                    ):  # a silo's own value would win over experience's
                         silos[name] = update(silos[name], **fields)
             elif isinstance(change, FeedbackLoop):
                 fields = {"enabled": True}
@@ -134,6 +136,10 @@ def what_if_problems(scenario: Scenario) -> list[tuple[str, str]]:
 
     for key, what_if in scenario.what_ifs.items():
         at = f"what_ifs.{key}"
+        if key == BASELINE or not re.fullmatch(r"[A-Za-z0-9_.-]+", key):
+            problems.append(
+                (at, "expected a name of letters, digits, '_', '.' or '-', other than 'baseline'")
+            )
         for name in what_if.scope.silos or []:
             known(f"{at}.scope.silos", name, silos, "silo")
         for i, change in enumerate(what_if.changes):
@@ -170,7 +176,7 @@ def what_if_problems(scenario: Scenario) -> list[tuple[str, str]]:
     return problems
 
 
-_ARM = re.compile(r"^(?P<names>[^@]+?)(?:@(?P<share>[0-9.]+)%)?$")
+_ARM = re.compile(r"^(?P<names>[^@]+?)(?:@(?P<share>[0-9]+(?:\.[0-9]+)?)%)?$")
 
 
 def parse_arm(text: str, scenario: Scenario, source: str = "--what-if") -> Arm:
@@ -184,8 +190,10 @@ def parse_arm(text: str, scenario: Scenario, source: str = "--what-if") -> Arm:
         if not 0 <= share <= 1:
             raise problem(source, text, "expected a pilot share between 0% and 100%")
     chosen = []
-    for name in match["names"].split("+"):
-        name = name.strip()
+    names = [name.strip() for name in match["names"].split("+")]
+    if len(set(names)) < len(names):
+        raise problem(source, text, "a what-if named twice; expected each once")
+    for name in names:
         if name not in scenario.what_ifs:
             known = ", ".join(scenario.what_ifs) or "none: add them under what_ifs:"
             raise problem(source, name, f"unknown what-if (expected one of: {known})")
@@ -198,7 +206,8 @@ def parse_arm(text: str, scenario: Scenario, source: str = "--what-if") -> Arm:
             scope = what_if.scope.model_copy(update={"customers": share})
             what_if = what_if.model_copy(update={"scope": scope})
         chosen.append((name, what_if))
-    return Arm(text.strip(), tuple(chosen))
+    label = "+".join(names) + (f"@{match['share']}%" if share is not None else "")
+    return Arm(label, tuple(chosen))
 
 
 def with_what_ifs(scenario: Scenario, extra: dict[str, WhatIf]) -> Scenario:

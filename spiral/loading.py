@@ -15,8 +15,10 @@ from spiral.errors import ScenarioError, problem
 from spiral.graph import check_scenario
 from spiral.interventions import what_if_problems
 from spiral.scenario import Scenario
+from spiral.what_if import CHANGE_KINDS
 
 DEFAULT_SCENARIO = "online_retail"
+TAGS = {"dist": DISTRIBUTION_KINDS, "change": CHANGE_KINDS}  # discriminated unions' tags
 
 
 def builtin_scenarios() -> dict[str, Path]:
@@ -83,11 +85,13 @@ def _message(error: dict) -> str:
         return "missing; expected this field (see `spiral schema`)"
     if kind == "extra_forbidden":
         return "unknown field; expected one of the documented fields (see `spiral schema`)"
-    if kind == "union_tag_invalid":
-        tags, tag = error["ctx"]["expected_tags"], error["ctx"]["tag"]
-        return f"expected dist to be one of {tags}, got {tag!r}"
-    if kind == "union_tag_not_found":
-        return f"missing dist; expected dist to be one of {', '.join(DISTRIBUTION_KINDS)}"
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        key = error["ctx"]["discriminator"].strip("'")
+        tags = ", ".join(TAGS.get(key, []))
+        if kind == "union_tag_not_found":
+            return f"missing {key}; expected {key} to be one of {tags}"
+        quoted = error["ctx"]["expected_tags"]
+        return f"expected {key} to be one of {quoted}, got {error['ctx']['tag']!r}"
     message = error["msg"]
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)

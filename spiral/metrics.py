@@ -221,6 +221,7 @@ def summarise(
         "revenue_at_risk": churned * value,
         "cost_to_serve": cost,
         "cost_per_customer": _share(cost, n),
+        "staff_cost": float(silos["staff_cost"].sum()),
         "intervention_cost": intervention_cost,
         "net_value": revenue - cost - intervention_cost,
         "effort_mean": float(done["effort"].mean()) if completed else 0.0,

@@ -584,3 +584,26 @@ def test_run_with_a_what_if_names_it_and_records_it(tiny_with_what_ifs, tmp_path
     assert info["what_if"] == "fix_ship@50%"
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["what_if"] == "fix_ship@50%" and summary["intervention_cost"] == 100
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--what-if", "fix_ship", "--what-if", " fix_ship"], None),
+        (["--replications", "²"], "--replications: expected 'auto' or a whole number >= 2"),
+        (["--what-if", "fix_ship@1.2.3%"], "expected a what-if name, 'a+b' or 'name@10%'"),
+        (
+            ["--what-if", "{name: baseline, changes: [{change: fix_step, step: ship, to: 0}]}"],
+            "other than 'baseline'",
+        ),
+        (["--what-if", "{name: x, changes: [{step: ship}]}"], "missing change; expected change"),
+    ],
+)
+def test_compare_edge_input_never_gives_a_traceback(tiny_with_what_ifs, args, message):
+    done = spiral("compare", tiny_with_what_ifs, "--replications", "2", "--json", *args)
+    assert "Traceback" not in done.stderr
+    if message is None:  # the same what-if twice is run once
+        assert done.returncode == 0, done.stderr
+        assert set(pd.DataFrame(json.loads(done.stdout))["arm"]) == {"baseline", "fix_ship"}
+    else:
+        assert done.returncode == 2 and message in done.stderr, done.stderr

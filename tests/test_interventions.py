@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from spiral.errors import ScenarioError
@@ -261,3 +262,56 @@ def test_warm_handoffs_only_change_the_handoff_draws_outcome(tiny_data):
     )
     assert 0.3 < warm_share < 1.0
     assert np.isfinite(warm_share)
+
+
+@pytest.mark.parametrize(
+    ("arm", "expected"),
+    [
+        ("fix@1.2.3%", "expected a what-if name, 'a\\+b' or 'name@10%'"),
+        ("fix@.%", "expected a what-if name, 'a\\+b' or 'name@10%'"),
+        ("fix+fix", "a what-if named twice; expected each once"),
+    ],
+)
+def test_malformed_arms_are_refused_with_a_line(tiny_data, arm, expected):
+    scenario = with_what_if(tiny_data, fix=FIX_SHIP)
+    with pytest.raises(ScenarioError, match=expected):
+        parse_arm(arm, scenario)
+
+
+def test_arm_labels_are_canonical(tiny_data):
+    scenario = with_what_if(tiny_data, fix=FIX_SHIP, other=FIX_SHIP)
+    assert parse_arm(" fix + other@10% ", scenario).label == "fix+other@10%"
+
+
+@pytest.mark.parametrize("name", ["baseline", "a b", "x@y"])
+def test_a_what_if_name_must_be_a_plain_word_other_than_baseline(tiny_data, name):
+    tiny_data["what_ifs"] = {name: FIX_SHIP}
+    with pytest.raises(ScenarioError, match="other than 'baseline'"):
+        parse_scenario(tiny_data, "tiny.yaml")
+
+
+def test_money_must_be_finite(tiny_data):
+    tiny_data["what_ifs"] = {"w": {**FIX_SHIP, "cost": {"one_off": float("inf")}}}
+    with pytest.raises(ScenarioError, match="what_ifs.w.cost.one_off: input should be a finite"):
+        parse_scenario(tiny_data, "tiny.yaml")
+
+
+def test_global_warm_handoffs_also_replace_a_silos_own_baton(tiny_data):
+    tiny_data["silos"]["web"]["baton"] = 0.1
+    scenario = with_what_if(
+        tiny_data, warm={"changes": [{"change": "warm_handoffs", "baton": 0.9}]}
+    )
+    changed = apply(scenario, [scenario.what_ifs["warm"]])
+    assert changed.silos["web"].baton == 0.9 and changed.experience.baton == 0.9
+    assert changed.silos["ops"].baton is None
+
+
+def test_a_pilot_fix_to_zero_keeps_everyone_elses_luck(tiny_data):
+    """The step's failure draw is taken even where p is 0, so streams stay aligned."""
+    tiny_data["horizon"] = "10 days"
+    zero = {"changes": [{"change": "fix_step", "step": "order", "to": 0.0}]}
+    tiny = {"changes": [{"change": "fix_step", "step": "order", "to": 1e-15}]}
+    # the same name: pilot membership has a stream per what-if name
+    a = run(with_what_if(dict(tiny_data), fix=zero), seed=6, what_if="fix@50%").customers
+    b = run(with_what_if(dict(tiny_data), fix=tiny), seed=6, what_if="fix@50%").customers
+    pd.testing.assert_frame_equal(a, b)
