@@ -40,15 +40,19 @@ def closed_form_problems(scenario: Scenario) -> list[tuple[str, str]]:
             problems.append(
                 (
                     f"silos.{name}.staff",
-                    f"{silo.staff} staff queue customers; the journey has no closed form "
-                    "with queues (use unlimited staff as an approximation)",
+                    f"{silo.staff} staff make a queue, which has no closed form here; expected "
+                    "unlimited staff (approximate=True, `spiral explain --unlimited`)",
                 )
             )
     loops = scenario.loops
     for name in ("erosion", "reputation", "learning"):
         if getattr(loops, name).enabled:
             problems.append(
-                (f"loops.{name}.enabled", "a system loop couples customers; no closed form")
+                (
+                    f"loops.{name}.enabled",
+                    "a system loop couples customers, which has no closed form; expected it "
+                    "off (loops_off=True, `spiral explain --without-loops`)",
+                )
             )
     return problems
 
@@ -132,23 +136,48 @@ class Theory:
         }
 
 
-def theory(scenario: Scenario, approximate: bool = False, tolerance: float = TOLERANCE) -> Theory:
+def without_loops(scenario: Scenario) -> Scenario:
+    """Return the scenario with erosion, reputation and learning switched off."""
+    loops = scenario.loops
+    update = {
+        name: getattr(loops, name).model_copy(update={"enabled": False})
+        for name in ("erosion", "reputation", "learning")
+    }
+    return scenario.model_copy(update={"loops": loops.model_copy(update=update)})
+
+
+def theory(
+    scenario: Scenario,
+    approximate: bool = False,
+    loops_off: bool = False,
+    tolerance: float = TOLERANCE,
+) -> Theory:
     """Return the exact journey expectations; refuse (NoClosedForm) unless it has one.
 
     ``approximate=True`` treats every silo as unlimited (the no-queue approximation);
-    system loops are always refused.
+    ``loops_off=True`` switches the system loops off; otherwise both are refused.
     """
-    problems = closed_form_problems(scenario)
     if approximate:
-        problems = [p for p in problems if not p[0].endswith(".staff")]
         scenario = unlimited(scenario)
+    if loops_off:
+        scenario = without_loops(scenario)
+    problems = closed_form_problems(scenario)
     if problems:
         raise NoClosedForm(problems)
     return _Chain(scenario, tolerance).solve()
 
 
 class _Chain:
-    """Forward propagation of probability mass over the journey's states."""
+    """Forward propagation of probability mass over the journey's states.
+
+    A state is (node, failures, open issue, contacts about it (0, 1, 2+), recovered,
+    pending bounce). Escalation flags and severity are exact and kept per state as an
+    array x[social, ceo, b, c]: a customer with f >= 1 failures, b cold handoffs and c
+    repeat contacts since the first failure has severity
+    min(amplification^(f-1) · cold^b · repeat^c, cap). Every factor is >= 1, so capping
+    once at the end equals capping at each step, and an index past the point where one
+    factor alone reaches the cap can stay at that edge without changing anything.
+    """
 
     def __init__(self, scenario: Scenario, tolerance: float) -> None:
         self.scenario = scenario
@@ -158,73 +187,103 @@ class _Chain:
         self.exp = exp
         self.esc = exp.escalation
         self.cap = exp.severity_cap
+        self.cold_size = _axis(exp.cold_handoff, self.cap)
+        self.repeat_size = _axis(exp.repeat_contact, self.cap)
+        cold = exp.cold_handoff ** np.arange(self.cold_size)
+        repeat = exp.repeat_contact ** np.arange(self.repeat_size)
+        self.lattice = np.outer(cold, repeat)  # severity / amplification^(f-1)
+        self._grids: dict[int, np.ndarray] = {}
+        self._odds: dict[int, tuple] = {}
         n = self.j.size
         self.visits = [0.0] * n
         self.fails_at = [0.0] * n
         self.born = [0.0] * n
-        self.ends: dict[tuple, float] = defaultdict(float)  # (node, F, s, rec, social, ceo)
+        self.ends: dict[tuple, np.ndarray] = {}  # (node, failures, recovered) -> masses
         self.t: dict[str, float] = defaultdict(float)
 
-    # --- severity and escalation --------------------------------------------------------
-    def _escalate(self, s: float, social: bool, ceo: bool, m: float):  # noqa: ANN202
-        """Yield (social, ceo, mass) after the escalation checks at severity ``s``."""
-        branches = [(social, m)]
-        if not social and s >= self.esc.social.threshold:
-            p = self.esc.social.probability
-            branches = [(True, m * p), (False, m * (1 - p))]
-            self.t["social"] += m * p
-        for soc, mass in branches:
-            if mass == 0.0:
-                continue
-            if not ceo and s >= self.esc.ceo.threshold:
-                p = self.esc.ceo.probability
-                self.t["ceo"] += mass * p
-                yield soc, True, mass * p
-                yield soc, False, mass * (1 - p)
-            else:
-                yield soc, ceo, mass
+    def grid(self, f: int) -> np.ndarray:
+        """Return the severity of each lattice point for a customer with f >= 1 failures."""
+        if f not in self._grids:
+            amp = self.exp.amplification ** min(f - 1, _power_cap(self.exp.amplification))
+            self._grids[f] = np.minimum(amp * self.lattice, self.cap)
+        return self._grids[f]
 
-    def _worsen(self, s: float, factor: float, social: bool, ceo: bool, m: float):  # noqa: ANN202
-        """Yield (severity, social, ceo, mass) after a bad event multiplying severity."""
-        if s <= 0.0:
-            yield s, social, ceo, m
-            return
-        s = _key(min(s * factor, self.cap))
-        for soc, c, mass in self._escalate(s, social, ceo, m):
-            yield s, soc, c, mass
+    def empty(self) -> np.ndarray:
+        """Return a lattice of zero mass: (social, ceo, cold handoffs, repeat contacts)."""
+        return np.zeros((2, 2, 1, 1))  # grows along an axis only as far as masses reach
+
+    # --- severity and escalation --------------------------------------------------------
+    def _chances(self, f: int) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Return per lattice point the chance of escalating to social, to the CEO (or None)."""
+        if f not in self._odds:
+            s = self.grid(f)
+            out = []
+            for channel in (self.esc.social, self.esc.ceo):
+                chance = (s >= channel.threshold) * channel.probability
+                out.append(chance if chance.any() else None)
+            self._odds[f] = tuple(out)
+        return self._odds[f]
+
+    def _escalate(self, f: int, x: np.ndarray) -> np.ndarray:
+        """Return the masses after the escalation checks at f failures, as the engine makes them."""
+        social, ceo = self._chances(f)
+        b, c = x.shape[2], x.shape[3]
+        if social is not None:
+            hit = x[0] * social[:b, :c]
+            x = x.copy()
+            x[0] -= hit
+            x[1] += hit
+            self.t["social"] += float(hit.sum())
+        if ceo is not None:
+            hit = x[:, 0] * ceo[:b, :c]
+            if social is None:
+                x = x.copy()
+            x[:, 0] -= hit
+            x[:, 1] += hit
+            self.t["ceo"] += float(hit.sum())
+        return x
+
+    def _worsen(self, f: int, axis: int, times: int, x: np.ndarray) -> np.ndarray:
+        """Return the masses after ``times`` bad events on one lattice axis (2: cold, 3: repeat)."""
+        if f == 0:  # no complaint yet: nothing to worsen
+            return x
+        for _ in range(times):
+            limit = self.cold_size if axis == 2 else self.repeat_size
+            x = self._escalate(f, _shift(x, axis, limit))
+        return x
 
     # --- the chain ----------------------------------------------------------------------
     def solve(self) -> Theory:
         j = self.j
-        live: dict[tuple, float] = defaultdict(float)
+        live: dict[tuple, np.ndarray] = {}
         for target, p in j.start.probabilities().items():
-            # state: node, failures, severity, open, issue_contacts (0/1/2+), recovered,
-            # social, ceo, bounce
-            live[(target, 0, 0.0, False, 0, False, False, False, -1)] += p
+            x = self.empty()
+            x[0, 0, 0, 0] = p
+            _add(live, (target, 0, False, 0, False, -1), x)
         truncated = 0.0
         while live:
-            mass = sum(live.values())
-            if mass < self.tolerance:
-                truncated += mass
+            masses = {state: float(x.sum()) for state, x in live.items()}
+            if sum(masses.values()) < self.tolerance:
+                truncated += sum(masses.values())
                 break
-            nxt: dict[tuple, float] = defaultdict(float)
-            for state, m in live.items():
-                if m < self.tolerance * 1e-4:
-                    truncated += m
+            nxt: dict[tuple, np.ndarray] = {}
+            for state, x in live.items():
+                if masses[state] < self.tolerance * 1e-3:
+                    truncated += masses[state]
                     continue
-                self._visit(state, m, nxt)
+                self._visit(state, masses[state], x, nxt)
             live = nxt
         return self._theory(truncated)
 
-    def _visit(self, state: tuple, m: float, nxt: dict) -> None:  # noqa: C901 - mirrors _walk
+    def _visit(self, state: tuple, m: float, x: np.ndarray, nxt: dict) -> None:
         j, exp = self.j, self.exp
-        node, f, s, open_, ic, rec, soc, ceo, bounce = state
+        node, f, open_, ic, rec, bounce = state
         kind = j.kind[node]
         if kind == OUTCOME:
             self.visits[node] += m
-            self.ends[(node, f, s, rec, soc, ceo)] += m
+            key = (node, f, rec and f == 1)
+            _add(self.ends, key, x)
             return
-        pre = [(s, ic, soc, ceo, m)]
         if kind == CONTACT and bounce < 0:
             self.t["contacts"] += m
             if open_:
@@ -232,89 +291,67 @@ class _Chain:
                 ic = min(ic + 1, 2)
                 if ic == 2:
                     self.t["repeat_contacts"] += m
-                    pre = [
-                        (s2, ic, so2, c2, m2)
-                        for s2, so2, c2, m2 in self._worsen(s, exp.repeat_contact, soc, ceo, m)
-                    ]
-                else:
-                    pre = [(s, ic, soc, ceo, m)]
+                    x = self._worsen(f, 3, 1, x)
         if bounce >= 0:
-            for s2, ic2, so2, c2, m2 in pre:
-                nxt[(bounce, f, s2, open_, ic2, rec, so2, c2, -1)] += m2
+            _add(nxt, (bounce, f, open_, ic, rec, -1), x)
             return
         self.visits[node] += m
-        for s0, ic0, so0, c0, m0 in pre:
-            # (failures, severity, open, issue_contacts, recovered, social, ceo, mass, route)
-            after = []
-            if kind == STEP:
-                p = j.failure[node]
-                if 0.0 < p < 1.0 and f and exp.compounding != 1.0:
-                    odds = p / (1 - p) * exp.compounding ** min(f, _power_cap(exp.compounding))
-                    p = odds / (1 + odds)
-                if p > 0.0:
-                    mf = m0 * p
-                    self.fails_at[node] += mf
-                    if f == 0:
-                        self.born[node] += mf
-                    if s0 == 0.0:
-                        branches = [
-                            (1.0, a, b, mm) for a, b, mm in self._escalate(1.0, so0, c0, mf)
-                        ]
-                    else:
-                        branches = list(self._worsen(s0, exp.amplification, so0, c0, mf))
-                    for s1, so1, c1, mm in branches:
-                        after.append((f + 1, s1, True, ic0, rec, so1, c1, mm, j.failed[node]))
-                if p < 1.0:
-                    after.append((f, s0, open_, ic0, rec, so0, c0, m0 * (1 - p), j.success[node]))
-            else:
-                r = j.fcr[node]
-                rule = j.empowerment[node]
-                if open_ and rule is not None:
-                    limit, mean_cost = rule
-                    r = r + (1 - r) * (1 - math.exp(-limit / mean_cost))
-                if r > 0.0:
-                    if open_:
-                        after.append((f, s0, False, 0, True, so0, c0, m0 * r, j.success[node]))
-                    else:
-                        after.append((f, s0, open_, ic0, rec, so0, c0, m0 * r, j.success[node]))
-                if r < 1.0:
-                    after.append((f, s0, open_, ic0, rec, so0, c0, m0 * (1 - r), j.failed[node]))
-            for f1, s1, o1, ic1, r1, so1, c1, mm, route in after:
-                if mm == 0.0:
-                    continue
-                self._route(node, route, (f1, s1, o1, ic1, r1, so1, c1), mm, nxt)
+        # (failures, open, issue contacts, recovered, masses, route)
+        after = []
+        if kind == STEP:
+            p = j.failure[node]
+            if 0.0 < p < 1.0 and f and exp.compounding != 1.0:
+                odds = p / (1 - p) * exp.compounding ** min(f, _power_cap(exp.compounding))
+                p = odds / (1 + odds)
+            if p > 0.0:
+                self.fails_at[node] += m * p
+                if f == 0:
+                    self.born[node] += m * p
+                failed = self._escalate(f + 1, x * p)
+                after.append((f + 1, True, ic, rec, failed, j.failed[node]))
+            if p < 1.0:
+                after.append((f, open_, ic, rec, x * (1 - p), j.success[node]))
+        else:
+            r = j.fcr[node]
+            rule = j.empowerment[node]
+            if open_ and rule is not None:
+                limit, mean_cost = rule
+                r = r + (1 - r) * (1 - math.exp(-limit / mean_cost))
+            if r > 0.0:
+                if open_:
+                    after.append((f, False, 0, True, x * r, j.success[node]))
+                else:
+                    after.append((f, open_, ic, rec, x * r, j.success[node]))
+            if r < 1.0:
+                after.append((f, open_, ic, rec, x * (1 - r), j.failed[node]))
+        for f1, o1, ic1, r1, y, route in after:
+            self._route(node, route, (f1, o1, ic1, r1 and f1 == 1), y, nxt)
 
-    def _route(self, node: int, route, carry: tuple, m: float, nxt: dict) -> None:  # noqa: ANN001
-        j, exp = self.j, self.exp
-        f, s, open_, ic, rec, soc, ceo = carry
+    def _route(self, node: int, route, carry: tuple, x: np.ndarray, nxt: dict) -> None:  # noqa: ANN001
+        j = self.j
+        f, open_, ic, rec = carry
         silo = j.silo[node]
         for target, q in route.probabilities().items():
-            mq = m * q
             target_silo = j.silo[target]
             if target_silo == silo or target_silo < 0:
-                nxt[(target, f, s, open_, ic, rec, soc, ceo, -1)] += mq
+                _add(nxt, (target, f, open_, ic, rec, -1), x * q)
                 continue
+            mass = float(x.sum()) * q
             baton, pp = j.baton[node], j.ping_pong[node]
-            warm = mq * baton
-            if warm:
-                self.t["handoffs_warm"] += warm
-                nxt[(target, f, s, open_, ic, rec, soc, ceo, -1)] += warm
-            cold = mq * (1 - baton)
-            if not cold:
+            if baton > 0:
+                self.t["handoffs_warm"] += mass * baton
+                _add(nxt, (target, f, open_, ic, rec, -1), x * (q * baton))
+            if baton >= 1:
                 continue
-            self.t["handoffs_cold"] += cold
-            for misrouted, mc in ((True, cold * pp), (False, cold * (1 - pp))):
-                if not mc:
+            self.t["handoffs_cold"] += mass * (1 - baton)
+            self.t["ping_pongs"] += mass * (1 - baton) * pp
+            for misrouted, share in ((True, pp), (False, 1 - pp)):
+                if share <= 0:
                     continue
+                cold = x * (q * (1 - baton) * share)
                 bounce = node if misrouted else -1
-                if misrouted:
-                    self.t["ping_pongs"] += mc
-                for s1, so1, c1, m1 in self._worsen(s, exp.cold_handoff, soc, ceo, mc):
-                    if misrouted:
-                        for s2, so2, c2, m2 in self._worsen(s1, exp.cold_handoff, so1, c1, m1):
-                            nxt[(target, f, s2, open_, ic, rec, so2, c2, bounce)] += m2
-                    else:
-                        nxt[(target, f, s1, open_, ic, rec, so1, c1, bounce)] += m1
+                y = self._worsen(f, 2, 2 if misrouted else 1, cold)
+                _add(nxt, (target, f, open_, ic, rec, bounce), y)
 
     def _theory(self, truncated: float) -> Theory:
         j, scenario = self.j, self.scenario
@@ -323,26 +360,37 @@ class _Chain:
         outcomes: dict[str, float] = defaultdict(float)
         failures: dict[int, float] = defaultdict(float)
         severity: dict[float, float] = defaultdict(float)
-        for (node, f, s, rec, _soc, _ceo), m in self.ends.items():
-            outcomes[j.names[node]] += m
-            failures[f] += m
-            severity[s] += m
-            if j.churn_outcome[node]:
-                churned += m
-                continue
-            if s == 0.0:
-                churn = loyalty.base_churn
-                adv = min(loyalty.base_advocacy, 1 - churn)
+        span = loyalty.max_churn - loyalty.base_churn
+        for (node, f, rec), flagged in self.ends.items():
+            x = flagged.sum(axis=(0, 1))
+            total = float(x.sum())
+            outcomes[j.names[node]] += total
+            failures[f] += total
+            if f == 0:
+                severity[0.0] += total
+                s = np.zeros(1)
+                x = np.array([total])
             else:
-                churn = loyalty.max_churn - (loyalty.max_churn - loyalty.base_churn) * math.exp(
-                    -s / loyalty.severity_scale
+                s = self.grid(f)[: x.shape[0], : x.shape[1]].ravel()
+                x = x.ravel()
+                for value, mass in zip(s[x > 0].tolist(), x[x > 0].tolist(), strict=True):
+                    severity[value] += mass
+            if j.churn_outcome[node]:
+                churned += total
+                continue
+            if f == 0:
+                churn = np.full(1, loyalty.base_churn)
+                adv = np.minimum(loyalty.base_advocacy, 1 - churn)
+            else:
+                churn = loyalty.max_churn - span * np.exp(-s / loyalty.severity_scale)
+                if rec:
+                    churn = churn * loyalty.recovery_effect
+                adv = np.minimum(
+                    loyalty.base_advocacy * np.exp(-loyalty.advocacy_decay * s), 1 - churn
                 )
-                if rec and f == 1:
-                    churn *= loyalty.recovery_effect
-                adv = min(loyalty.base_advocacy * math.exp(-loyalty.advocacy_decay * s), 1 - churn)
-            churned += m * churn
-            advocate += m * adv
-            retained += m * (1 - churn - adv)
+            churned += float((x * churn).sum())
+            advocate += float((x * adv).sum())
+            retained += float((x * (1 - churn - adv)).sum())
         social = scenario.experience.escalation.social
         reach = social.reach_median * math.exp(social.reach_sigma**2 / 2)
         t = self.t
@@ -373,33 +421,81 @@ class _Chain:
         )
 
 
-def _key(s: float) -> float:
-    """Round a severity so products reached in different orders merge into one state."""
-    return float(f"{s:.12g}")
+def _axis(factor: float, cap: float) -> int:
+    """Return the lattice length along a factor: up to where it alone reaches the cap."""
+    if factor <= 1.0:
+        return 1
+    return int(math.ceil(math.log(cap) / math.log(factor))) + 1
+
+
+def _shift(x: np.ndarray, axis: int, limit: int) -> np.ndarray:
+    """Move every mass one step along an axis; index ``limit - 1`` keeps what passes it."""
+    if limit == 1:
+        return x
+    if x.shape[axis] < limit:  # grow by one: a zero slice in front
+        shape = list(x.shape)
+        shape[axis] = 1
+        return np.concatenate([np.zeros(shape), x], axis=axis)
+    out = np.zeros_like(x)
+    if axis == 2:
+        out[:, :, 1:] = x[:, :, :-1]
+        out[:, :, -1] += x[:, :, -1]
+    else:
+        out[:, :, :, 1:] = x[:, :, :, :-1]
+        out[:, :, :, -1] += x[:, :, :, -1]
+    return out
+
+
+def _add(states: dict, key: tuple, x: np.ndarray) -> None:
+    if key not in states:
+        states[key] = x
+        return
+    y = states[key]
+    if y.shape != x.shape:
+        shape = np.maximum(y.shape, x.shape)
+        y, x = _padded(y, shape), _padded(x, shape)
+    states[key] = y + x
+
+
+def _padded(x: np.ndarray, shape: np.ndarray) -> np.ndarray:
+    if tuple(x.shape) == tuple(shape):
+        return x
+    out = np.zeros(shape)
+    out[:, :, : x.shape[2], : x.shape[3]] = x
+    return out
 
 
 def _power_cap(compounding: float) -> int:
     return int(600 / math.log(compounding)) if compounding > 1 else 1 << 30
 
 
-def fix_ranking(scenario: Scenario, factor: float = 0.5, approximate: bool = False):  # noqa: ANN201
+def fix_ranking(  # noqa: ANN201 - a DataFrame; pandas is imported lazily
+    scenario: Scenario,
+    factor: float = 0.5,
+    approximate: bool = False,
+    loops_off: bool = False,
+    tolerance: float = 1e-7,
+    base: Theory | None = None,
+):
     """Rank steps by how much fixing each (failure × factor) cuts expected churn and severity.
 
-    Returns a DataFrame indexed by step: failure now, Δ churn rate, Δ severity mean,
-    Δ failures per customer, sorted by the churn cut (largest first).
+    Returns a DataFrame indexed by step: failure now, share of complaints born there,
+    and the cuts in churn rate, mean severity and failures per customer, sorted by the
+    churn cut (largest first), then the severity cut.
     """
     import pandas as pd
 
     from spiral.interventions import apply
     from spiral.what_if import WhatIf
 
-    base = theory(scenario, approximate=approximate)
+    options = {"approximate": approximate, "loops_off": loops_off, "tolerance": tolerance}
+    base = base or theory(scenario, **options)
     rows = []
     for name, step in scenario.steps.items():
         if step.failure <= 0:
             continue
         fix = WhatIf(changes=[{"change": "fix_step", "step": name, "factor": factor}])
-        fixed = theory(apply(scenario, [fix]), approximate=approximate)
+        fixed = theory(apply(scenario, [fix]), **options)
         rows.append(
             {
                 "step": name,

@@ -297,6 +297,48 @@ def _percent(text: str, where: str) -> float:
     return value
 
 
+@app.command("explain")
+def explain_command(
+    scenario: ScenarioArgument = DEFAULT_SCENARIO,
+    unlimited: Annotated[
+        bool,
+        typer.Option(help="Treat every silo's staff as unlimited (no queues): an approximation."),
+    ] = False,
+    loops_off: Annotated[
+        bool, typer.Option("--without-loops", help="Switch the system loops off.")
+    ] = False,
+    factor: Annotated[
+        float, typer.Option(help="Rank steps by fixing each to failure × this.")
+    ] = 0.5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the numbers as JSON.")] = False,
+) -> None:
+    """Exact answers without simulating, and which step to fix first (unlimited staff, no loops)."""
+    from spiral.analytic import NoClosedForm, fix_ranking, theory
+    from spiral.console import print_theory
+
+    model = _load(scenario)
+    if not 0 < factor < 1:
+        raise fail([f"spiral explain: --factor: expected a number between 0 and 1, got {factor}"])
+    try:
+        exact = theory(model, approximate=unlimited, loops_off=loops_off, tolerance=1e-8)
+    except NoClosedForm as error:
+        raise fail([f"{scenario}: {field}: {why}" for field, why in error.reasons]) from None
+    ranking = fix_ranking(model, factor, approximate=unlimited, loops_off=loops_off, tolerance=1e-6)
+    if as_json:
+        payload = {
+            **exact.summary(),
+            "visits": exact.visits,
+            "outcomes": exact.outcomes,
+            "born": exact.born,
+            "failures_distribution": {str(k): v for k, v in exact.failures_distribution.items()},
+            "fix_ranking": ranking.reset_index().to_dict(orient="records"),
+        }
+        print(json.dumps(payload, indent=2))
+        return
+    notes = [n for n, on in (("unlimited staff", unlimited), ("loops off", loops_off)) if on]
+    print_theory(exact, ranking, factor, notes, out_console)
+
+
 @app.command("validate")
 def validate_command(
     scenario: ScenarioArgument,

@@ -7,6 +7,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from spiral.analytic import Theory
 from spiral.compare import KEY_METRICS, Comparison
 from spiral.runner import RunResult
 from spiral.scenario import Scenario
@@ -272,3 +273,70 @@ def print_comparison(comparison: Comparison, scenario: Scenario, console: Consol
         + ("shared by every arm" if comparison.crn else "independent per arm"),
         highlight=False,
     )
+
+
+def print_theory(
+    exact: Theory, ranking: pd.DataFrame, factor: float, notes: list[str], console: Console
+) -> None:
+    """Print the analytic engine's answers and the fix-first ranking."""
+    how = "exact" + (f", {', '.join(notes)}" if notes else "")
+    table = Table(title=f"spiral explain: {exact.scenario} ({how}, per customer)")
+    table.add_column("quantity")
+    table.add_column("value", justify="right")
+    dist = exact.failures_distribution
+    shares = [dist.get(0, 0.0), dist.get(1, 0.0), dist.get(2, 0.0)]
+    shares.append(max(1.0 - sum(shares), 0.0))
+    rows = [
+        ("failures per customer", f"{exact.failures_mean:.4f}"),
+        ("customers with 0 / 1 / 2 / 3+ failures", " / ".join(_pct(v) for v in shares)),
+        ("contacts / repeat contacts", f"{exact.contacts:.4f} / {exact.repeat_contacts:.4f}"),
+        (
+            "handoffs warm / cold / ping-pong",
+            f"{exact.handoffs_warm:.4f} / {exact.handoffs_cold:.4f} / {exact.ping_pongs:.4f}",
+        ),
+        (
+            "severity mean / p95",
+            f"{exact.severity_mean:.3f} / {exact.severity_quantile(0.95):.3f}",
+        ),
+        ("escalation: social media / CEO", f"{_pct(exact.social)} / {_pct(exact.ceo)}"),
+        ("churn / advocacy", f"{_pct(exact.churn_rate)} / {_pct(exact.advocate)}"),
+        *((f"ends at {name}", _pct(p)) for name, p in exact.outcomes.items()),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    console.print(table)
+    total = sum(exact.born.values()) or 1.0
+    born = pd.DataFrame(
+        {
+            "failure_share": {
+                k: v / max(sum(exact.failures_by_step.values()), 1e-300)
+                for k, v in exact.failures_by_step.items()
+            },
+            "born_share": {k: v / total for k, v in exact.born.items()},
+        }
+    )
+    born.index.name = "step"
+    console.print(
+        frame_table(
+            born.sort_values("failure_share", ascending=False),
+            "Where complaints are born (share of failures; of first failures)",
+            percent=("failure_share", "born_share"),
+        )
+    )
+    ranked = ranking.rename(
+        columns={
+            "churn_cut": "churn cut",
+            "severity_cut": "severity cut",
+            "failures_cut": "failures cut",
+            "born_share": "born here",
+        }
+    )
+    console.print(
+        frame_table(
+            ranked,
+            f"Where to start: each step's failure × {factor:g}, largest churn cut first",
+            percent=("churn cut", "born here"),
+        )
+    )
+    if exact.truncated > 1e-9:
+        console.print(f"probability mass not followed to the end: {exact.truncated:.1e}")

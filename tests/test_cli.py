@@ -607,3 +607,38 @@ def test_compare_edge_input_never_gives_a_traceback(tiny_with_what_ifs, args, me
         assert set(pd.DataFrame(json.loads(done.stdout))["arm"]) == {"baseline", "fix_ship"}
     else:
         assert done.returncode == 2 and message in done.stderr, done.stderr
+
+
+# --- spiral explain ---------------------------------------------------------------------
+
+
+def test_explain_refuses_queues_and_loops_with_one_line_each_and_exit_2():
+    done = spiral("explain", "tipping_point")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines() == [
+        "tipping_point: silos.team.staff: 10 staff make a queue, which has no closed form here; "
+        "expected unlimited staff (approximate=True, `spiral explain --unlimited`)",
+        "tipping_point: loops.erosion.enabled: a system loop couples customers, which has no "
+        "closed form; expected it off (loops_off=True, `spiral explain --without-loops`)",
+    ]
+
+
+def test_explain_prints_exact_numbers_and_the_fix_first_ranking_as_json():
+    done = spiral("explain", "tipping_point", "--unlimited", "--without-loops", "--json")
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)
+    assert found["fix_ranking"][0]["step"] == "handle"
+    assert found["outcomes"]["done"] + found["outcomes"].get("lost", 0) == pytest.approx(
+        1, abs=1e-6
+    )
+    assert 0 < found["churn_rate"] < 1 and found["truncated_mass"] < 1e-6
+    text = spiral("explain", "tipping_point", "--unlimited", "--without-loops")
+    assert "Where to start" in text.stdout and "handle" in text.stdout
+
+
+def test_explain_refuses_a_bad_factor():
+    done = spiral("explain", "tipping_point", "--unlimited", "--without-loops", "--factor", "2")
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "spiral explain: --factor: expected a number between 0 and 1, got 2.0"
+    )
