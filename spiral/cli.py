@@ -341,12 +341,62 @@ def explain_command(
 
 @app.command("validate")
 def validate_command(
-    scenario: ScenarioArgument,
+    scenario: Annotated[
+        str | None, typer.Argument(help="Scenario file or built-in name to check.")
+    ] = None,
+    theory: Annotated[
+        bool, typer.Option("--theory", help="Run the simulation-against-theory report instead.")
+    ] = False,
+    quick: Annotated[bool, typer.Option(help="With --theory: fewer, smaller runs.")] = False,
+    markdown: Annotated[
+        bool, typer.Option(help="With --theory: print Markdown (docs/validation.md).")
+    ] = False,
 ) -> None:
-    """Check a scenario file; print 'ok' or one line per problem (exit code 2)."""
+    """Check a scenario file ('ok' or one line per problem, exit 2), or validate against theory."""
+    if theory:
+        _theory_report(quick, markdown)
+        return
+    if scenario is None:
+        raise fail(["spiral validate: expected a scenario file or built-in name, or --theory"])
     model = _load(scenario)
     n = len(model.node_names())
     out_console.print(f"{scenario}: ok ({n} nodes, {len(model.silos)} silos)", highlight=False)
+
+
+def _theory_report(quick: bool, as_markdown: bool) -> None:
+    """Print the validation report; exit 1 if more than 3% of exact values fall outside."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from spiral.validation import markdown, validation_report
+
+    with err_console.status("simulating against theory…"):
+        report = validation_report(quick=quick)
+    if as_markdown:
+        print(markdown(report), end="")
+    else:
+        table = Table(
+            title="spiral validate --theory: exact value vs simulated mean (99% interval)"
+        )
+        for name in ("case", "quantity", "exact", "simulated", "99% interval", ""):
+            table.add_column(name, justify="left" if name in ("case", "quantity", "") else "right")
+        for row in report.itertuples():
+            table.add_row(
+                escape(row.case),
+                escape(row.quantity),
+                f"{row.exact:.6g}",
+                f"{row.simulated:.6g}",
+                f"{row.low:.6g} … {row.high:.6g}",
+                "pass" if row.inside else "[bold red]outside[/]",
+            )
+        out_console.print(table)
+        passed = int(report["inside"].sum())
+        out_console.print(
+            f"{passed} of {len(report)} exact values inside their 99% interval "
+            "(about 1 in 100 is expected outside by chance)"
+        )
+    if (~report["inside"]).mean() > 0.03:
+        raise typer.Exit(code=1)
 
 
 @app.command("scenarios")

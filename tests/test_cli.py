@@ -242,7 +242,7 @@ USAGE = [
     ),
     (("run", "TINY", "--rate", "lots"), "spiral run: --rate: expected a rate like '120 per day'"),
     (("frobnicate",), "spiral: No such command 'frobnicate'"),
-    (("validate",), "spiral validate: Missing argument 'scenario'"),
+    (("validate",), "spiral validate: expected a scenario file or built-in name, or --theory"),
     (("run", "TINY", "--colour", "red"), "spiral run: No such option: --colour"),
     (
         ("run", "TINY", "--customers", "20", "--out", "BLOCKED"),
