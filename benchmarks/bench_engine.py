@@ -134,6 +134,37 @@ def peak_memory(name: str, customers: int) -> list[int]:
     return json.loads(out.stdout)
 
 
+def vectorised_table(big: int, small: int, repeats: int) -> None:
+    """Print the vectorised engine's speed against the SimPy engine on the same journeys.
+
+    Every built-in with unlimited staff and the loops off (what the vectorised engine
+    runs); the SimPy engine runs ``small`` customers, the vectorised one ``big``.
+    """
+    from spiral.analytic import unlimited, without_loops
+    from spiral.vectorised import simulate_vectorised
+
+    print(
+        f"\n# vectorised engine, unlimited staff and loops off: {big:,} customers "
+        f"(SimPy engine: {small:,}), best of {repeats}\n"
+    )
+    print("| scenario | vectorised customers/s | SimPy engine customers/s | vectorised / SimPy |")
+    print("|---|---:|---:|---:|")
+    for name in builtin_scenarios():
+        base = without_loops(unlimited(load_scenario(name)))
+        fast = with_length(base, customers=big)
+        slow = with_length(base, customers=small)
+        best_fast = best_slow = float("inf")
+        for seed in range(1, repeats + 1):
+            started = time.perf_counter()
+            simulate_vectorised(fast, seed)
+            best_fast = min(best_fast, time.perf_counter() - started)
+            started = time.perf_counter()
+            run(slow, seed=seed)
+            best_slow = min(best_slow, time.perf_counter() - started)
+        ours, theirs = big / best_fast, small / best_slow
+        print(f"| {name} | {ours:,.0f} | {theirs:,.0f} | {ours / theirs:.1f} |")
+
+
 def main() -> None:
     """Print the speed table and the memory table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -164,6 +195,7 @@ def main() -> None:
             f"| {customers / floor[0]:,.0f} | {floor[1] / floor[0]:,.0f} "
             f"| {floor[0] / ours[0]:.2f} |"
         )
+    vectorised_table(20_000 if args.quick else 1_000_000, customers, repeats)
     sizes = (20_000, 100_000) if args.quick else (100_000, 1_000_000)
     print("\n# peak memory without the event log (fresh process each)\n")
     print("| scenario | customers | peak RSS | customer table | table bytes/customer |")

@@ -74,6 +74,12 @@ def run_command(
             "--what-if", help="Run with a what-if on: NAME, A+B, NAME@10% or a YAML mapping."
         ),
     ] = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="auto (vectorised when staff are unlimited and loops off), des or vectorised."
+        ),
+    ] = "auto",
 ) -> None:
     """Simulate a scenario and print what the spiral did."""
     from spiral.console import print_run
@@ -97,11 +103,24 @@ def run_command(
     arm = None
     if what_if is not None:
         model, (arm,) = _arms(model, [what_if])
-    result = run(model, seed=seed, event_log=out is not None and events, what_if=arm)
+    from spiral.runner import choose_engine
+
+    log = out is not None and events
+    try:
+        chosen = choose_engine(model, engine, log, arm is not None and bool(arm.what_ifs))
+    except ValueError as error:
+        raise fail([f"spiral run: --engine: {error}"]) from None
+    result = run(model, seed=seed, event_log=log, what_if=arm, engine=chosen)
     if as_json:
         out_console.print_json(json.dumps(result.summary))
     else:
         print_run(result, out_console)
+        if chosen == "vectorised" and engine == "auto":
+            out_console.print(
+                "engine: vectorised (unlimited staff, no loops: customers never meet); "
+                "--engine des for the SimPy engine",
+                highlight=False,
+            )
     if out is not None:
         command = shlex.join(["spiral", *sys.argv[1:]])
         try:

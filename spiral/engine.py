@@ -80,6 +80,7 @@ class RawRun:
     arrivals_end: float
     staff_log: list[tuple[float, int, int]]
     empowerment_spend: float
+    engine: str = "des"
 
 
 class Engine:

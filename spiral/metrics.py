@@ -188,7 +188,7 @@ def summarise(
     summary = {
         "scenario": scenario.name,
         "seed": seed,
-        "engine": "des",
+        "engine": raw.engine,
         "end_time_min": float(raw.end),
         "warmup_min": float(scenario.warmup),
         "arrivals": len(all_customers),

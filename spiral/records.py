@@ -80,6 +80,7 @@ class CustomerTable:
     def __init__(self) -> None:
         self.ints = array("i")
         self.floats = array("d")
+        self.blocks: list[dict[str, np.ndarray]] = []  # whole chunks, column by column
 
     def append(self, c: Customer, end: float, outcome: int, exit_node: int) -> None:
         """Add one customer's row."""
@@ -107,12 +108,24 @@ class CustomerTable:
         )
         self.floats.extend((c.arrival, end, c.severity, c.wait, c.reach))
 
+    def extend(self, columns: dict[str, np.ndarray]) -> None:
+        """Add many customers at once, kept as columns (int32 / float64, as the rows)."""
+        block = {
+            name: np.asarray(columns[name], np.float64 if name in FLOAT_COLUMNS else np.int32)
+            for name in COLUMN_ORDER
+        }
+        self.blocks.append(block)
+
     def __len__(self) -> int:
-        return len(self.floats) // len(FLOAT_COLUMNS)
+        rows = len(self.floats) // len(FLOAT_COLUMNS)
+        return rows + sum(len(block["customer"]) for block in self.blocks)
 
     def nbytes(self) -> int:
-        """Return the bytes held by the rows."""
-        return self.ints.itemsize * len(self.ints) + self.floats.itemsize * len(self.floats)
+        """Return the bytes held by the rows (and column blocks)."""
+        blocks = sum(a.nbytes for block in self.blocks for a in block.values())
+        return (
+            self.ints.itemsize * len(self.ints) + self.floats.itemsize * len(self.floats) + blocks
+        )
 
     def to_frame(self, node_names: tuple[str, ...]) -> pd.DataFrame:
         """Return one row per customer, sorted by customer id, with readable categories."""
@@ -131,6 +144,9 @@ class CustomerTable:
             data[name] = ints[:, j].copy()
         for j, name in enumerate(FLOAT_COLUMNS):
             data[name] = floats[:, j].copy()
+        if self.blocks:
+            for name in COLUMN_ORDER:
+                data[name] = np.concatenate([data[name], *(b[name] for b in self.blocks)])
         data["customer"] = data["customer"].astype(np.int64)
         for flag in ("social", "ceo", "recovered"):
             data[flag] = data[flag].astype(bool)
@@ -180,6 +196,17 @@ class PeriodCounters:
         if k >= len(series):
             series.extend([0.0] * (k + 1 - len(series)))
         series[k] += 1.0
+
+    def add_many(self, name: str, times: np.ndarray) -> None:
+        """Count many events of series ``name`` at once."""
+        if not len(times):
+            return
+        counts = np.bincount((np.asarray(times) / self.period).astype(np.int64))
+        series = self.counts[name]
+        if len(counts) > len(series):
+            series.extend([0.0] * (len(counts) - len(series)))
+        for k in np.flatnonzero(counts):
+            series[k] += float(counts[k])
 
     def to_arrays(self, periods: int) -> dict[str, np.ndarray]:
         """Return every series as an array of ``periods`` values."""

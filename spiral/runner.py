@@ -77,10 +77,13 @@ def run(
     seed: int | None = None,
     event_log: bool = False,
     what_if: str | Arm | None = None,
+    engine: str = "des",
 ) -> RunResult:
     """Simulate a scenario once; ``seed`` defaults to the scenario's own.
 
     ``what_if`` switches on the scenario's what-ifs: a name, ``'a+b'`` or ``'name@10%'``.
+    ``engine``: ``'des'`` (SimPy, everything), ``'vectorised'`` (numpy, for unlimited staff
+    and no loops, no event log or what-ifs) or ``'auto'`` (vectorised where it can).
     """
     seed = scenario.seed if seed is None else seed
     if seed < 0:
@@ -88,4 +91,29 @@ def run(
     arm = Arm(BASELINE) if what_if is None else what_if
     if isinstance(arm, str):
         arm = parse_arm(arm, scenario)
+    chosen = choose_engine(scenario, engine, event_log, bool(arm.what_ifs))
+    if chosen == "vectorised":
+        from spiral.vectorised import simulate_vectorised
+
+        return RunResult(scenario, seed, simulate_vectorised(scenario, seed), arm)
     return RunResult(scenario, seed, simulate(scenario, seed, event_log, arm.what_ifs), arm)
+
+
+def choose_engine(scenario: Scenario, engine: str, event_log: bool, what_ifs: bool) -> str:
+    """Return 'des' or 'vectorised' for a request; refuse an impossible one (ValueError)."""
+    if engine not in ("auto", "des", "vectorised"):
+        raise ValueError(f"engine must be 'auto', 'des' or 'vectorised', got {engine!r}")
+    if engine == "des":
+        return "des"
+    from spiral.analytic import closed_form_problems
+
+    reasons = [f"{field}: {why.split(',')[0]}" for field, why in closed_form_problems(scenario)]
+    if event_log:
+        reasons.append("event log: the vectorised engine keeps none")
+    if what_ifs:
+        reasons.append("what-if: the vectorised engine runs the scenario as it is")
+    if engine == "auto":
+        return "des" if reasons else "vectorised"
+    if reasons:
+        raise ValueError("the vectorised engine cannot run this: " + "; ".join(reasons))
+    return "vectorised"

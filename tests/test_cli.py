@@ -640,3 +640,21 @@ def test_explain_refuses_a_bad_factor():
     assert done.stderr.strip() == (
         "spiral explain: --factor: expected a number between 0 and 1, got 2.0"
     )
+
+
+def test_run_picks_the_vectorised_engine_when_it_can_and_says_so(tmp_path):
+    data = yaml.safe_load(TINY_YAML)
+    for silo in ("ops", "support"):
+        data["silos"][silo]["staff"] = "unlimited"
+    data["contacts"]["help"].pop("patience")
+    data["contacts"]["help"].pop("give_up")
+    path = tmp_path / "open.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    done = spiral("run", path)
+    assert done.returncode == 0, done.stderr
+    assert "engine vectorised" in done.stdout and "--engine des for the SimPy" in done.stdout
+    forced = spiral("run", path, "--engine", "des")
+    assert "engine des" in forced.stdout and "engine: vectorised" not in forced.stdout
+    refused = spiral("run", "online_retail", "--engine", "vectorised")
+    assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1
+    assert "spiral run: --engine: the vectorised engine cannot run this" in refused.stderr
