@@ -185,7 +185,8 @@ class VectorisedEngine:
                 dist = self.dists[node]
                 duration = dist.sample(rng, len(idx))
                 if j.paid[node]:
-                    self.silo_busy[j.silo[node]] += float(duration[c.t[idx] >= warmup].sum())
+                    busy = duration[c.t[idx] >= warmup] if warmup > 0 else duration
+                    self.silo_busy[j.silo[node]] += float(busy.sum())
                 c.t[idx] += duration
                 if len(bounced):
                     c.node[bounced] = c.bounce[bounced]
@@ -197,14 +198,15 @@ class VectorisedEngine:
                 self.node_visits[node] += len(idx)
                 u = rng.random(len(idx))
                 if kind == STEP:
-                    p = np.full(len(idx), j.failure[node])
-                    f = c.failures[idx]
-                    if exp.compounding != 1.0 and 0 < j.failure[node] < 1:
-                        base = j.failure[node]
-                        power = np.minimum(f, _power_cap(exp.compounding))
-                        odds = base / (1 - base) * exp.compounding**power
-                        p = np.where(f > 0, odds / (1 + odds), base)
-                    failed = u < p
+                    base = j.failure[node]
+                    failed = u < base
+                    if exp.compounding != 1.0 and 0 < base < 1:
+                        f = c.failures[idx]
+                        again = np.flatnonzero(f)  # compounding only after a failure
+                        if len(again):
+                            power = np.minimum(f[again], _power_cap(exp.compounding))
+                            odds = base / (1 - base) * exp.compounding**power
+                            failed[again] = u[again] < odds / (1 + odds)
                     bad, good = idx[failed], idx[~failed]
                     if len(bad):
                         c.failures[bad] += 1
@@ -247,6 +249,8 @@ class VectorisedEngine:
                         bounce = cold[misrouted[~warm]]
                         c.ping_pongs[bounce] += 1
                         c.bounce[bounce] = node
+                        cold = cold[c.severity[cold] > 0]  # no complaint yet: nothing to worsen
+                        bounce = bounce[c.severity[bounce] > 0]
                         self._worsen(c, cold, exp.cold_handoff, rng)
                         self._worsen(c, bounce, exp.cold_handoff, rng)
                     c.node[who] = nxt
