@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from spiral.journey import CONTACT, OUTCOME, STEP, compile_journey
+from spiral.journey import CONTACT, OUTCOME, STEP, compile_journey, power_cap
 from spiral.scenario import Scenario
 
 TOLERANCE = 1e-12
@@ -204,7 +204,7 @@ class _Chain:
     def grid(self, f: int) -> np.ndarray:
         """Return the severity of each lattice point for a customer with f >= 1 failures."""
         if f not in self._grids:
-            amp = self.exp.amplification ** min(f - 1, _power_cap(self.exp.amplification))
+            amp = self.exp.amplification ** min(f - 1, power_cap(self.exp.amplification))
             self._grids[f] = np.minimum(amp * self.lattice, self.cap)
         return self._grids[f]
 
@@ -301,7 +301,7 @@ class _Chain:
         if kind == STEP:
             p = j.failure[node]
             if 0.0 < p < 1.0 and f and exp.compounding != 1.0:
-                odds = p / (1 - p) * exp.compounding ** min(f, _power_cap(exp.compounding))
+                odds = p / (1 - p) * exp.compounding ** min(f, power_cap(exp.compounding))
                 p = odds / (1 + odds)
             if p > 0.0:
                 self.fails_at[node] += m * p
@@ -463,10 +463,6 @@ def _padded(x: np.ndarray, shape: np.ndarray) -> np.ndarray:
     out = np.zeros(shape)
     out[:, :, : x.shape[2], : x.shape[3]] = x
     return out
-
-
-def _power_cap(compounding: float) -> int:
-    return int(600 / math.log(compounding)) if compounding > 1 else 1 << 30
 
 
 def fix_ranking(  # noqa: ANN201 - a DataFrame; pandas is imported lazily

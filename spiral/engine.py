@@ -10,7 +10,7 @@ import simpy
 
 from spiral.dynamics import Dynamics
 from spiral.interventions import apply, staff_changes
-from spiral.journey import CONTACT, OUTCOME, STEP, Journey, compile_journey
+from spiral.journey import CONTACT, OUTCOME, STEP, Journey, compile_journey, power_cap
 from spiral.records import (
     ADVOCATE,
     CHURNED,
@@ -345,7 +345,7 @@ class Engine:
         exp = self.scenario.experience
         compounding = exp.compounding
         # odds × compounding^k: p is 1 to machine precision long before e^600; no overflow
-        power_cap = int(600 / math.log(compounding)) if compounding > 1 else 1 << 30
+        odds_cap = power_cap(compounding)
         cold_factor = exp.cold_handoff
         log = self.events
         warmup = self.scenario.warmup
@@ -430,7 +430,7 @@ class Engine:
             if kind == STEP:
                 p = failure_now[node]
                 if p > 0.0 and c.failures and compounding != 1.0 and p < 1.0:
-                    odds = p / (1.0 - p) * compounding ** min(c.failures, power_cap)
+                    odds = p / (1.0 - p) * compounding ** min(c.failures, odds_cap)
                     p = odds / (1.0 + odds)
                 if fail_draw() < p:  # always drawn: pilots and fixes keep the stream aligned
                     self._fail(c, node)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_right
 from dataclasses import dataclass
 from itertools import accumulate
@@ -9,6 +10,16 @@ from itertools import accumulate
 from spiral.scenario import Scenario
 
 STEP, CONTACT, OUTCOME = 0, 1, 2
+
+
+def power_cap(factor: float) -> int:
+    """Return the largest exponent k worth computing factor**k with (e^600: no overflow).
+
+    Compounded odds and amplified severity are 1 (or capped) long before that.
+    """
+    return int(600 / math.log(factor)) if factor > 1 else 1 << 30
+
+
 KIND_NAMES = ("step", "contact", "outcome")
 
 

@@ -18,7 +18,7 @@ import numpy as np
 from spiral.analytic import closed_form_problems
 from spiral.dynamics import Dynamics
 from spiral.engine import RawRun
-from spiral.journey import CONTACT, OUTCOME, STEP, Journey, compile_journey
+from spiral.journey import CONTACT, OUTCOME, STEP, Journey, compile_journey, power_cap
 from spiral.records import ADVOCATE, CHURNED, RETAINED, CustomerTable, PeriodCounters
 from spiral.scenario import Scenario
 from spiral.streams import generator
@@ -204,7 +204,7 @@ class VectorisedEngine:
                         f = c.failures[idx]
                         again = np.flatnonzero(f)  # compounding only after a failure
                         if len(again):
-                            power = np.minimum(f[again], _power_cap(exp.compounding))
+                            power = np.minimum(f[again], power_cap(exp.compounding))
                             odds = base / (1 - base) * exp.compounding**power
                             failed[again] = u[again] < odds / (1 + odds)
                     bad, good = idx[failed], idx[~failed]
@@ -343,10 +343,6 @@ class VectorisedEngine:
             empowerment_spend=0.0,
             engine="vectorised",
         )
-
-
-def _power_cap(compounding: float) -> int:
-    return int(600 / math.log(compounding)) if compounding > 1 else 1 << 30
 
 
 def simulate_vectorised(scenario: Scenario, seed: int, chunk: int = CHUNK) -> RawRun:
