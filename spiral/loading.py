@@ -15,6 +15,7 @@ from spiral.errors import ScenarioError, problem
 from spiral.graph import check_scenario
 from spiral.interventions import what_if_problems
 from spiral.scenario import Scenario
+from spiral.units import format_duration
 from spiral.what_if import CHANGE_KINDS
 
 DEFAULT_SCENARIO = "online_retail"
@@ -200,6 +201,11 @@ def with_length(
     if horizon is not None:
         if horizon <= 0:
             raise ValueError(f"horizon must be positive, got {horizon}")
+        if horizon <= scenario.warmup:
+            raise ValueError(
+                f"horizon must be longer than the warm-up ({format_duration(scenario.warmup)}), "
+                f"got {format_duration(horizon)}"
+            )
         return scenario.model_copy(update={"horizon": horizon, "customers": None})
     if customers is not None:
         if customers <= 0:

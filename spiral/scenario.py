@@ -351,6 +351,10 @@ class Scenario(Model):
     def _length(self) -> Scenario:
         if (self.horizon is None) == (self.customers is None):
             raise ValueError("expected exactly one of horizon (a duration) or customers (a count)")
+        if self.horizon is not None and self.horizon <= self.warmup:
+            raise ValueError(
+                "expected a horizon longer than the warm-up (nothing would be measured)"
+            )
         if self.period <= 0:
             raise ValueError("expected period > 0")
         return self

@@ -402,3 +402,13 @@ def test_a_distribution_without_dist_names_the_kinds(tiny_data):
     (line,) = caught.value.lines()
     assert line.startswith("bad.yaml: steps.ship.service: missing dist;")
     assert "gamma" in line and "empirical" in line
+
+
+def test_a_horizon_within_the_warmup_is_refused(tiny_data):
+    tiny_data["warmup"] = "6 days"
+    with pytest.raises(ScenarioError, match="expected a horizon longer than the warm-up"):
+        parse_scenario(tiny_data, "tiny.yaml")
+    tiny_data["warmup"] = "1 day"
+    scenario = parse_scenario(tiny_data, "tiny.yaml")
+    with pytest.raises(ValueError, match=r"horizon must be longer than the warm-up \(1 days\)"):
+        with_length(scenario, horizon=720.0)
