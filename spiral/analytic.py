@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -90,7 +90,6 @@ class Theory:
     ceo: float
     social_reach: float
     truncated: float
-    totals: dict[str, float] = field(default_factory=dict)
 
     @property
     def failures_mean(self) -> float:
@@ -417,7 +416,6 @@ class _Chain:
             ceo=t["ceo"],
             social_reach=t["social"] * reach,
             truncated=truncated,
-            totals=dict(t),
         )
 
 
