@@ -259,19 +259,24 @@ class _Chain:
             x = self.empty()
             x[0, 0, 0, 0] = p
             _add(live, (target, 0, False, 0, False, -1), x)
+        # Mass reaching a state is pooled until the state's turn comes, whichever visit it
+        # came from: every quantity is linear in mass, so the order of pushes does not
+        # matter, and a state is worked on once per round instead of once per path.
         truncated = 0.0
         while live:
             masses = {state: float(x.sum()) for state, x in live.items()}
             if sum(masses.values()) < self.tolerance:
                 truncated += sum(masses.values())
                 break
-            nxt: dict[tuple, np.ndarray] = {}
-            for state, x in live.items():
-                if masses[state] < self.tolerance * 1e-3:
-                    truncated += masses[state]
+            for state in list(live):
+                x = live.pop(state, None)
+                if x is None:
                     continue
-                self._visit(state, masses[state], x, nxt)
-            live = nxt
+                m = float(x.sum())
+                if m < self.tolerance * 1e-3:
+                    truncated += m
+                    continue
+                self._visit(state, m, x, live)
         return self._theory(truncated)
 
     def _visit(self, state: tuple, m: float, x: np.ndarray, nxt: dict) -> None:
