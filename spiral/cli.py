@@ -339,10 +339,10 @@ def explain_command(
     if not 0 < factor < 1:
         raise fail([f"spiral explain: --factor: expected a number between 0 and 1, got {factor}"])
     try:
-        exact = theory(model, approximate=unlimited, loops_off=loops_off, tolerance=1e-8)
+        exact = theory(model, approximate=unlimited, loops_off=loops_off, tolerance=1e-7)
     except NoClosedForm as error:
         raise fail([f"{scenario}: {field}: {why}" for field, why in error.reasons]) from None
-    ranking = fix_ranking(model, factor, approximate=unlimited, loops_off=loops_off, tolerance=1e-6)
+    ranking = fix_ranking(model, factor, approximate=unlimited, loops_off=loops_off, tolerance=1e-5)
     if as_json:
         payload = {
             **exact.summary(),
