@@ -364,7 +364,6 @@ class _Chain:
         outcomes: dict[str, float] = defaultdict(float)
         failures: dict[int, float] = defaultdict(float)
         severity: dict[float, float] = defaultdict(float)
-        span = loyalty.max_churn - loyalty.base_churn
         for (node, f, rec), flagged in self.ends.items():
             x = flagged.sum(axis=(0, 1))
             total = float(x.sum())
@@ -382,16 +381,7 @@ class _Chain:
             if j.churn_outcome[node]:
                 churned += total
                 continue
-            if f == 0:
-                churn = np.full(1, loyalty.base_churn)
-                adv = np.minimum(loyalty.base_advocacy, 1 - churn)
-            else:
-                churn = loyalty.max_churn - span * np.exp(-s / loyalty.severity_scale)
-                if rec:
-                    churn = churn * loyalty.recovery_effect
-                adv = np.minimum(
-                    loyalty.base_advocacy * np.exp(-loyalty.advocacy_decay * s), 1 - churn
-                )
+            churn, adv = loyalty.odds(s, np.asarray(rec))
             churned += float((x * churn).sum())
             advocate += float((x * adv).sum())
             retained += float((x * (1 - churn - adv)).sum())

@@ -158,7 +158,7 @@ def _effects(series: dict[tuple[str, int], pd.DataFrame], arms: list[Arm], perio
     for arm in arms[1:]:
         start = min(w.start for _, w in arm.what_ifs)
         first = int(start // period)
-        last = max(first + 1, int(arm_end(series, arm) // period))
+        last = max(first + 1, int(_arrivals_end(series, arm) // period))
         n = min(len(base), len(mean_of[arm.label]))
         avoided = base[:n] - mean_of[arm.label][:n]
         window = avoided[first:last]
@@ -191,7 +191,7 @@ def _effects(series: dict[tuple[str, int], pd.DataFrame], arms: list[Arm], perio
     )
 
 
-def arm_end(series: dict, arm: Arm) -> float:
+def _arrivals_end(series: dict, arm: Arm) -> float:
     """Return when arrivals ended in the arm's runs (the end of the effect window)."""
     return min(s.attrs["arrivals_end"] for (label, _), s in series.items() if label == arm.label)
 

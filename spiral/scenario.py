@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+import numpy as np
 from pydantic import (
     Field,
     field_validator,
@@ -186,6 +187,27 @@ class Loyalty(Model):
         if self.max_churn < self.base_churn:
             raise ValueError("expected max_churn >= base_churn")
         return self
+
+    def odds(
+        self, severity: np.ndarray, recovered_once: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return P(churn) and P(advocate) at the end of a journey, element by element.
+
+        The SimPy engine applies the same curve one customer at a time (Engine._finish).
+        """
+        s = np.asarray(severity, dtype=float)
+        span = self.max_churn - self.base_churn
+        churn = np.where(
+            s == 0, self.base_churn, self.max_churn - span * np.exp(-s / self.severity_scale)
+        )
+        churn = np.where(recovered_once & (s > 0), churn * self.recovery_effect, churn)
+        advocacy = np.minimum(
+            np.where(
+                s == 0, self.base_advocacy, self.base_advocacy * np.exp(-self.advocacy_decay * s)
+            ),
+            1 - churn,
+        )
+        return churn, advocacy
 
 
 class Experience(Model):

@@ -26,11 +26,6 @@ from spiral.streams import generator
 CHUNK = 200_000
 
 
-def vectorisable(scenario: Scenario) -> list[tuple[str, str]]:
-    """Return why the vectorised engine cannot run a scenario (empty: it can)."""
-    return closed_form_problems(scenario)
-
-
 class _Chunk:
     """The state of one chunk of customers, one array per attribute."""
 
@@ -60,7 +55,7 @@ class VectorisedEngine:
     """Simulate a scenario with no queues and no loops, all customers at once per hop."""
 
     def __init__(self, scenario: Scenario, seed: int, chunk: int = CHUNK) -> None:
-        problems = vectorisable(scenario)
+        problems = closed_form_problems(scenario)
         if problems:
             raise ValueError("; ".join(f"{f}: {why}" for f, why in problems))
         self.scenario = scenario
@@ -265,20 +260,8 @@ class VectorisedEngine:
         if self.j.churn_outcome[node]:
             c.outcome[idx] = CHURNED
             return
-        s = c.severity[idx]
-        span = loyalty.max_churn - loyalty.base_churn
-        churn = np.where(
-            s == 0,
-            loyalty.base_churn,
-            loyalty.max_churn - span * np.exp(-s / loyalty.severity_scale),
-        )
-        once = (s > 0) & c.recovered[idx] & (c.failures[idx] == 1)
-        churn = np.where(once, churn * loyalty.recovery_effect, churn)
-        advocacy = np.where(
-            s == 0,
-            min(loyalty.base_advocacy, 1 - loyalty.base_churn),
-            np.minimum(loyalty.base_advocacy * np.exp(-loyalty.advocacy_decay * s), 1 - churn),
-        )
+        once = c.recovered[idx] & (c.failures[idx] == 1)
+        churn, advocacy = loyalty.odds(c.severity[idx], once)
         u = c.luck[idx]
         c.outcome[idx] = np.where(
             u < churn, CHURNED, np.where(u < churn + advocacy, ADVOCATE, RETAINED)
