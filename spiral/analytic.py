@@ -20,6 +20,7 @@ from spiral.journey import CONTACT, OUTCOME, STEP, compile_journey, power_cap
 from spiral.scenario import Scenario
 
 TOLERANCE = 1e-12
+EXPLAIN_TOLERANCE = 1e-6  # `spiral explain`: probabilities to ~6 decimals, in seconds
 
 
 class NoClosedForm(ValueError):
@@ -156,6 +157,11 @@ def theory(
     ``approximate=True`` treats every silo as unlimited (the no-queue approximation);
     ``loops_off=True`` switches the system loops off; otherwise both are refused.
     """
+    return _Chain(_solvable(scenario, approximate, loops_off), tolerance).solve()[0]
+
+
+def _solvable(scenario: Scenario, approximate: bool, loops_off: bool) -> Scenario:
+    """Return the scenario as asked (unlimited staff, loops off); refuse one with no closed form."""
     if approximate:
         scenario = unlimited(scenario)
     if loops_off:
@@ -163,7 +169,7 @@ def theory(
     problems = closed_form_problems(scenario)
     if problems:
         raise NoClosedForm(problems)
-    return _Chain(scenario, tolerance).solve()
+    return scenario
 
 
 class _Chain:
@@ -171,45 +177,78 @@ class _Chain:
 
     A state is (node, failures, open issue, contacts about it (0, 1, 2+), recovered,
     pending bounce). Escalation flags and severity are exact and kept per state as an
-    array x[social, ceo, b, c]: a customer with f >= 1 failures, b cold handoffs and c
-    repeat contacts since the first failure has severity
+    array x[variant, social, ceo, b, c]: a customer with f >= 1 failures, b cold handoffs
+    and c repeat contacts since the first failure has severity
     min(amplification^(f-1) · cold^b · repeat^c, cap). Every factor is >= 1, so capping
     once at the end equals capping at each step, and an index past the point where one
     factor alone reaches the cap can stay at that edge without changing anything.
+
+    Variants are the same journey with other step failure probabilities, solved together:
+    the states and every operation are shared, only the masses differ.
     """
 
-    def __init__(self, scenario: Scenario, tolerance: float) -> None:
+    def __init__(
+        self, scenario: Scenario, tolerance: float, failures: list[list[float]] | None = None
+    ) -> None:
         self.scenario = scenario
         self.tolerance = tolerance
         self.j = compile_journey(scenario)
+        self.failure = np.asarray(failures or [list(self.j.failure)]).T  # node -> per variant
+        self.v = self.failure.shape[1]
         exp = scenario.experience
         self.exp = exp
         self.esc = exp.escalation
         self.cap = exp.severity_cap
-        self.cold_size = _axis(exp.cold_handoff, self.cap)
-        self.repeat_size = _axis(exp.repeat_contact, self.cap)
-        cold = exp.cold_handoff ** np.arange(self.cold_size)
-        repeat = exp.repeat_contact ** np.arange(self.repeat_size)
-        self.lattice = np.outer(cold, repeat)  # severity / amplification^(f-1)
+        self._sizes: dict[int, tuple[int, int]] = {}
         self._grids: dict[int, np.ndarray] = {}
         self._odds: dict[int, tuple] = {}
         n = self.j.size
-        self.visits = [0.0] * n
-        self.fails_at = [0.0] * n
-        self.born = [0.0] * n
+        self.visits = np.zeros((n, self.v))
+        self.fails_at = np.zeros((n, self.v))
+        self.born = np.zeros((n, self.v))
         self.ends: dict[tuple, np.ndarray] = {}  # (node, failures, recovered) -> masses
-        self.t: dict[str, float] = defaultdict(float)
+        self.t: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(self.v))
+
+    def _amplified(self, f: int) -> float:
+        """Return the severity of a customer with f >= 1 failures and nothing else."""
+        return self.exp.amplification ** min(f - 1, power_cap(self.exp.amplification))
+
+    def sizes(self, f: int) -> tuple[int, int]:
+        """Return the lattice extent at f failures along (cold handoffs, repeat contacts).
+
+        The more failures, the sooner one factor alone reaches the cap: past that point
+        every severity is the cap, so the lattice shrinks as failures grow.
+        """
+        if f not in self._sizes:
+            amp = self._amplified(max(f, 1))
+            exp = self.exp
+            self._sizes[f] = (
+                _axis(exp.cold_handoff, self.cap, amp),
+                _axis(exp.repeat_contact, self.cap, amp),
+            )
+        return self._sizes[f]
 
     def grid(self, f: int) -> np.ndarray:
         """Return the severity of each lattice point for a customer with f >= 1 failures."""
         if f not in self._grids:
-            amp = self.exp.amplification ** min(f - 1, power_cap(self.exp.amplification))
-            self._grids[f] = np.minimum(amp * self.lattice, self.cap)
+            b, c = self.sizes(f)
+            exp = self.exp
+            lattice = np.outer(exp.cold_handoff ** np.arange(b), exp.repeat_contact ** np.arange(c))
+            self._grids[f] = np.minimum(self._amplified(f) * lattice, self.cap)
         return self._grids[f]
 
+    def _fit(self, f: int, x: np.ndarray) -> np.ndarray:
+        """Return masses cut to the lattice at f failures, what lies past an edge on the edge."""
+        b, c = self.sizes(f)
+        if x.shape[-2] > b:
+            x = np.concatenate([x[..., : b - 1, :], x[..., b - 1 :, :].sum(-2, keepdims=True)], -2)
+        if x.shape[-1] > c:
+            x = np.concatenate([x[..., : c - 1], x[..., c - 1 :].sum(-1, keepdims=True)], -1)
+        return x
+
     def empty(self) -> np.ndarray:
-        """Return a lattice of zero mass: (social, ceo, cold handoffs, repeat contacts)."""
-        return np.zeros((2, 2, 1, 1))  # grows along an axis only as far as masses reach
+        """Return a lattice of zero mass: (variant, social, ceo, cold handoffs, repeat contacts)."""
+        return np.zeros((self.v, 2, 2, 1, 1))  # grows along an axis only as far as masses reach
 
     # --- severity and escalation --------------------------------------------------------
     def _chances(self, f: int) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -225,61 +264,62 @@ class _Chain:
 
     def _escalate(self, f: int, x: np.ndarray) -> np.ndarray:
         """Return the masses after the escalation checks at f failures, as the engine makes them."""
-        social, ceo = self._chances(f)
-        b, c = x.shape[2], x.shape[3]
-        if social is not None:
-            hit = x[0] * social[:b, :c]
-            x = x.copy()
-            x[0] -= hit
-            x[1] += hit
-            self.t["social"] += float(hit.sum())
-        if ceo is not None:
-            hit = x[:, 0] * ceo[:b, :c]
-            if social is None:
-                x = x.copy()
-            x[:, 0] -= hit
-            x[:, 1] += hit
-            self.t["ceo"] += float(hit.sum())
+        b, c = x.shape[-2], x.shape[-1]
+        # x is always a fresh array no one else holds, so it is changed in place
+        for flag, chance, name in zip((0, 1), self._chances(f), ("social", "ceo"), strict=True):
+            # severity grows along both axes: no chance at the far corner means none at all
+            if chance is None or chance[b - 1, c - 1] == 0:
+                continue
+            if flag == 0:
+                hit = x[:, 0] * chance[:b, :c]
+                x[:, 0] -= hit
+                x[:, 1] += hit
+            else:
+                hit = x[:, :, 0] * chance[:b, :c]
+                x[:, :, 0] -= hit
+                x[:, :, 1] += hit
+            self.t[name] += hit.sum(axis=(1, 2, 3))
         return x
 
     def _worsen(self, f: int, axis: int, times: int, x: np.ndarray) -> np.ndarray:
-        """Return the masses after ``times`` bad events on one lattice axis (2: cold, 3: repeat)."""
+        """Return the masses after ``times`` bad events on a lattice axis (-2: cold, -1: repeat)."""
         if f == 0:  # no complaint yet: nothing to worsen
             return x
+        limit = self.sizes(f)[axis + 2]
         for _ in range(times):
-            limit = self.cold_size if axis == 2 else self.repeat_size
             x = self._escalate(f, _shift(x, axis, limit))
         return x
 
     # --- the chain ----------------------------------------------------------------------
-    def solve(self) -> Theory:
+    def solve(self) -> list[Theory]:
+        """Push the mass through the chain; return one Theory per variant."""
         j = self.j
         live: dict[tuple, np.ndarray] = {}
         for target, p in j.start.probabilities().items():
             x = self.empty()
-            x[0, 0, 0, 0] = p
+            x[:, 0, 0, 0, 0] = p
             _add(live, (target, 0, False, 0, False, -1), x)
         # Mass reaching a state is pooled until the state's turn comes, whichever visit it
         # came from: every quantity is linear in mass, so the order of pushes does not
         # matter, and a state is worked on once per round instead of once per path.
-        truncated = 0.0
+        truncated = np.zeros(self.v)
         while live:
-            masses = {state: float(x.sum()) for state, x in live.items()}
-            if sum(masses.values()) < self.tolerance:
-                truncated += sum(masses.values())
+            masses = sum(_mass(x) for x in live.values())
+            if masses.max() < self.tolerance:
+                truncated += masses
                 break
             for state in list(live):
                 x = live.pop(state, None)
                 if x is None:
                     continue
-                m = float(x.sum())
-                if m < self.tolerance * 1e-3:
+                m = _mass(x)
+                if m.max() < self.tolerance * 1e-3:
                     truncated += m
                     continue
                 self._visit(state, m, x, live)
-        return self._theory(truncated)
+        return [self._theory(v, float(truncated[v])) for v in range(self.v)]
 
-    def _visit(self, state: tuple, m: float, x: np.ndarray, nxt: dict) -> None:
+    def _visit(self, state: tuple, m: np.ndarray, x: np.ndarray, nxt: dict) -> None:
         j, exp = self.j, self.exp
         node, f, open_, ic, rec, bounce = state
         kind = j.kind[node]
@@ -295,7 +335,7 @@ class _Chain:
                 ic = min(ic + 1, 2)
                 if ic == 2:
                     self.t["repeat_contacts"] += m
-                    x = self._worsen(f, 3, 1, x)
+                    x = self._worsen(f, -1, 1, x)
         if bounce >= 0:
             _add(nxt, (bounce, f, open_, ic, rec, -1), x)
             return
@@ -303,18 +343,22 @@ class _Chain:
         # (failures, open, issue contacts, recovered, masses, route)
         after = []
         if kind == STEP:
-            p = j.failure[node]
-            if 0.0 < p < 1.0 and f and exp.compounding != 1.0:
-                odds = p / (1 - p) * exp.compounding ** min(f, power_cap(exp.compounding))
-                p = odds / (1 + odds)
-            if p > 0.0:
+            p = self.failure[node]
+            if f and exp.compounding != 1.0:
+                odds = (
+                    p
+                    / (1 - np.where(p < 1, p, 0))
+                    * exp.compounding ** min(f, power_cap(exp.compounding))
+                )
+                p = np.where((0 < p) & (p < 1), odds / (1 + odds), p)
+            if (p > 0).any():
                 self.fails_at[node] += m * p
                 if f == 0:
                     self.born[node] += m * p
-                failed = self._escalate(f + 1, x * p)
+                failed = self._escalate(f + 1, self._fit(f + 1, x * _per_variant(p)))
                 after.append((f + 1, True, ic, rec, failed, j.failed[node]))
-            if p < 1.0:
-                after.append((f, open_, ic, rec, x * (1 - p), j.success[node]))
+            if (p < 1).any():
+                after.append((f, open_, ic, rec, x * _per_variant(1 - p), j.success[node]))
         else:
             r = j.fcr[node]
             rule = j.empowerment[node]
@@ -340,7 +384,7 @@ class _Chain:
             if target_silo == silo or target_silo < 0:
                 _add(nxt, (target, f, open_, ic, rec, -1), x * q)
                 continue
-            mass = float(x.sum()) * q
+            mass = _mass(x) * q
             baton, pp = j.baton[node], j.ping_pong[node]
             if baton > 0:
                 self.t["handoffs_warm"] += mass * baton
@@ -354,10 +398,11 @@ class _Chain:
                     continue
                 cold = x * (q * (1 - baton) * share)
                 bounce = node if misrouted else -1
-                y = self._worsen(f, 2, 2 if misrouted else 1, cold)
+                y = self._worsen(f, -2, 2 if misrouted else 1, cold)
                 _add(nxt, (target, f, open_, ic, rec, bounce), y)
 
-    def _theory(self, truncated: float) -> Theory:
+    def _theory(self, v: int, truncated: float) -> Theory:
+        """Return the expectations of variant ``v``."""
         j, scenario = self.j, self.scenario
         loyalty = scenario.experience.loyalty
         retained = advocate = churned = 0.0
@@ -365,8 +410,10 @@ class _Chain:
         failures: dict[int, float] = defaultdict(float)
         severity: dict[float, float] = defaultdict(float)
         for (node, f, rec), flagged in self.ends.items():
-            x = flagged.sum(axis=(0, 1))
+            x = flagged[v].sum(axis=(0, 1))
             total = float(x.sum())
+            if total == 0.0:
+                continue
             outcomes[j.names[node]] += total
             failures[f] += total
             if f == 0:
@@ -387,14 +434,14 @@ class _Chain:
             retained += float((x * (1 - churn - adv)).sum())
         social = scenario.experience.escalation.social
         reach = social.reach_median * math.exp(social.reach_sigma**2 / 2)
-        t = self.t
+        t = {name: float(values[v]) for name, values in self.t.items()}
+        t = defaultdict(float, t)
+        steps = [i for i in range(j.size) if j.kind[i] == STEP]
         return Theory(
             scenario=scenario.name,
-            visits={name: self.visits[i] for i, name in enumerate(j.names)},
-            failures_by_step={
-                j.names[i]: self.fails_at[i] for i in range(j.size) if j.kind[i] == STEP
-            },
-            born={j.names[i]: self.born[i] for i in range(j.size) if j.kind[i] == STEP},
+            visits={name: float(self.visits[i, v]) for i, name in enumerate(j.names)},
+            failures_by_step={j.names[i]: float(self.fails_at[i, v]) for i in steps},
+            born={j.names[i]: float(self.born[i, v]) for i in steps},
             failures_distribution=dict(sorted(failures.items())),
             outcomes={name: outcomes.get(name, 0.0) for name in scenario.outcomes},
             retained=retained,
@@ -414,15 +461,28 @@ class _Chain:
         )
 
 
-def _axis(factor: float, cap: float) -> int:
-    """Return the lattice length along a factor: up to where it alone reaches the cap."""
-    if factor <= 1.0:
+def _mass(x: np.ndarray) -> np.ndarray:
+    """Return the total mass of each variant."""
+    return x.reshape(x.shape[0], -1).sum(axis=1)
+
+
+def _per_variant(p: np.ndarray) -> np.ndarray:
+    """Return per-variant factors shaped to multiply masses."""
+    return p[:, None, None, None, None]
+
+
+def _axis(factor: float, cap: float, scale: float = 1.0) -> int:
+    """Return the lattice length along a factor: up to where scale·factor^k reaches the cap."""
+    if factor <= 1.0 or scale >= cap:
         return 1
-    return int(math.ceil(math.log(cap) / math.log(factor))) + 1
+    k = max(0, math.ceil(math.log(cap / scale) / math.log(factor)))
+    while scale * factor**k < cap:  # the float product, as the grid computes it
+        k += 1
+    return k + 1
 
 
 def _shift(x: np.ndarray, axis: int, limit: int) -> np.ndarray:
-    """Move every mass one step along an axis; index ``limit - 1`` keeps what passes it."""
+    """Move every mass one step along a lattice axis; index ``limit - 1`` keeps what passes it."""
     if limit == 1:
         return x
     if x.shape[axis] < limit:  # grow by one: a zero slice in front
@@ -430,12 +490,12 @@ def _shift(x: np.ndarray, axis: int, limit: int) -> np.ndarray:
         shape[axis] = 1
         return np.concatenate([np.zeros(shape), x], axis=axis)
     out = np.zeros_like(x)
-    if axis == 2:
-        out[:, :, 1:] = x[:, :, :-1]
-        out[:, :, -1] += x[:, :, -1]
+    if axis == -2:
+        out[..., 1:, :] = x[..., :-1, :]
+        out[..., -1, :] += x[..., -1, :]
     else:
-        out[:, :, :, 1:] = x[:, :, :, :-1]
-        out[:, :, :, -1] += x[:, :, :, -1]
+        out[..., 1:] = x[..., :-1]
+        out[..., -1] += x[..., -1]
     return out
 
 
@@ -454,7 +514,7 @@ def _padded(x: np.ndarray, shape: np.ndarray) -> np.ndarray:
     if tuple(x.shape) == tuple(shape):
         return x
     out = np.zeros(shape)
-    out[:, :, : x.shape[2], : x.shape[3]] = x
+    out[..., : x.shape[-2], : x.shape[-1]] = x
     return out
 
 
@@ -464,7 +524,6 @@ def fix_ranking(  # noqa: ANN201 - a DataFrame; pandas is imported lazily
     approximate: bool = False,
     loops_off: bool = False,
     tolerance: float = 1e-7,
-    base: Theory | None = None,
 ):
     """Rank steps by how much fixing each (failure × factor) cuts expected churn and severity.
 
@@ -472,31 +531,48 @@ def fix_ranking(  # noqa: ANN201 - a DataFrame; pandas is imported lazily
     and the cuts in churn rate, mean severity and failures per customer, sorted by the
     churn cut (largest first), then the severity cut.
     """
+    return explain(scenario, factor, approximate, loops_off, tolerance)[1]
+
+
+def explain(  # noqa: ANN201 - (Theory, DataFrame); pandas is imported lazily
+    scenario: Scenario,
+    factor: float = 0.5,
+    approximate: bool = False,
+    loops_off: bool = False,
+    tolerance: float = 1e-7,
+):
+    """Return the exact expectations and the fix ranking, from one solve of every variant.
+
+    The journey as it is and the journey with each step's failure × ``factor`` share
+    their states, so they are pushed through the chain together.
+    """
     import pandas as pd
 
-    from spiral.interventions import apply
-    from spiral.what_if import WhatIf
-
-    options = {"approximate": approximate, "loops_off": loops_off, "tolerance": tolerance}
-    base = base or theory(scenario, **options)
-    rows = []
-    for name, step in scenario.steps.items():
-        if step.failure <= 0:
-            continue
-        fix = WhatIf(changes=[{"change": "fix_step", "step": name, "factor": factor}])
-        fixed = theory(apply(scenario, [fix]), **options)
-        rows.append(
-            {
-                "step": name,
-                "failure": step.failure,
-                "born_share": base.born[name] / max(sum(base.born.values()), 1e-300),
-                "churn_cut": base.churn_rate - fixed.churn_rate,
-                "severity_cut": base.severity_mean - fixed.severity_mean,
-                "failures_cut": base.failures_mean - fixed.failures_mean,
-            }
-        )
-    frame = pd.DataFrame(rows).set_index("step")
-    return frame.sort_values(["churn_cut", "severity_cut"], ascending=False)
+    scenario = _solvable(scenario, approximate, loops_off)
+    j = compile_journey(scenario)
+    now = list(j.failure)
+    steps = [name for name, step in scenario.steps.items() if step.failure > 0]
+    variants = [now]
+    for name in steps:
+        fixed = list(now)
+        fixed[j.names.index(name)] *= factor
+        variants.append(fixed)
+    base, *fixes = _Chain(scenario, tolerance, variants).solve()
+    born = max(sum(base.born.values()), 1e-300)
+    rows = [
+        {
+            "step": name,
+            "failure": scenario.steps[name].failure,
+            "born_share": base.born[name] / born,
+            "churn_cut": base.churn_rate - fixed.churn_rate,
+            "severity_cut": base.severity_mean - fixed.severity_mean,
+            "failures_cut": base.failures_mean - fixed.failures_mean,
+        }
+        for name, fixed in zip(steps, fixes, strict=True)
+    ]
+    columns = ["step", "failure", "born_share", "churn_cut", "severity_cut", "failures_cut"]
+    frame = pd.DataFrame(rows, columns=columns).set_index("step")
+    return base, frame.sort_values(["churn_cut", "severity_cut"], ascending=False)
 
 
 # --- queues -------------------------------------------------------------------------------

@@ -332,17 +332,17 @@ def explain_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the numbers as JSON.")] = False,
 ) -> None:
     """Exact answers without simulating, and which step to fix first (unlimited staff, no loops)."""
-    from spiral.analytic import NoClosedForm, fix_ranking, theory
+    from spiral.analytic import EXPLAIN_TOLERANCE, NoClosedForm, explain
     from spiral.console import print_theory
 
     model = _load(scenario)
     if not 0 < factor < 1:
         raise fail([f"spiral explain: --factor: expected a number between 0 and 1, got {factor}"])
     try:
-        exact = theory(model, approximate=unlimited, loops_off=loops_off, tolerance=1e-7)
+        # one solve gives the numbers and every fix; what it leaves is printed as truncated
+        exact, ranking = explain(model, factor, unlimited, loops_off, tolerance=EXPLAIN_TOLERANCE)
     except NoClosedForm as error:
         raise fail([f"{scenario}: {field}: {why}" for field, why in error.reasons]) from None
-    ranking = fix_ranking(model, factor, approximate=unlimited, loops_off=loops_off, tolerance=1e-5)
     if as_json:
         payload = {
             **exact.summary(),

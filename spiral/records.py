@@ -205,8 +205,8 @@ class PeriodCounters:
         series = self.counts[name]
         if len(counts) > len(series):
             series.extend([0.0] * (len(counts) - len(series)))
-        for k in np.flatnonzero(counts):
-            series[k] += float(counts[k])
+        m = len(counts)
+        series[:m] = (np.asarray(series[:m]) + counts).tolist()
 
     def to_arrays(self, periods: int) -> dict[str, np.ndarray]:
         """Return every series as an array of ``periods`` values."""

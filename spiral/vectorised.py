@@ -24,6 +24,9 @@ from spiral.scenario import Scenario
 from spiral.streams import generator
 
 CHUNK = 200_000
+TALLIES = (
+    "visits contacts repeat_contacts failure_demand handoffs handoffs_cold ping_pongs"
+).split()
 
 
 class _Chunk:
@@ -33,14 +36,8 @@ class _Chunk:
         n = len(ids)
         self.id, self.arrival, self.luck = ids, arrival, luck
         self.t = arrival.copy()
-        self.node = np.zeros(n, np.int32)
-        self.bounce = np.full(n, -1, np.int32)
-        ints = (
-            "failures contacts repeat_contacts failure_demand handoffs_warm handoffs_cold "
-            "ping_pongs visits issue_contacts"
-        )
-        for name in ints.split():
-            setattr(self, name, np.zeros(n, np.int32))
+        self.failures = np.zeros(n, np.int32)
+        self.issue_contacts = np.zeros(n, np.int32)
         self.first_failure = np.full(n, -1, np.int32)
         self.severity = np.zeros(n)
         self.reach = np.zeros(n)
@@ -49,6 +46,15 @@ class _Chunk:
         self.end = np.full(n, np.nan)
         self.outcome = np.full(n, -1, np.int32)
         self.exit_node = np.full(n, -1, np.int32)
+        # per-customer counts, kept as lists of index arrays and counted once at the end
+        self.tally: dict[str, list[np.ndarray]] = {name: [] for name in TALLIES}
+
+    def counts(self, name: str) -> np.ndarray:
+        """Return how often each customer appears in the tally ``name``."""
+        found = self.tally[name]
+        if not found:
+            return np.zeros(len(self.id), np.int64)
+        return np.bincount(np.concatenate(found), minlength=len(self.id))
 
 
 class VectorisedEngine:
@@ -68,7 +74,11 @@ class VectorisedEngine:
             for n in self.j.names
         ]
         self.silo_of = np.asarray(self.j.silo, np.int32)
-        self._routes: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._routes: dict[tuple[int, int], tuple] = {}
+        self.order = self._order()
+        self._pending: list[list[np.ndarray]] = []
+        self._returning: dict[tuple[int, int], list[np.ndarray]] = {}
+        self.empowerment_spend = 0.0
         self.table = CustomerTable()
         self.counters = PeriodCounters(scenario.period)
         self.node_visits = np.zeros(self.j.size, np.int64)
@@ -112,145 +122,197 @@ class VectorisedEngine:
                 return np.concatenate(times)
 
     # --- one chunk -------------------------------------------------------------------------
-    def _escalate(self, c: _Chunk, idx: np.ndarray, rng: np.random.Generator) -> None:
+    def _escalate(
+        self, c: _Chunk, idx: np.ndarray, s: np.ndarray, rng: np.random.Generator
+    ) -> None:
+        """Give customers ``idx``, now at severity ``s``, their chance to escalate."""
         esc = self.scenario.experience.escalation
-        social = esc.social
-        s = c.severity[idx]
-        hit = idx[
-            (~c.social[idx]) & (s >= social.threshold) & (rng.random(len(idx)) < social.probability)
-        ]
-        if len(hit):
-            c.social[hit] = True
-            median = math.log(max(social.reach_median, 1e-12))
-            c.reach[hit] = rng.lognormal(median, social.reach_sigma, len(hit))
-            self._count("social", c.t[hit])
-        ceo = esc.ceo
-        hit = idx[(~c.ceo[idx]) & (s >= ceo.threshold) & (rng.random(len(idx)) < ceo.probability)]
-        if len(hit):
-            c.ceo[hit] = True
-            self._count("ceo", c.t[hit])
+        for rule, flag, name in ((esc.social, c.social, "social"), (esc.ceo, c.ceo, "ceo")):
+            # only customers over the threshold and not yet escalated draw
+            due = idx[s >= rule.threshold]
+            due = due[~flag[due]]
+            if not len(due):
+                continue
+            hit = due[rng.random(len(due)) < rule.probability]
+            if len(hit):
+                flag[hit] = True
+                if name == "social":
+                    median = math.log(max(rule.reach_median, 1e-12))
+                    c.reach[hit] = rng.lognormal(median, rule.reach_sigma, len(hit))
+                self._count(name, c.t[hit])
 
     def _worsen(self, c: _Chunk, idx: np.ndarray, factor: float, rng: np.random.Generator) -> None:
-        idx = idx[c.severity[idx] > 0]
-        if len(idx):
-            cap = self.scenario.experience.severity_cap
-            c.severity[idx] = np.minimum(c.severity[idx] * factor, cap)
-            self._escalate(c, idx, rng)
+        """Multiply the severity of customers with a complaint, then let them escalate."""
+        s = c.severity[idx]
+        live = s > 0  # no complaint yet: nothing to worsen
+        if live.any():
+            idx = idx[live]
+            s = np.minimum(s[live] * factor, self.scenario.experience.severity_cap)
+            c.severity[idx] = s
+            self._escalate(c, idx, s, rng)
 
-    def _route(self, route, idx: np.ndarray, rng: np.random.Generator) -> np.ndarray:  # noqa: ANN001
-        if id(route) not in self._routes:
-            self._routes[id(route)] = (
-                np.asarray(route.targets, np.int32),
-                np.asarray(route.cumulative[:-1]),
-            )
-        targets, cumulative = self._routes[id(route)]
+    def _routes_of(self, node: int, route) -> tuple:  # noqa: ANN001
+        """Return (targets, cumulative cut points, cross-silo per target) of a route."""
+        key = (node, id(route))
+        if key not in self._routes:
+            silo = self.j.silo[node] if node >= 0 else -1
+            cross = [
+                node >= 0 and self.j.silo[t] != silo and self.j.silo[t] >= 0 for t in route.targets
+            ]
+            self._routes[key] = (route.targets, np.asarray(route.cumulative[:-1]), cross)
+        return self._routes[key]
+
+    def _order(self) -> list[int]:
+        """Return the nodes breadth-first from the start: one sweep carries customers far."""
+        j = self.j
+        order: list[int] = []
+        frontier = list(j.start.targets)
+        while frontier:
+            node = frontier.pop(0)
+            if node in order:
+                continue
+            order.append(node)
+            for route in (j.success[node], j.failed[node]):
+                if route is not None:
+                    frontier.extend(route.targets)
+        return order + [n for n in range(j.size) if n not in order]
+
+    def _send(self, c: _Chunk, node: int, who: np.ndarray, route, rng: np.random.Generator) -> None:  # noqa: ANN001
+        """Route customers leaving ``node`` and hand them over, warm, cold or misrouted."""
+        targets, cumulative, cross = self._routes_of(node, route)
         if len(targets) == 1:
-            return np.full(len(idx), targets[0], np.int32)
-        return targets[np.searchsorted(cumulative, rng.random(len(idx)), side="right")]
-
-    def _chunk(self, c: _Chunk, rng: np.random.Generator) -> None:  # noqa: C901 - mirrors _walk
-        j, exp = self.j, self.scenario.experience
-        warmup = self.scenario.warmup
-        start = j.start
-        c.node[:] = self._route(start, np.arange(len(c.id)), rng)
-        active = np.arange(len(c.id))
-        while len(active):
-            c.visits[active] += 1  # every hop is a visit, but for serving a misrouted bounce
-            nodes = c.node[active]
-            moved = []
-            for node in np.flatnonzero(np.bincount(nodes, minlength=j.size)):
-                idx = active[nodes == node]
-                kind = j.kind[node]
-                if kind == OUTCOME:
-                    self._finish(c, idx, int(node))
-                    continue
-                returning = c.bounce[idx] >= 0  # misrouted: served here, then sent back
-                fresh, bounced = idx[~returning], idx[returning]
-                if kind == CONTACT and len(fresh):
-                    c.contacts[fresh] += 1
-                    self._count("contacts", c.t[fresh])
-                    about = fresh[c.open[fresh]]
-                    if len(about):
-                        c.failure_demand[about] += 1
-                        self._count("failure_demand", c.t[about])
-                        c.issue_contacts[about] += 1
-                        again = about[c.issue_contacts[about] > 1]
-                        c.repeat_contacts[again] += 1
-                        self._worsen(c, again, exp.repeat_contact, rng)
-                dist = self.dists[node]
-                duration = dist.sample(rng, len(idx))
-                if j.paid[node]:
-                    busy = duration[c.t[idx] >= warmup] if warmup > 0 else duration
-                    self.silo_busy[j.silo[node]] += float(busy.sum())
-                c.t[idx] += duration
-                if len(bounced):
-                    c.node[bounced] = c.bounce[bounced]
-                    c.bounce[bounced] = -1
-                    moved.append(bounced)
-                idx = fresh
-                if not len(idx):
-                    continue
-                self.node_visits[node] += len(idx)
-                u = rng.random(len(idx))
-                if kind == STEP:
-                    base = j.failure[node]
-                    failed = u < base
-                    if exp.compounding != 1.0 and 0 < base < 1:
-                        f = c.failures[idx]
-                        again = np.flatnonzero(f)  # compounding only after a failure
-                        if len(again):
-                            power = np.minimum(f[again], power_cap(exp.compounding))
-                            odds = base / (1 - base) * exp.compounding**power
-                            failed[again] = u[again] < odds / (1 + odds)
-                    bad, good = idx[failed], idx[~failed]
-                    if len(bad):
-                        c.failures[bad] += 1
-                        c.open[bad] = True
-                        first = bad[c.first_failure[bad] < 0]
-                        c.first_failure[first] = node
-                        self._count("failures", c.t[bad])
-                        new = c.severity[bad] == 0
-                        born, older = bad[new], bad[~new]
-                        c.severity[born] = 1.0
-                        self._escalate(c, born, rng)
-                        self._worsen(c, older, exp.amplification, rng)
-                    routes = ((bad, j.failed[node]), (good, j.success[node]))
-                else:
-                    ok = u < j.fcr[node]
-                    rule = j.empowerment[node]
-                    if rule is not None:
-                        limit, mean_cost = rule
-                        cost = rng.exponential(mean_cost, len(idx))
-                        ok |= c.open[idx] & (cost <= limit)
-                    good, bad = idx[ok], idx[~ok]
-                    recovered = good[c.open[good]]
-                    c.recovered[recovered] = True
-                    c.open[recovered] = False
-                    c.issue_contacts[recovered] = 0
-                    routes = ((good, j.success[node]), (bad, j.failed[node]))
-                for who, route in routes:
-                    if not len(who):
-                        continue
-                    nxt = self._route(route, who, rng)
-                    target_silo = self.silo_of[nxt]
-                    cross = (target_silo != j.silo[node]) & (target_silo >= 0)
-                    hand = who[cross]
-                    if len(hand):
-                        warm = rng.random(len(hand)) < j.baton[node]
-                        misrouted = rng.random(len(hand)) < j.ping_pong[node]
-                        c.handoffs_warm[hand[warm]] += 1
-                        cold = hand[~warm]
-                        c.handoffs_cold[cold] += 1
-                        bounce = cold[misrouted[~warm]]
-                        c.ping_pongs[bounce] += 1
-                        c.bounce[bounce] = node
-                        cold = cold[c.severity[cold] > 0]  # no complaint yet: nothing to worsen
-                        bounce = bounce[c.severity[bounce] > 0]
-                        self._worsen(c, cold, exp.cold_handoff, rng)
+            groups = [(targets[0], cross[0], who)]
+        else:
+            pick = np.searchsorted(cumulative, rng.random(len(who)), side="right")
+            groups = [
+                (t, x, who[pick == k]) for k, (t, x) in enumerate(zip(targets, cross, strict=True))
+            ]
+        exp = self.scenario.experience
+        for target, handoff, group in groups:
+            if not len(group):
+                continue
+            if handoff:
+                # one draw decides both: warm below baton, then misrouted with ping_pong
+                # probability among the cold ones
+                baton, ping_pong = self.j.baton[node], self.j.ping_pong[node]
+                u = rng.random(len(group))
+                warm = u < baton
+                c.tally["handoffs"].append(group)  # warm ones: all handoffs less the cold
+                cold = group[~warm]
+                c.tally["handoffs_cold"].append(cold)
+                self._worsen(c, cold, exp.cold_handoff, rng)
+                if ping_pong > 0:
+                    misrouted = ~warm & (u < baton + ping_pong * (1 - baton))
+                    if misrouted.any():
+                        bounce = group[misrouted]
+                        c.tally["ping_pongs"].append(bounce)
                         self._worsen(c, bounce, exp.cold_handoff, rng)
-                    c.node[who] = nxt
-                    moved.append(who)
-            active = np.concatenate(moved) if moved else np.zeros(0, np.int64)
+                        self._returning.setdefault((target, node), []).append(bounce)
+                        group = group[~misrouted]
+            self._pending[target].append(group)
+
+    def _serve(self, c: _Chunk, node: int, idx: np.ndarray, rng: np.random.Generator) -> None:
+        """Take the service time at ``node``; count it as busy time after the warm-up."""
+        duration = self.dists[node].sample(rng, len(idx))
+        t = c.t[idx]
+        if self.j.paid[node]:
+            warmup = self.scenario.warmup
+            busy = duration[t >= warmup] if warmup > 0 else duration
+            self.silo_busy[self.j.silo[node]] += float(busy.sum())
+        c.t[idx] = t + duration
+
+    def _visit(self, c: _Chunk, node: int, idx: np.ndarray, rng: np.random.Generator) -> None:
+        """Serve and decide for every customer arriving fresh at ``node``."""
+        j, exp = self.j, self.scenario.experience
+        c.tally["visits"].append(idx)
+        kind = j.kind[node]
+        if kind == OUTCOME:
+            self._finish(c, idx, node)
+            return
+        if kind == CONTACT:
+            c.tally["contacts"].append(idx)
+            self._count("contacts", c.t[idx])
+            about = idx[c.open[idx]]
+            if len(about):
+                c.tally["failure_demand"].append(about)
+                self._count("failure_demand", c.t[about])
+                c.issue_contacts[about] += 1
+                again = about[c.issue_contacts[about] > 1]
+                c.tally["repeat_contacts"].append(again)
+                self._worsen(c, again, exp.repeat_contact, rng)
+        self._serve(c, node, idx, rng)
+        self.node_visits[node] += len(idx)
+        u = rng.random(len(idx))
+        if kind == STEP:
+            base = j.failure[node]
+            failed = u < base
+            if exp.compounding != 1.0 and 0 < base < 1:
+                f = c.failures[idx]
+                again = np.flatnonzero(f)  # compounding only after a failure
+                if len(again):
+                    power = np.minimum(f[again], power_cap(exp.compounding))
+                    odds = base / (1 - base) * exp.compounding**power
+                    failed[again] = u[again] < odds / (1 + odds)
+            bad, good = idx[failed], idx[~failed]
+            if len(bad):
+                c.failures[bad] += 1
+                c.open[bad] = True
+                first = bad[c.first_failure[bad] < 0]
+                c.first_failure[first] = node
+                self._count("failures", c.t[bad])
+                new = c.severity[bad] == 0
+                born, older = bad[new], bad[~new]
+                c.severity[born] = 1.0
+                self._escalate(c, born, np.ones(len(born)), rng)
+                self._worsen(c, older, exp.amplification, rng)
+            routes = ((bad, j.failed[node]), (good, j.success[node]))
+        else:
+            ok = u < j.fcr[node]
+            rule = j.empowerment[node]
+            if rule is not None:
+                limit, mean_cost = rule
+                cost = rng.exponential(mean_cost, len(idx))
+                empowered = ~ok & c.open[idx] & (cost <= limit)
+                spent = cost[empowered & (c.t[idx] >= self.scenario.warmup)]
+                self.empowerment_spend += float(spent.sum())
+                ok |= empowered
+            good, bad = idx[ok], idx[~ok]
+            recovered = good[c.open[good]]
+            c.recovered[recovered] = True
+            c.open[recovered] = False
+            c.issue_contacts[recovered] = 0
+            routes = ((good, j.success[node]), (bad, j.failed[node]))
+        for who, route in routes:
+            if len(who):
+                self._send(c, node, who, route, rng)
+
+    def _chunk(self, c: _Chunk, rng: np.random.Generator) -> None:
+        """Move a chunk's customers until all have reached an outcome.
+
+        Customers never meet, so the order of visits across customers is free: each sweep
+        takes every node in breadth-first order with all customers waiting there.
+        """
+        self._pending = [[] for _ in range(self.j.size)]
+        self._returning = {}
+        self._send(c, -1, np.arange(len(c.id)), self.j.start, rng)
+        while True:
+            returning, self._returning = self._returning, {}
+            for (node, back), groups in returning.items():
+                # misrouted: served at the wrong node, then sent back to try again
+                idx = np.concatenate(groups)
+                self._serve(c, node, idx, rng)
+                self._pending[back].append(idx)
+            waiting = False
+            for node in self.order:
+                groups = self._pending[node]
+                if groups:
+                    waiting = True
+                    self._pending[node] = []
+                    idx = groups[0] if len(groups) == 1 else np.concatenate(groups)
+                    if len(idx):
+                        self._visit(c, node, idx, rng)
+            if not waiting and not self._returning:
+                return
 
     def _finish(self, c: _Chunk, idx: np.ndarray, node: int) -> None:
         loyalty = self.scenario.experience.loyalty
@@ -278,21 +340,17 @@ class VectorisedEngine:
             rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(99, k)))
             self._chunk(c, rng)
             self.end = max(self.end, float(np.nanmax(c.end)) if len(ids) else 0.0)
+            counts = {name: c.counts(name) for name in TALLIES}
+            counts["handoffs_warm"] = counts.pop("handoffs") - counts["handoffs_cold"]
             self.table.extend(
                 {
                     "customer": c.id,
                     "outcome": c.outcome,
                     "exit_node": c.exit_node,
                     "failures": c.failures,
-                    "contacts": c.contacts,
-                    "repeat_contacts": c.repeat_contacts,
-                    "failure_demand": c.failure_demand,
-                    "handoffs_warm": c.handoffs_warm,
-                    "handoffs_cold": c.handoffs_cold,
-                    "ping_pongs": c.ping_pongs,
+                    **counts,
                     "abandons": np.zeros(len(ids)),
-                    "effort": c.contacts + c.handoffs_cold + c.ping_pongs,
-                    "visits": c.visits - c.ping_pongs,
+                    "effort": counts["contacts"] + counts["handoffs_cold"] + counts["ping_pongs"],
                     "social": c.social,
                     "ceo": c.ceo,
                     "recovered": c.recovered,
@@ -323,7 +381,7 @@ class VectorisedEngine:
             dynamics=Dynamics(s, self.j, stub, self.seed),
             arrivals_end=arrivals_end,
             staff_log=[],
-            empowerment_spend=0.0,
+            empowerment_spend=self.empowerment_spend,
             engine="vectorised",
         )
 

@@ -11,7 +11,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from spiral.analytic import NoClosedForm, erlang_a, erlang_c, fix_ranking, theory
+from spiral.analytic import (
+    NoClosedForm,
+    erlang_a,
+    erlang_c,
+    explain,
+    fix_ranking,
+    theory,
+)
 from spiral.loading import parse_scenario, with_length
 from spiral.runner import run
 
@@ -269,18 +276,21 @@ def test_the_fix_ranking_equals_recomputing_each_fix_by_hand(tiny_data):
         "next": "done",
     }
     scenario = parse_scenario(tiny_data, "tiny.yaml")
-    ranking = fix_ranking(scenario, approximate=True, tolerance=1e-7)
-    base = theory(scenario, approximate=True, tolerance=1e-7)
+    ranking = fix_ranking(scenario, approximate=True, tolerance=1e-11)
+    base = theory(scenario, approximate=True, tolerance=1e-11)
     cuts = {}
     for name, step in scenario.steps.items():
         steps = {**scenario.steps, name: step.model_copy(update={"failure": step.failure / 2})}
         changed = scenario.model_copy(update={"steps": steps})
-        fixed = theory(changed, approximate=True, tolerance=1e-7)
+        fixed = theory(changed, approximate=True, tolerance=1e-11)
         cuts[name] = base.churn_rate - fixed.churn_rate
     assert list(ranking.index) == sorted(cuts, key=cuts.get, reverse=True)
     for name, cut in cuts.items():
         assert ranking.loc[name, "churn_cut"] == pytest.approx(cut, abs=1e-9)
     assert len(set(cuts.values())) == 3
+    together = explain(scenario, approximate=True, tolerance=1e-11)[0]  # one solve for all
+    assert together.churn_rate == pytest.approx(base.churn_rate, abs=1e-9)
+    assert together.severity_mean == pytest.approx(base.severity_mean, abs=1e-9)
 
 
 def test_erlang_c_matches_the_textbook_case():

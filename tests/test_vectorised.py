@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from scipy import stats
@@ -79,3 +81,51 @@ def test_auto_picks_the_vectorised_engine_only_where_it_can(airline, tiny_scenar
         choose_engine(airline, "vectorised", event_log=True, what_ifs=False)
     with pytest.raises(ValueError, match="engine must be 'auto', 'des' or 'vectorised'"):
         choose_engine(airline, "fast", event_log=False, what_ifs=False)
+
+
+@pytest.mark.parametrize(("engine", "customers"), [("vectorised", 100_000), ("des", 20_000)])
+def test_empowerment_spend_follows_the_truncated_exponential_cost(engine, customers):
+    # every customer fails, and every contact fails first time: only empowerment resolves
+    mean, limit = 20.0, 15.0
+    data = {
+        "name": "empowered",
+        "customers": customers,
+        "warmup": 0,
+        "arrivals": {"rate": "1000 per day"},
+        "start": "order",
+        "silos": {"web": {"staff": "unlimited"}, "support": {"staff": "unlimited"}},
+        "steps": {
+            "order": {
+                "silo": "web",
+                "self_service": True,
+                "service": "5 min",
+                "failure": 1.0,
+                "on_failure": "help",
+                "next": "done",
+            }
+        },
+        "contacts": {
+            "help": {
+                "silo": "support",
+                "handling": "8 min",
+                "fcr": 0.0,
+                "resolved": "done",
+                "unresolved": "gone",
+                "empowerment": {"limit": limit, "mean_cost": mean},
+            }
+        },
+        "outcomes": {"done": {}, "gone": {"kind": "churn"}},
+    }
+    result = run(parse_scenario(data, "empowered.yaml"), seed=3, engine=engine)
+    # cost C ~ Exp(mean); spend per customer X = C·1(C ≤ limit)
+    tail = math.exp(-limit / mean)
+    share = 1 - tail
+    spend = mean - (limit + mean) * tail
+    square = 2 * mean**2 - tail * (limit**2 + 2 * limit * mean + 2 * mean**2)
+    z = 2.576
+    n = len(result.customers)
+    assert n == customers
+    recovered = result.customers["recovered"].mean()
+    assert abs(recovered - share) < z * math.sqrt(share * (1 - share) / n)
+    per_customer_spend = result.raw.empowerment_spend / n
+    assert abs(per_customer_spend - spend) < z * math.sqrt((square - spend**2) / n)
