@@ -450,3 +450,6 @@ def main() -> None:
             where = ctx.command_path if ctx is not None else "spiral"
             code = fail([f"{where}: {error.format_message()}"]).exit_code
     sys.exit(code or 0)
+
+
+from spiral import cli_sweep  # noqa: E402, F401 - registers the sweep commands on app

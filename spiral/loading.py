@@ -144,15 +144,14 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def load_scenario(source: str | Path) -> Scenario:
-    """Load, validate and check a scenario from a YAML file or a built-in name."""
-    path = resolve_source(source)
+def read_yaml(path: Path) -> object:
+    """Return a YAML file's data; an unreadable file or bad YAML is one line naming it."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise problem(str(path), "file", f"cannot be read ({error})") from None
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "file"
@@ -162,7 +161,12 @@ def load_scenario(source: str | Path) -> Scenario:
         raise problem(
             str(path), where, f"invalid YAML ({reason}); expected a YAML mapping"
         ) from None
-    return parse_scenario(data, str(path))
+
+
+def load_scenario(source: str | Path) -> Scenario:
+    """Load, validate and check a scenario from a YAML file or a built-in name."""
+    path = resolve_source(source)
+    return parse_scenario(read_yaml(path), str(path))
 
 
 _ROUTING_FIELDS = {

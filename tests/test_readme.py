@@ -61,24 +61,44 @@ def spiral_commands() -> list[str]:
     return lines
 
 
+def quick_sweeps(folder: Path) -> None:
+    """Copy the example sweep files, each shortened (4 days, fewer samples) to stay fast."""
+    (folder / "sweeps").mkdir()
+    for path in (ROOT / "sweeps").glob("*.yaml"):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data["horizon"] = "4 days"
+        data["design"]["samples"] = min(data["design"].get("samples", 4), 4)
+        (folder / "sweeps" / path.name).write_text(yaml.safe_dump(data), encoding="utf-8")
+
+
+def run_readme_command(args: list[str], folder: Path) -> subprocess.CompletedProcess:
+    """Run ``spiral ARGS`` in a folder as a new process."""
+    return subprocess.run(
+        [sys.executable, "-m", "spiral", *args[1:]],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 @pytest.mark.parametrize("command", spiral_commands())
 def test_every_spiral_command_in_the_readme_runs(command, tmp_path):
     example = next(b for b in code_blocks("yaml") if b.startswith("name: tiny"))
     (tmp_path / "my_scenario.yaml").write_text(example)
+    quick_sweeps(tmp_path)
     args = shlex.split(command.split(">")[0])
+    if args[1] == "sweep-report":  # reports the folder a README sweep command writes
+        sweeps = [c for c in spiral_commands() if c.startswith("spiral sweep ")]
+        maker = next(c for c in sweeps if f"--out {args[2]}" in c and "--dry-run" not in c)
+        assert run_readme_command(shlex.split(maker), tmp_path).returncode == 0
     if "--customers" in args:  # keep the suite fast: same command, fewer customers
         args[args.index("--customers") + 1] = "2000"
     if "--horizon" in args:
         args[args.index("--horizon") + 1] = "4 days"  # past the warm-up of the scenario used
     if "--theory" in args and "--quick" not in args:  # the full report takes minutes
         args.append("--quick")
-    done = subprocess.run(
-        [sys.executable, "-m", "spiral", *args[1:]],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = run_readme_command(args, tmp_path)
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
 

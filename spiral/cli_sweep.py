@@ -1,0 +1,196 @@
+"""The `spiral sweep` and `spiral sweep-report` commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from spiral.cli import app, err_console, fail, out_console
+from spiral.errors import ScenarioError
+
+
+def _duration(seconds: float) -> str:
+    """Return seconds as '45 s', '12 min' or '3.5 h'."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+@app.command("sweep")
+def sweep_command(
+    sweep_file: Annotated[Path, typer.Argument(help="Sweep file (YAML).")],
+    out: Annotated[Path, typer.Option(help="Folder for the results (resumed if it exists).")],
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes (default: every core here).")
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Run on Dask: tcp://host:8786, or 'local' for a LocalCluster here."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the number of runs and a time estimate.")
+    ] = False,
+    batch: Annotated[int, typer.Option(help="Rows saved per batch as runs finish.")] = 20,
+) -> None:
+    """Run every point of a sweep design, in parallel, saving rows as they finish."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from spiral.sweep import estimate, executor_for, run_sweep
+    from spiral.sweep_file import load_sweep
+
+    if workers is not None and workers < 1:
+        raise fail([f"spiral sweep: --workers: expected at least 1, got {workers}"])
+    if batch < 1:
+        raise fail([f"spiral sweep: --batch: expected at least 1, got {batch}"])
+    try:
+        sweep = load_sweep(sweep_file)
+    except ScenarioError as error:
+        raise fail(error.lines()) from None
+    try:
+        executor = executor_for(workers, scheduler)
+    except RuntimeError as error:
+        raise fail([f"spiral sweep: --scheduler: {error}"]) from None
+    spec = sweep.spec
+    if dry_run:
+        runs, one, total = estimate(sweep, executor.workers)
+        points = runs // spec.replications
+        out_console.print(
+            f"{sweep.name}: {runs} runs = {points} points ({spec.design.kind}) × "
+            f"{spec.replications} replications; one run took {one:.2f} s here, so about "
+            f"{_duration(total)} on {executor.describe()}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return
+    from spiral.sweep import plan
+    from spiral.sweep_store import SweepStore
+
+    total = len(plan(sweep))
+    try:
+        done = len(SweepStore.open(out, sweep, total).finished())
+    except ScenarioError as error:
+        raise fail(error.lines()) from None
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err_console, transient=False) as progress:
+        task = progress.add_task(sweep.name, total=None, rate="")
+        counts = {"done": 0}
+        started = {"at": None}
+
+        def advance(row: dict) -> None:
+            import time
+
+            if started["at"] is None:
+                started["at"] = time.perf_counter()
+            counts["done"] += 1
+            elapsed = max(time.perf_counter() - started["at"], 1e-9)
+            progress.update(task, advance=1, rate=f"{counts['done'] / elapsed:.2f} runs/s")
+
+        progress.update(task, total=total, completed=done)
+        try:
+            outcome = run_sweep(sweep, out, executor, batch=batch, on_row=advance)
+        except (OSError, TimeoutError) as error:
+            progress.stop()
+            raise fail([f"spiral sweep: --scheduler: cannot reach {scheduler} ({error})"]) from None
+    rate = outcome.ran / outcome.seconds if outcome.seconds > 0 else 0.0
+    out_console.print(
+        f"{sweep.name}: {outcome.ok} of {outcome.total} runs ok, {len(outcome.failed)} failed; "
+        f"{outcome.ran} run now in {outcome.seconds:.1f} s ({rate:.2f} runs/s) on "
+        f"{executor.describe()}, {outcome.skipped} already saved",
+        highlight=False,
+        soft_wrap=True,
+    )
+    for row in outcome.failed[:10]:
+        out_console.print(
+            f"failed: run {row['run']} (point {row['point']}, replication "
+            f"{row['replication']}): {row['error']}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+    if len(outcome.failed) > 10:
+        out_console.print(f"... and {len(outcome.failed) - 10} more (status column)")
+    if outcome.interrupted:
+        err_console.print(
+            f"interrupted: {outcome.ok + len(outcome.failed)} of {outcome.total} runs saved in "
+            f"{out}; run the same command to resume",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(code=130)
+    if outcome.results is not None:
+        out_console.print(f"results: {outcome.results}", highlight=False, soft_wrap=True)
+    if outcome.failed:
+        raise typer.Exit(code=1)
+
+
+@app.command("sweep-report")
+def sweep_report_command(
+    folder: Annotated[Path, typer.Argument(help="A folder written by spiral sweep.")],
+    out: Annotated[
+        Path | None, typer.Option(help="Write the report here (default: FOLDER/report).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the indices as JSON.")] = False,
+) -> None:
+    """Means per design point with 95% intervals, sensitivity indices and a tornado chart."""
+    from rich.table import Table
+
+    from spiral.sensitivity import RANKED_BY, sweep_report, write_report
+    from spiral.sweep_store import MANIFEST
+
+    if not (folder / MANIFEST).exists():
+        raise fail([f"{folder}: {MANIFEST}: not found; expected a folder written by spiral sweep"])
+    report = sweep_report(folder)
+    paths = write_report(report, out or folder / "report")
+    if as_json:
+        payload = {
+            "notes": report.notes,
+            "indices": report.indices.to_dict(orient="records"),
+            "points": len(report.points),
+        }
+        print(json.dumps(payload, indent=2, default=float))
+        return
+    spec = report.spec
+    by = RANKED_BY[spec.design.kind]
+    out_console.print(
+        f"{report.manifest['sweep']}: {len(report.runs)} runs, {len(report.points)} design "
+        f"points ({spec.design.kind}), {spec.replications} replication(s) each",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if len(report.indices):
+        chosen = report.indices[report.indices["index"] == by]
+        values = chosen.pivot(index="parameter", columns="metric", values="value")
+        table = Table(title=f"sensitivity: {by} per metric (larger: drives it more)")
+        table.add_column("parameter")
+        for metric in spec.metrics:
+            if metric in values.columns:
+                table.add_column(metric, justify="right")
+        lead = spec.metrics[0] if spec.metrics[0] in values.columns else values.columns[0]
+        for name in values[lead].abs().sort_values(ascending=False).index:
+            cells = [f"{values.loc[name, m]:.3f}" for m in spec.metrics if m in values.columns]
+            table.add_row(name, *cells)
+        out_console.print(table)
+    for note in report.notes:
+        out_console.print(f"note: {note}", highlight=False, soft_wrap=True)
+    for path in paths:
+        out_console.print(f"wrote {path}", highlight=False, soft_wrap=True)

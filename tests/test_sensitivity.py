@@ -1,0 +1,112 @@
+"""Sweep reports: means with intervals per point, and the parameter that dominates first."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from scipy import stats
+from test_cli import call_main
+from test_sweep import fast_scenario
+
+from spiral.sensitivity import _src, point_means, ranking, sweep_report
+from spiral.sweep import LocalPool, run_sweep
+from spiral.sweep_file import load_sweep
+
+# the order step's failure spans 0–0.5; the other two barely move
+DOMINANT = {
+    "steps.order.failure": {"low": 0.0, "high": 0.5},
+    "steps.ship.failure": {"low": 0.10, "high": 0.12},
+    "contacts.help.fcr": {"low": 0.55, "high": 0.60},
+}
+
+
+def dominated_sweep(folder, kind: str, samples: int):
+    """Write and run a sweep where one step's failure probability dominates; return its folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    scenario = fast_scenario(customers=2000)
+    scenario["silos"] = {name: {"staff": "unlimited"} for name in scenario["silos"]}
+    (folder / "tiny.yaml").write_text(yaml.safe_dump(scenario), encoding="utf-8")
+    spec = {
+        "scenario": "tiny.yaml",
+        "design": {"kind": kind, "samples": samples},
+        "parameters": DOMINANT,
+        "metrics": ["complaints", "churn_rate"],
+        "seed": 4,
+    }
+    (folder / "sweep.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
+    out = folder / "out"
+    run_sweep(load_sweep(folder / "sweep.yaml"), out, LocalPool(2), batch=50)
+    return out
+
+
+@pytest.mark.parametrize(("kind", "samples"), [("sobol", 32), ("morris", 10), ("lhs", 40)])
+def test_the_dominant_step_failure_ranks_first(tmp_path, kind, samples):
+    report = sweep_report(dominated_sweep(tmp_path, kind, samples))
+    assert not report.notes
+    for metric in ("complaints", "churn_rate"):
+        ranked = ranking(report, metric)
+        assert ranked.index[0] == "steps.order.failure", (metric, ranked)
+        assert ranked.iloc[0] > 3 * ranked.iloc[1]
+    if kind == "sobol":
+        total = report.indices.query("index == 'ST' and metric == 'complaints'")
+        top = total.set_index("parameter")["value"]
+        assert top["steps.order.failure"] > 0.8  # nearly all the variance
+
+
+def test_point_means_are_the_replication_means_with_t_intervals():
+    runs = pd.DataFrame(
+        {
+            "point": [0, 0, 0, 1, 1],
+            "a": [1.0, 1.0, 1.0, 2.0, 2.0],
+            "m": [1.0, 2.0, 6.0, 5.0, np.nan],
+            "status": ["ok", "ok", "ok", "ok", "failed"],
+        }
+    )
+    points = point_means(runs, ["a"], ["m"])
+    assert points["m"].tolist() == [3.0, 5.0]
+    half = stats.t.ppf(0.975, 2) * np.std([1.0, 2.0, 6.0], ddof=1) / np.sqrt(3)
+    assert points.loc[0, "m_ci95"] == pytest.approx(half)
+    assert np.isnan(points.loc[1, "m_ci95"])  # one successful run: no interval
+    assert points["runs_failed"].tolist() == [0, 1]
+
+
+def test_standardized_regression_coefficients_recover_a_linear_response():
+    rng = np.random.default_rng(1)
+    x = rng.random((400, 2))
+    y = 3.0 * x[:, 0] - 1.0 * x[:, 1]
+    points = pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "m": y})
+    src = {r["parameter"]: r["value"] for r in _src(points, ["a", "b"], "m")}
+    # SRC_i = β_i σ_i / σ_y
+    assert src["a"] == pytest.approx(3.0 * x[:, 0].std() / y.std(), rel=1e-9)
+    assert src["b"] == pytest.approx(-1.0 * x[:, 1].std() / y.std(), rel=1e-9)
+
+
+def test_sweep_report_writes_points_indices_and_a_tornado_chart(tmp_path, monkeypatch, capsys):
+    out = dominated_sweep(tmp_path, "lhs", 12)
+    code, text, _ = call_main(monkeypatch, capsys, "sweep-report", out)
+    assert code == 0
+    assert "12 runs, 12 design points (lhs), 1 replication(s) each" in text
+    assert "sensitivity: SRC per metric" in text
+    points = pd.read_csv(out / "report" / "points.csv")
+    assert len(points) == 12 and {"complaints", "complaints_ci95", "runs_ok"} <= set(points)
+    runs = pd.read_parquet(out / "results.parquet")
+    assert points["complaints"].tolist() == pytest.approx(runs["complaints"].tolist())
+    found = pd.read_csv(out / "report" / "indices.csv")
+    assert set(found["parameter"]) == set(DOMINANT) and set(found["index"]) == {"SRC"}
+    png = (out / "report" / "tornado.png").read_bytes()
+    assert png.startswith(b"\x89PNG")
+    code, text, _ = call_main(monkeypatch, capsys, "sweep-report", out, "--json")
+    payload = json.loads(text)
+    assert payload["points"] == 12 and len(payload["indices"]) == 2 * 3
+
+
+def test_sweep_report_refuses_a_folder_that_is_not_a_sweep(tmp_path, monkeypatch, capsys):
+    code, _, err = call_main(monkeypatch, capsys, "sweep-report", tmp_path)
+    assert code == 2
+    assert err.strip() == (
+        f"{tmp_path}: manifest.json: not found; expected a folder written by spiral sweep"
+    )
