@@ -52,7 +52,8 @@ def value_at(values: Range | list, u: float) -> object:
 def levels(values: Range | list, count: int) -> list:
     """Return a grid's values: the list itself, or ``count`` evenly spaced over a range."""
     if isinstance(values, Range):
-        return [values.at(i / (count - 1)) for i in range(count)]
+        found = [values.at(i / (count - 1)) for i in range(count)]
+        return list(dict.fromkeys(found))  # an integer range may give a value twice
     return list(values)
 
 

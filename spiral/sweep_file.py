@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,10 +56,17 @@ def split_quantity(value: float | str) -> tuple[float, str]:
 
 
 class Range(Model):
-    """A continuous range of values, both ends included; units as in the scenario file."""
+    """A range of values, both ends included; units as in the scenario file.
 
-    low: float | str
-    high: float | str
+    ``integer: true`` makes a range of whole numbers, each equally likely; it is set
+    when the sweep file is read if the field refuses a fraction (staff, say).
+    """
+
+    low: int | float | str
+    high: int | float | str
+    integer: bool | None = Field(
+        default=None, description="Whole numbers only (default: when the field needs them)."
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> Range:
@@ -72,6 +80,8 @@ class Range(Model):
     def at(self, u: float) -> float | str:
         """Return the value a fraction ``u`` of the way from low to high, in the file's unit."""
         (low, unit), (high, _) = split_quantity(self.low), split_quantity(self.high)
+        if self.integer:  # equal slices of [0, 1] for low, low + 1, ..., high
+            return int(min(high, low + math.floor(u * (high - low + 1))))
         value = low + u * (high - low)
         return f"{value:.12g} {unit}" if unit else value
 
@@ -237,6 +247,8 @@ def load_sweep(path: str | Path) -> Sweep:
     except ScenarioError as error:
         raise problem(source, "scenario", "; ".join(error.lines())) from None
     sweep = Sweep(source, spec, base, str(scenario_path), scenario)
+    sweep = _with_integer_ranges(sweep)
+    _check_engine(sweep)
     for name, values in spec.parameters.items():
         where = f"parameters.{name}"
         parts = name.split(".")
@@ -261,6 +273,36 @@ def load_sweep(path: str | Path) -> Sweep:
             except ValueError as error:
                 raise problem(source, where, f"the value {value!r}: {error}") from None
     return sweep
+
+
+def _with_integer_ranges(sweep: Sweep) -> Sweep:
+    """Mark a range of whole-number ends integer when its field refuses a fraction."""
+    parameters = dict(sweep.spec.parameters)
+    for name, values in parameters.items():
+        ends = (values.low, values.high) if isinstance(values, Range) else ()
+        whole = ends and all(isinstance(v, int) and not isinstance(v, bool) for v in ends)
+        if not whole or values.integer is not None:
+            continue
+        try:
+            sweep.scenario_with({name: values.low + 0.5})
+            integer = False
+        except (ScenarioError, ValueError):
+            integer = True
+        parameters[name] = values.model_copy(update={"integer": integer})
+    spec = sweep.spec.model_copy(update={"parameters": parameters})
+    return Sweep(sweep.path, spec, sweep.base, sweep.base_source, sweep.scenario)
+
+
+def _check_engine(sweep: Sweep) -> None:
+    """Refuse an engine the base scenario or a what-if parameter rules out."""
+    from spiral.runner import choose_engine
+
+    spec = sweep.spec
+    what_ifs = [v for v in spec.parameters.get(WHAT_IF, []) if v != BASELINE]
+    try:
+        choose_engine(sweep.scenario, spec.engine, False, bool(what_ifs))
+    except ValueError as error:
+        raise problem(sweep.path, "engine", f"{error}; expected auto or des") from None
 
 
 def _relative(scenario: str, folder: Path) -> str:

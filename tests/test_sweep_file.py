@@ -117,3 +117,29 @@ def test_a_scenario_path_is_read_relative_to_the_sweep_file(tmp_path):
     assert sweep.base_source == str(tmp_path / "sub" / "mine.yaml")
     assert sweep.scenario.horizon == 5 * 1440 and sweep.scenario.customers is None
     assert sweep.name == "sweep"
+
+
+def test_whole_number_ranges_are_integers_only_where_the_field_refuses_a_fraction(tmp_path):
+    path = tmp_path / "sweep.yaml"
+    parameters = {
+        "silos.customer_service.staff": {"low": 1, "high": 5},  # staff: whole people
+        "silos.customer_service.baton": {"low": 0, "high": 1},  # a probability
+    }
+    path.write_text(yaml.safe_dump({**BASE, "parameters": parameters}), encoding="utf-8")
+    found = load_sweep(path).spec.parameters
+    assert found["silos.customer_service.staff"].integer is True
+    assert found["silos.customer_service.baton"].integer is False
+    staff = found["silos.customer_service.staff"]
+    values = [staff.at(u) for u in (0.0, 0.1999, 0.2, 0.5, 0.7999, 0.8, 1.0)]
+    assert values == [1, 1, 2, 3, 4, 5, 5]  # five equal slices of [0, 1]
+    assert found["silos.customer_service.baton"].at(0.5) == 0.5
+
+
+def test_an_engine_the_scenario_rules_out_is_refused_when_the_file_is_read(tmp_path):
+    path = tmp_path / "sweep.yaml"
+    path.write_text(yaml.safe_dump({**BASE, "engine": "vectorised"}), encoding="utf-8")
+    with pytest.raises(ScenarioError) as error:
+        load_sweep(path)
+    (line,) = error.value.lines()
+    assert line.startswith(f"{path}: engine: the vectorised engine cannot run this: ")
+    assert line.endswith("; expected auto or des")
