@@ -38,6 +38,9 @@ err_console = Console(stderr=True)
 ScenarioArgument = Annotated[str, typer.Argument(help="Scenario file or built-in name.")]
 SeedOption = Annotated[int | None, typer.Option(help="Root seed (default: the scenario's).")]
 HorizonOption = Annotated[str | None, typer.Option(help="Arrive for this long, e.g. '30 days'.")]
+PlotOption = Annotated[
+    Path | None, typer.Option(help="Draw the pictures into this folder (PNG and SVG).")
+]
 
 
 def fail(lines: list[str]) -> typer.Exit:
@@ -45,6 +48,14 @@ def fail(lines: list[str]) -> typer.Exit:
     for line in lines:
         err_console.print(line, markup=False, highlight=False, soft_wrap=True)
     return typer.Exit(code=2)
+
+
+def _draw(draw, folder: Path) -> list[Path]:  # noqa: ANN001 - a function returning paths
+    """Draw pictures into a folder; a folder that cannot be written is one line, exit 2."""
+    try:
+        return draw()
+    except OSError as error:
+        raise fail([f"{folder}: --plot: cannot write pictures ({error.strerror})"]) from None
 
 
 def _load(source: str) -> Scenario:
@@ -80,6 +91,7 @@ def run_command(
             help="auto (vectorised when staff are unlimited and loops off), des or vectorised."
         ),
     ] = "auto",
+    plot: PlotOption = None,
 ) -> None:
     """Simulate a scenario and print what the spiral did."""
     from spiral.console import print_run
@@ -105,7 +117,7 @@ def run_command(
         model, (arm,) = _arms(model, [what_if])
     from spiral.runner import choose_engine
 
-    log = out is not None and events
+    log = (out is not None and events) or plot is not None  # the map counts moves from it
     try:
         chosen = choose_engine(model, engine, log, arm is not None and bool(arm.what_ifs))
     except ValueError as error:
@@ -129,6 +141,12 @@ def run_command(
             raise fail([f"{out}: --out: cannot write results ({error.strerror})"]) from None
         if not as_json:
             out_console.print(f"wrote {len(written)} files to {out}/")
+    if plot is not None:
+        from spiral.figures import run_figures
+
+        drawn = _draw(lambda: run_figures(result, plot), plot)
+        if not as_json:
+            out_console.print(f"drew {len(drawn)} pictures in {plot}/", highlight=False)
 
 
 def _inline_what_if(text: str, model: Scenario) -> tuple[Scenario, str]:
@@ -218,6 +236,7 @@ def compare_command(
         Path | None, typer.Option(help="Write compare.csv/.parquet, runs.csv and compare.png.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the tidy table as JSON.")] = False,
+    plot: PlotOption = None,
 ) -> None:
     """Compare the baseline with what-ifs over replications, with 95% confidence intervals."""
     from rich.progress import Progress
@@ -303,6 +322,13 @@ def compare_command(
             raise fail([f"{out}: --out: cannot write results ({error.strerror})"]) from None
         if not as_json:
             out_console.print(f"wrote {len(written)} files to {out}/")
+    if plot is not None:
+        from spiral.figures import comparison_figures
+
+        currency = model.money.currency
+        drawn = _draw(lambda: comparison_figures(result, plot, currency, model.name), plot)
+        if not as_json:
+            out_console.print(f"drew {len(drawn)} pictures in {plot}/", highlight=False)
 
 
 def _percent(text: str, where: str) -> float:
@@ -452,4 +478,5 @@ def main() -> None:
     sys.exit(code or 0)
 
 
-from spiral import cli_sweep  # noqa: E402, F401 - registers the sweep commands on app
+# the other commands register themselves on app when imported
+from spiral import cli_show, cli_sweep  # noqa: E402, F401, I001

@@ -150,8 +150,12 @@ def sweep_report_command(
         Path | None, typer.Option(help="Write the report here (default: FOLDER/report).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the indices as JSON.")] = False,
+    x: Annotated[
+        str | None, typer.Option("--x", help="Heat map across this parameter (with --y).")
+    ] = None,
+    y: Annotated[str | None, typer.Option("--y", help="... and down this one.")] = None,
 ) -> None:
-    """Means per design point with 95% intervals, sensitivity indices and a tornado chart."""
+    """Means per design point with 95% intervals, sensitivity indices, tornado and heat map."""
     from rich.table import Table
 
     from spiral.sensitivity import RANKED_BY, sweep_report, write_report
@@ -160,7 +164,14 @@ def sweep_report_command(
     if not (folder / MANIFEST).exists():
         raise fail([f"{folder}: {MANIFEST}: not found; expected a folder written by spiral sweep"])
     report = sweep_report(folder)
-    paths = write_report(report, out or folder / "report")
+    if (x is None) != (y is None):
+        raise fail(["spiral sweep-report: --x/--y: expected both parameters of the heat map"])
+    for option, name in (("--x", x), ("--y", y)):
+        if name is not None and name not in report.spec.parameters:
+            known = ", ".join(report.spec.parameters)
+            raise fail([f"spiral sweep-report: {option}: expected one of {known}, got {name!r}"])
+    pair = (x, y) if x is not None and y is not None else None
+    paths = write_report(report, out or folder / "report", pair)
     if as_json:
         payload = {
             "notes": report.notes,

@@ -12,7 +12,7 @@ from scipy import stats
 from test_cli import call_main
 from test_sweep import fast_scenario
 
-from spiral.sensitivity import _src, point_means, ranking, sweep_report
+from spiral.sensitivity import _src, heatmap_table, point_means, ranking, sweep_report
 from spiral.sweep import LocalPool, run_sweep
 from spiral.sweep_file import load_sweep
 
@@ -109,4 +109,61 @@ def test_sweep_report_refuses_a_folder_that_is_not_a_sweep(tmp_path, monkeypatch
     assert code == 2
     assert err.strip() == (
         f"{tmp_path}: manifest.json: not found; expected a folder written by spiral sweep"
+    )
+
+
+def test_a_grid_heat_map_is_the_pivot_of_the_point_means(tmp_path):
+    folder = tmp_path / "grid"
+    folder.mkdir()
+    scenario = fast_scenario(customers=500)
+    (folder / "tiny.yaml").write_text(yaml.safe_dump(scenario), encoding="utf-8")
+    spec = {
+        "scenario": "tiny.yaml",
+        "design": {"kind": "grid", "levels": 3},
+        "parameters": {
+            "steps.order.failure": {"low": 0.0, "high": 0.4},
+            "contacts.help.fcr": [0.5, 0.9],
+            "steps.ship.failure": [0.1, 0.2],
+        },
+        "replications": 2,
+        "metrics": ["complaints"],
+    }
+    (folder / "sweep.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
+    out = folder / "out"
+    run_sweep(load_sweep(folder / "sweep.yaml"), out, LocalPool(2))
+    report = sweep_report(out)
+    table = heatmap_table(report, "steps.order.failure", "contacts.help.fcr", "complaints")
+    assert table.shape == (2, 3)
+    points = report.points
+    for fcr in (0.5, 0.9):
+        for failure in (0.0, 0.2, 0.4):
+            cell = points[
+                (points["contacts.help.fcr"] == fcr) & (points["steps.order.failure"] == failure)
+            ]
+            assert table.loc[fcr, failure] == pytest.approx(cell["complaints"].mean())
+    assert table.index.tolist() == [0.9, 0.5]  # the larger value on top
+
+
+def test_sweep_report_draws_the_heat_map_asked_for_and_refuses_an_unknown_one(
+    tmp_path, monkeypatch, capsys
+):
+    out = dominated_sweep(tmp_path, "lhs", 12)
+    code, text, _ = call_main(
+        monkeypatch,
+        capsys,
+        "sweep-report",
+        out,
+        "--x",
+        "contacts.help.fcr",
+        "--y",
+        "steps.ship.failure",
+    )
+    assert code == 0
+    svg = (out / "report" / "heatmap.svg").read_text(encoding="utf-8")
+    assert "contacts.help.fcr" in svg and "steps.ship.failure" in svg
+    code, _, err = call_main(monkeypatch, capsys, "sweep-report", out, "--x", "nope", "--y", "a")
+    assert code == 2
+    assert err.strip() == (
+        "spiral sweep-report: --x: expected one of contacts.help.fcr, steps.order.failure, "
+        "steps.ship.failure, got 'nope'"
     )

@@ -1,0 +1,180 @@
+"""An animation of a run: customers as dots moving over the journey map.
+
+Nodes redden as complaints are born there, a counter shows escalations so far. Frames
+are drawn with matplotlib and written as a GIF (Pillow, a shared 48-colour palette keeps
+a 60-second clip small) or, where ffmpeg is installed, as MP4.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from spiral.journey_map import OUTCOME_BAND, map_data
+from spiral.style import BAD, INK, NEUTRAL, SILO_COLOURS, house_style
+from spiral.trace import clock
+
+DOTS_PER_NODE = 40  # more customers at a node show as a number, not more dots
+
+
+@dataclass
+class Visits:
+    """Every visit of the run: who was where from when until when."""
+
+    customer: np.ndarray
+    node: np.ndarray  # index into the map's node list
+    start: np.ndarray
+    end: np.ndarray
+    names: list[str]
+    births: pd.DataFrame  # time, node index: first failures
+    escalations: np.ndarray  # times
+
+
+def visits_of(result, names: list[str]) -> Visits:  # noqa: ANN001 - a RunResult
+    """Return the visits in a run's event log, each until the customer's next move."""
+    events = result.events
+    index = {n: i for i, n in enumerate(names)}
+    moves = events[events["event"].isin(["start", "outcome"])].sort_values(
+        ["customer", "time"], kind="stable"
+    )
+    customer = moves["customer"].to_numpy()
+    start = moves["time"].to_numpy(float)
+    later = np.r_[start[1:], np.inf]
+    same = np.r_[customer[1:] == customer[:-1], False]
+    done = (moves["event"] == "outcome").to_numpy()
+    end = np.where(done, start, np.where(same, later, np.inf))  # an outcome is left at once
+    node = moves["node"].map(index).to_numpy()
+    failures = events[events["event"] == "failure"]
+    first = failures.drop_duplicates("customer")
+    births = pd.DataFrame({"time": first["time"], "node": first["node"].map(index)})
+    escalations = events.loc[events["event"] == "escalate", "time"].to_numpy(float)
+    return Visits(customer, node, start, end, names, births, np.sort(escalations))
+
+
+def frame_times(result, frames: int) -> np.ndarray:  # noqa: ANN001
+    """Return the simulated time of each frame, evenly over the run."""
+    end = float(result.events["time"].max()) if len(result.events) else 1.0
+    return np.linspace(0.0, end, frames)
+
+
+def animate(result, out: Path, seconds: float = 30.0, fps: int = 10) -> Path:  # noqa: ANN001
+    """Write the run's animation to ``out`` (.gif, or .mp4 with ffmpeg); return the path."""
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    frames = max(int(round(seconds * fps)), 1)
+    data = map_data(result)
+    names = list(data.positions)
+    visits = visits_of(result, names)
+    xy = np.array([data.positions[n] for n in names])
+    rng = np.random.default_rng(0)
+    jitter = rng.normal(0, 0.09, (int(visits.customer.max(initial=0)) + 1, 2))
+    times = frame_times(result, frames)
+    mp4 = out.suffix.lower() == ".mp4"
+    with house_style():
+        fig, ax = plt.subplots(figsize=(9.6, 5.4), dpi=80)
+        ax.grid(False)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for side in ("left", "bottom"):
+            ax.spines[side].set_visible(False)
+        for i, band in enumerate(data.bands):
+            y = len(data.bands) - 1 - i
+            colour = SILO_COLOURS[i % len(SILO_COLOURS)] if band != OUTCOME_BAND else "#f4f4f4"
+            ax.axhspan(y - 0.5, y + 0.5, color=colour, zorder=0)
+            ax.text(xy[:, 0].min() - 0.7, y, band, ha="right", va="center", fontsize=10)
+        for (u, v), f in data.flow.items():
+            if f > 0:
+                (x0, y0), (x1, y1) = data.positions[u], data.positions[v]
+                ax.plot([x0, x1], [y0, y1], color=NEUTRAL, linewidth=0.8, alpha=0.5, zorder=1)
+        nodes = ax.scatter(xy[:, 0], xy[:, 1], s=420, c="white", edgecolors=INK, zorder=2)
+        for n, (x, y) in zip(names, xy, strict=True):
+            ax.text(x, y - 0.32, n, ha="center", va="top", fontsize=8, zorder=3)
+        dots = ax.scatter([], [], s=9, c=BAD, zorder=4)
+        counter = ax.text(
+            0.99,
+            0.98,
+            "",
+            transform=ax.transAxes,
+            ha="right",
+            va="top",
+            fontsize=13,
+            color=BAD,
+            weight="bold",
+        )
+        title = ax.set_title(f"{result.scenario.name} · day 0 00:00", fontsize=12)
+        ax.set_xlim(xy[:, 0].min() - 1.5, xy[:, 0].max() + 0.7)
+        ax.set_ylim(-0.6, len(data.bands) - 0.4)
+        fig.tight_layout()
+        reds = plt.get_cmap("Reds")
+        images: list = []
+        writer = None
+        if mp4:
+            from matplotlib.animation import FFMpegWriter
+
+            writer = FFMpegWriter(fps=fps)
+            writer.setup(fig, str(out), dpi=80)
+        for t in times:
+            here = (visits.start <= t) & (t < visits.end)
+            who, where = visits.customer[here], visits.node[here]
+            keep = _first_per_node(where, DOTS_PER_NODE)
+            dots.set_offsets(
+                xy[where[keep]] + jitter[who[keep]] if keep.any() else np.empty((0, 2))
+            )
+            born = np.bincount(
+                visits.births.loc[visits.births["time"] <= t, "node"].to_numpy(int),
+                minlength=len(names),
+            )
+            share = born / max(born.max(), 1)
+            nodes.set_facecolors(reds(0.05 + 0.9 * share))
+            escalated = int(np.searchsorted(visits.escalations, t, side="right"))
+            counter.set_text(f"escalations: {escalated}")
+            title.set_text(f"{result.scenario.name} · {clock(t)} · {int(here.sum())} in journey")
+            if writer is not None:
+                writer.grab_frame()
+            else:
+                fig.canvas.draw()
+                rgb = np.asarray(fig.canvas.buffer_rgba())[..., :3]
+                images.append(Image.fromarray(rgb))
+        if writer is not None:
+            writer.finish()
+        plt.close(fig)
+    if not mp4:
+        palette = images[len(images) // 2].quantize(colors=48, method=Image.Quantize.MEDIANCUT)
+        frames_p = [im.quantize(palette=palette, dither=Image.Dither.NONE) for im in images]
+        frames_p[0].save(
+            out,
+            save_all=True,
+            append_images=frames_p[1:],
+            duration=int(round(1000 / fps)),
+            loop=0,
+            optimize=False,
+        )
+    return out
+
+
+def _first_per_node(where: np.ndarray, cap: int) -> np.ndarray:
+    """Return a mask keeping at most ``cap`` customers per node (the first in order)."""
+    if not len(where):
+        return np.zeros(0, bool)
+    order = np.argsort(where, kind="stable")
+    ranks = np.empty(len(where), int)
+    sorted_nodes = where[order]
+    starts = np.r_[0, np.flatnonzero(sorted_nodes[1:] != sorted_nodes[:-1]) + 1]
+    counts = np.diff(np.r_[starts, len(where)])
+    ranks[order] = np.arange(len(where)) - np.repeat(starts, counts)
+    return ranks < cap
+
+
+def can_write(out: Path) -> str | None:
+    """Return why a path cannot take an animation (None when it can)."""
+    suffix = out.suffix.lower()
+    if suffix not in (".gif", ".mp4"):
+        return f"expected a file ending in .gif or .mp4, got {out.name!r}"
+    if suffix == ".mp4" and shutil.which("ffmpeg") is None:
+        return "MP4 needs ffmpeg, which is not installed here; expected a .gif"
+    return None

@@ -1,0 +1,160 @@
+"""The commands that show the spiral: `spiral trace`, `spiral animate`, `spiral report`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from spiral.cli import (
+    DEFAULT_SCENARIO,
+    HorizonOption,
+    ScenarioArgument,
+    SeedOption,
+    _load,
+    app,
+    fail,
+    out_console,
+)
+from spiral.loading import with_length
+from spiral.units import parse_duration
+
+STYLES = (("FAILED", "bold red"), ("⚠", "bold red"), ("COLD", "dark_orange"), ("warm", "blue"))
+
+
+def _scenario_for(scenario: str, horizon: str | None, where: str):  # noqa: ANN202 - a Scenario
+    """Load a scenario, with --horizon applied; bad input is one line and exit code 2."""
+    model = _load(scenario)
+    try:
+        length = parse_duration(horizon) if horizon is not None else None
+        return with_length(model, horizon=length)
+    except ValueError as error:
+        raise fail([f"{where}: --horizon: {error}"]) from None
+
+
+@app.command("trace")
+def trace_command(
+    scenario: ScenarioArgument = DEFAULT_SCENARIO,
+    customer: Annotated[int | None, typer.Option(help="Tell this customer's journey.")] = None,
+    worst: Annotated[bool, typer.Option("--worst", help="Tell the worst-hit customer.")] = False,
+    spiral: Annotated[
+        bool, typer.Option("--spiral", help="Tell a customer who suffered 3+ failures.")
+    ] = False,
+    seed: SeedOption = None,
+    horizon: HorizonOption = None,
+) -> None:
+    """Tell one customer's journey as a story: where it broke, who had the baton, what it cost."""
+    from rich.text import Text
+
+    from spiral.runner import run
+    from spiral.trace import NoSuchCustomer, pick_customer, story
+
+    where = "spiral trace"
+    if sum([customer is not None, worst, spiral]) > 1:
+        raise fail([f"{where}: --customer/--worst/--spiral: expected at most one of them"])
+    if seed is not None and seed < 0:
+        raise fail([f"{where}: --seed: expected a non-negative integer, got {seed}"])
+    model = _scenario_for(scenario, horizon, where)
+    result = run(model, seed=seed, event_log=True)
+    try:
+        chosen = pick_customer(result, customer, worst, spiral)
+    except NoSuchCustomer as error:
+        option = "--customer" if customer is not None else "--spiral"
+        raise fail([f"{where}: {option}: {error}"]) from None
+    for line in story(result, chosen):
+        style = next((s for word, s in STYLES if word in line), "")
+        out_console.print(Text(line, style=style), soft_wrap=True)
+
+
+@app.command("report")
+def report_command(
+    out: Annotated[Path, typer.Option(help="The HTML file to write, e.g. report.html.")],
+    source: Annotated[
+        str, typer.Argument(help="Scenario file or built-in name, or a sweep's folder.")
+    ] = DEFAULT_SCENARIO,
+    what_if: Annotated[
+        list[str] | None,
+        typer.Option("--what-if", help="Compare these what-ifs too (repeat the option)."),
+    ] = None,
+    sweep: Annotated[
+        Path | None, typer.Option(help="Add this sweep folder's report (spiral sweep --out).")
+    ] = None,
+    replications: Annotated[int, typer.Option(help="Replications per what-if arm.")] = 3,
+    seed: SeedOption = None,
+    horizon: HorizonOption = None,
+) -> None:
+    """Write one self-contained HTML report: the run, its pictures, what-ifs and a sweep."""
+    import json
+
+    from spiral.cli import _arms
+    from spiral.report import run_report
+    from spiral.runner import run
+    from spiral.sensitivity import sweep_report
+    from spiral.sweep_store import MANIFEST
+
+    where = "spiral report"
+    if replications < 2:
+        raise fail([f"{where}: --replications: expected at least 2, got {replications}"])
+    if seed is not None and seed < 0:
+        raise fail([f"{where}: --seed: expected a non-negative integer, got {seed}"])
+    folder = Path(source)
+    if folder.is_dir():
+        if not (folder / MANIFEST).exists():
+            raise fail([f"{folder}: {MANIFEST}: not found; expected a scenario or a sweep folder"])
+        sweep = folder
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        source = manifest["scenario"]
+        horizon = horizon or manifest["spec"].get("horizon")
+    if sweep is not None and not (sweep / MANIFEST).exists():
+        raise fail([f"{sweep}: {MANIFEST}: not found; expected a folder written by spiral sweep"])
+    model = _scenario_for(source, horizon, where)
+    comparison = None
+    if what_if:
+        from spiral.compare import compare
+
+        model, arms = _arms(model, what_if)
+        comparison = compare(model, arms, replications=replications, seed=seed)
+    result = run(model, seed=seed, event_log=True)
+    report = run_report(result, comparison, sweep_report(sweep) if sweep is not None else None)
+    try:
+        out.write_text(report.html(), encoding="utf-8")
+    except OSError as error:
+        raise fail([f"{out}: --out: cannot write the report ({error.strerror})"]) from None
+    size = out.stat().st_size / 1024
+    out_console.print(f"wrote {out} ({size:,.0f} KB, self-contained)", highlight=False)
+
+
+@app.command("animate")
+def animate_command(
+    out: Annotated[Path, typer.Option(help="The clip to write: run.gif, or run.mp4 (ffmpeg).")],
+    scenario: ScenarioArgument = DEFAULT_SCENARIO,
+    seconds: Annotated[float, typer.Option(help="Length of the clip.")] = 30.0,
+    fps: Annotated[int, typer.Option(help="Frames per second.")] = 10,
+    seed: SeedOption = None,
+    horizon: HorizonOption = None,
+) -> None:
+    """Animate a run: customers as dots over the journey map, complaints reddening the nodes."""
+    from spiral.animation import animate, can_write
+    from spiral.runner import run
+
+    where = "spiral animate"
+    problem = can_write(out)
+    if problem:
+        raise fail([f"{where}: --out: {problem}"])
+    if not 0 < seconds <= 600:
+        raise fail([f"{where}: --seconds: expected more than 0 and at most 600, got {seconds:g}"])
+    if not 1 <= fps <= 60:
+        raise fail([f"{where}: --fps: expected 1 to 60, got {fps}"])
+    if seed is not None and seed < 0:
+        raise fail([f"{where}: --seed: expected a non-negative integer, got {seed}"])
+    model = _scenario_for(scenario, horizon, where)
+    result = run(model, seed=seed, event_log=True)
+    try:
+        animate(result, out, seconds, fps)
+    except OSError as error:
+        raise fail([f"{out}: --out: cannot write the clip ({error.strerror})"]) from None
+    size = out.stat().st_size / 2**20
+    out_console.print(
+        f"wrote {out}: {round(seconds * fps)} frames, {seconds:g} s, {size:.1f} MB", highlight=False
+    )

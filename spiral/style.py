@@ -1,0 +1,62 @@
+"""The house style of every spiral picture: large type, few colours, readable on a projector."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: works on servers and in CI
+import matplotlib.pyplot as plt  # noqa: E402
+
+INK = "#222222"
+GOOD = "#2471a3"  # blue: the healthy side, a fix, a what-if that helps
+BAD = "#c0392b"  # red: failures, churn, the spiral
+NEUTRAL = "#8c8c8c"
+ACCENT = "#e67e22"  # escalation
+SILO_COLOURS = ("#dbe9f6", "#fde2c8", "#d5f0dd", "#ecdff5", "#fbf3c2", "#f7d6dc", "#d9f2f2")
+"""Pale band colours for silos on the journey map, in silo order."""
+
+RC = {
+    "font.size": 13,
+    "axes.titlesize": 15,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 13,
+    "axes.edgecolor": INK,
+    "axes.labelcolor": INK,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "axes.axisbelow": True,
+    "grid.color": "#e5e5e5",
+    "grid.linewidth": 0.8,
+    "xtick.color": INK,
+    "ytick.color": INK,
+    "legend.frameon": False,
+    "legend.fontsize": 12,
+    "figure.titlesize": 16,
+    "figure.titleweight": "bold",
+    "figure.dpi": 110,
+    "savefig.dpi": 130,
+    "savefig.bbox": "tight",
+    "svg.fonttype": "none",  # text stays text in SVG: editable in a deck
+}
+
+
+@contextmanager
+def house_style():  # noqa: ANN201 - a context manager
+    """Draw inside this block in the house style."""
+    with plt.rc_context(RC):
+        yield
+
+
+def save_figure(fig, folder: Path, name: str) -> list[Path]:  # noqa: ANN001 - a Figure
+    """Save a figure as ``name``.png and ``name``.svg in ``folder``; close it; return the paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / f"{name}.png", folder / f"{name}.svg"]
+    with house_style():  # the savefig settings (dpi, text kept as text) apply when saving
+        for path in paths:
+            fig.savefig(path)
+    plt.close(fig)
+    return paths

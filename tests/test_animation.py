@@ -1,0 +1,53 @@
+"""`spiral animate`: a GIF with the frames asked for, customers where the log puts them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+from test_cli import call_main
+
+from spiral.animation import _first_per_node, animate, visits_of
+from spiral.journey_map import map_data
+from spiral.loading import load_scenario, with_length
+from spiral.runner import run
+
+
+@pytest.fixture(scope="module")
+def result():
+    scenario = with_length(load_scenario("online_retail"), horizon=4 * 1440.0)
+    return run(scenario, seed=1, event_log=True)
+
+
+def test_the_gif_has_the_frames_asked_for(result, tmp_path):
+    out = animate(result, tmp_path / "run.gif", seconds=3, fps=5)
+    with Image.open(out) as gif:
+        assert gif.n_frames == 15
+        assert gif.info["duration"] == 200  # ms per frame at 5 per second
+
+
+def test_each_visit_lasts_until_the_customers_next_move(result):
+    names = list(map_data(result).positions)
+    visits = visits_of(result, names)
+    assert (visits.end >= visits.start).all()
+    # at any moment a customer is in at most one place
+    t = float(np.median(visits.start))
+    here = (visits.start <= t) & (t < visits.end)
+    assert len(set(visits.customer[here])) == here.sum()
+    in_journey = result.customers
+    inside = ((in_journey["arrival"] <= t) & ~(in_journey["end"] <= t)).sum()
+    assert here.sum() <= inside
+
+
+def test_at_most_a_capped_number_of_dots_per_node():
+    where = np.array([0, 1, 0, 0, 2, 0, 1])
+    keep = _first_per_node(where, 2)
+    assert keep.tolist() == [True, True, True, False, True, False, True]
+
+
+def test_a_file_that_is_not_a_gif_or_mp4_is_refused(monkeypatch, capsys, tmp_path):
+    code, _, err = call_main(monkeypatch, capsys, "animate", "--out", tmp_path / "run.png")
+    assert code == 2
+    assert err.strip() == (
+        "spiral animate: --out: expected a file ending in .gif or .mp4, got 'run.png'"
+    )

@@ -1,0 +1,26 @@
+"""The time-series chart draws the run's own series and states its verdict."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from spiral.loading import load_scenario, with_length
+from spiral.runner import run
+from spiral.timeseries_chart import PANELS, panel_series, timeseries_chart
+
+
+def test_every_line_is_a_series_of_the_run_and_the_title_gives_the_verdict():
+    result = run(with_length(load_scenario("tipping_point"), horizon=16 * 1440.0), seed=1)
+    series = panel_series(result)
+    ts = result.timeseries
+    assert set(series["backlog"]) == set(result.scenario.silos) & {
+        c.removeprefix("backlog_") for c in ts
+    }
+    assert set(series["failure"]) == set(result.scenario.steps)
+    churn = (ts["churned"] / ts["completions"]).to_numpy()
+    assert np.allclose(series["churn"]["churn rate"], churn)
+    fig = timeseries_chart(result)
+    for ax, panel in zip(fig.axes, PANELS, strict=True):
+        drawn = [line.get_ydata() for line in ax.get_lines()]
+        assert [list(d) for d in drawn] == [list(v) for v in series[panel].values()]
+    assert fig._suptitle.get_text().endswith(result.summary["regime"])

@@ -1,0 +1,68 @@
+"""`spiral trace`: one customer's story, stable for a seed, true to the run's records."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from test_cli import call_main
+
+from spiral.loading import load_scenario, with_length
+from spiral.runner import run
+from spiral.trace import SPIRAL_FAILURES, NoSuchCustomer, clock, pick_customer, story
+
+
+@pytest.fixture(scope="module")
+def result():
+    scenario = with_length(load_scenario("online_retail"), horizon=5 * 1440.0)
+    return run(scenario, seed=1, event_log=True)
+
+
+def test_the_story_follows_the_customer_record(result):
+    chosen = pick_customer(result, spiral=True)
+    row = result.customers.set_index("customer").loc[chosen]
+    lines = story(result, chosen)
+    assert row["failures"] >= SPIRAL_FAILURES
+    assert sum("FAILED" in line for line in lines) == row["failures"]
+    assert sum("handed over COLD" in line for line in lines) <= row["handoffs_cold"]
+    assert sum("(ping-pong)" in line for line in lines) == row["ping_pongs"]
+    assert lines[-1].endswith(f": {row['outcome']}")
+    assert lines[0].startswith(f"Customer {chosen} of online_retail (seed 1): ")
+    escalations = sum("⚠ escalates" in line for line in lines)
+    assert escalations == int(row["social"]) + int(row["ceo"])
+
+
+def test_worst_picks_the_highest_final_severity(result):
+    done = result.customers[result.customers["outcome"] != "in_progress"]
+    worst = pick_customer(result, worst=True)
+    assert done.set_index("customer").loc[worst, "severity"] == done["severity"].max()
+
+
+def test_an_unknown_customer_and_a_run_without_a_spiral_are_refused(result):
+    with pytest.raises(NoSuchCustomer, match="no customer 10000000; expected 0 to "):
+        pick_customer(result, customer=10_000_000)
+    calm = result.customers.assign(failures=0)
+    fake = type("R", (), {"customers": calm})()
+    with pytest.raises(NoSuchCustomer, match="no customer suffered 3\\+ failures"):
+        pick_customer(fake, spiral=True)
+
+
+def test_clock_reads_days_hours_and_minutes():
+    assert clock(0) == "day 0 00:00"
+    assert clock(1440 + 61.9) == "day 1 01:01"
+
+
+def test_the_trace_of_a_fixed_seed_is_the_same_text_every_time():
+    command = [sys.executable, "-m", "spiral", "trace", "online_retail", "--spiral"]
+    command += ["--horizon", "4 days", "--seed", "3"]
+    first = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    second = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    assert first == second and "FAILED" in first
+    assert "\x1b[" not in first  # plain text when not a terminal
+
+
+def test_more_than_one_choice_is_one_line_and_exit_code_2(monkeypatch, capsys):
+    code, _, err = call_main(monkeypatch, capsys, "trace", "--worst", "--spiral")
+    assert code == 2
+    assert err.strip() == "spiral trace: --customer/--worst/--spiral: expected at most one of them"
