@@ -21,6 +21,38 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
+def _dry_run(sweep, out: Path, executor, total: int, remote: bool) -> None:  # noqa: ANN001
+    """Print the runs, the runs already saved, and an estimate from one timed run."""
+    from spiral.sweep import estimate
+    from spiral.sweep_store import load_rows
+
+    spec = sweep.spec
+    saved = load_rows(out) if out.is_dir() else None
+    left = total - (int((saved["status"] == "ok").sum()) if saved is not None else 0)
+    _, probe = estimate(sweep)
+    if probe["status"] != "ok":
+        err_console.print(
+            f"spiral sweep: --dry-run: the first run failed: {probe['error']}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(code=1)
+    one = probe["seconds"]
+    where = (
+        f"{_duration(one * left)} of worker time on {executor.describe()} (÷ its workers)"
+        if remote
+        else f"about {_duration(one * left / executor.workers)} on {executor.describe()}"
+    )
+    out_console.print(
+        f"{sweep.name}: {total} runs = {total // spec.replications} points "
+        f"({spec.design.kind}) × {spec.replications} replication(s), {left} still to run "
+        f"(engine: {sweep.engine}); one run took {one:.2f} s here, so {where}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
 @app.command("sweep")
 def sweep_command(
     sweep_file: Annotated[Path, typer.Argument(help="Sweep file (YAML).")],
@@ -47,7 +79,7 @@ def sweep_command(
         TimeRemainingColumn,
     )
 
-    from spiral.sweep import estimate, executor_for, run_sweep
+    from spiral.sweep import executor_for, run_sweep
     from spiral.sweep_file import load_sweep
 
     if workers is not None and workers < 1:
@@ -62,22 +94,17 @@ def sweep_command(
         executor = executor_for(workers, scheduler)
     except RuntimeError as error:
         raise fail([f"spiral sweep: --scheduler: {error}"]) from None
-    spec = sweep.spec
-    if dry_run:
-        runs, one, total = estimate(sweep, executor.workers)
-        points = runs // spec.replications
-        out_console.print(
-            f"{sweep.name}: {runs} runs = {points} points ({spec.design.kind}) × "
-            f"{spec.replications} replications; one run took {one:.2f} s here, so about "
-            f"{_duration(total)} on {executor.describe()}",
-            highlight=False,
-            soft_wrap=True,
-        )
-        return
-    from spiral.sweep import plan
-    from spiral.sweep_store import SweepStore
+    from spiral.sweep import ExecutorLost, plan
+    from spiral.sweep_store import SweepStore, load_rows
 
     total = len(plan(sweep))
+    try:
+        SweepStore.check(out, sweep)
+    except ScenarioError as error:
+        raise fail(error.lines()) from None
+    if dry_run:
+        _dry_run(sweep, out, executor, total, scheduler is not None and scheduler != "local")
+        return
     try:
         done = len(SweepStore.open(out, sweep, total).finished())
     except ScenarioError as error:
@@ -92,7 +119,8 @@ def sweep_command(
         TimeRemainingColumn(),
     )
     with Progress(*columns, console=err_console, transient=False) as progress:
-        task = progress.add_task(sweep.name, total=None, rate="")
+        # runs saved before are where the bar starts, not progress made now
+        task = progress.add_task(sweep.name, total=total, completed=done, rate="")
         counts = {"done": 0}
         started = {"at": None}
 
@@ -105,12 +133,29 @@ def sweep_command(
             elapsed = max(time.perf_counter() - started["at"], 1e-9)
             progress.update(task, advance=1, rate=f"{counts['done'] / elapsed:.2f} runs/s")
 
-        progress.update(task, total=total, completed=done)
         try:
             outcome = run_sweep(sweep, out, executor, batch=batch, on_row=advance)
-        except (OSError, TimeoutError) as error:
+        except ExecutorLost as error:
             progress.stop()
-            raise fail([f"spiral sweep: --scheduler: cannot reach {scheduler} ({error})"]) from None
+            saved = len(load_rows(out))
+            if saved == done:  # nothing ran: the address is wrong or the cluster is down
+                raise fail([f"spiral sweep: --scheduler: {error}"]) from None
+            err_console.print(
+                f"spiral sweep: --scheduler: {error}; {saved} of {total} runs saved in {out}; "
+                "run the same command to resume",
+                highlight=False,
+                soft_wrap=True,
+            )
+            raise typer.Exit(code=1) from None
+        except OSError as error:
+            progress.stop()
+            err_console.print(
+                f"{out}: --out: cannot write results ({error.strerror}); the rows saved so far "
+                "stay; run the same command to resume",
+                highlight=False,
+                soft_wrap=True,
+            )
+            raise typer.Exit(code=1) from None
     rate = outcome.ran / outcome.seconds if outcome.seconds > 0 else 0.0
     out_console.print(
         f"{sweep.name}: {outcome.ok} of {outcome.total} runs ok, {len(outcome.failed)} failed; "
@@ -158,12 +203,15 @@ def sweep_report_command(
     """Means per design point with 95% intervals, sensitivity indices, tornado and heat map."""
     from rich.table import Table
 
-    from spiral.sensitivity import RANKED_BY, sweep_report, write_report
+    from spiral.sensitivity import RANKED_BY, NoRuns, sweep_report, write_report
     from spiral.sweep_store import MANIFEST
 
     if not (folder / MANIFEST).exists():
         raise fail([f"{folder}: {MANIFEST}: not found; expected a folder written by spiral sweep"])
-    report = sweep_report(folder)
+    try:
+        report = sweep_report(folder)
+    except NoRuns as error:
+        raise fail([str(error)]) from None
     if (x is None) != (y is None):
         raise fail(["spiral sweep-report: --x/--y: expected both parameters of the heat map"])
     for option, name in (("--x", x), ("--y", y)):
@@ -171,7 +219,11 @@ def sweep_report_command(
             known = ", ".join(report.spec.parameters)
             raise fail([f"spiral sweep-report: {option}: expected one of {known}, got {name!r}"])
     pair = (x, y) if x is not None and y is not None else None
-    paths = write_report(report, out or folder / "report", pair)
+    target = out or folder / "report"
+    try:
+        paths = write_report(report, target, pair)
+    except OSError as error:
+        raise fail([f"{target}: --out: cannot write the report ({error.strerror})"]) from None
     if as_json:
         payload = {
             "notes": report.notes,

@@ -21,6 +21,11 @@ from spiral.designs import salib_problem, unit_points
 from spiral.sweep_file import SweepFile
 from spiral.sweep_store import MANIFEST, load_rows
 
+
+class NoRuns(ValueError):
+    """A sweep folder with no saved run."""
+
+
 RANKED_BY = {"sobol": "ST", "morris": "mu_star", "grid": "SRC", "lhs": "SRC"}
 """The index a tornado chart ranks parameters by, per design."""
 
@@ -60,13 +65,22 @@ def point_means(runs: pd.DataFrame, parameters: list[str], metrics: list[str]) -
     return pd.DataFrame(rows)
 
 
-def _src(points: pd.DataFrame, parameters: list[str], metric: str) -> list[dict]:
+def label_order(spec: SweepFile, name: str) -> list[str]:
+    """Return a list parameter's values as text, in the order the sweep file lists them."""
+    values = spec.parameters[name]
+    return [str(v) for v in values] if isinstance(values, list) else []
+
+
+def _src(
+    points: pd.DataFrame, parameters: list[str], metric: str, orders: dict | None = None
+) -> list[dict]:
     """Return standardized regression coefficients of a metric on the parameters."""
     columns = []
     for p in parameters:
         col = points[p]
         if not pd.api.types.is_numeric_dtype(col):
-            col = col.astype("category").cat.codes  # a list of labels: their order
+            order = (orders or {}).get(p) or sorted(set(col.astype(str)))
+            col = col.astype(str).map({v: i for i, v in enumerate(order)})  # the file's order
         columns.append(col.to_numpy(float))
     x = np.column_stack(columns)
     y = points[metric].to_numpy(float)
@@ -137,7 +151,11 @@ def indices(spec: SweepFile, points: pd.DataFrame) -> tuple[pd.DataFrame, list[s
                 )
         else:
             usable = points[np.isfinite(y)]
-            rows.extend({"metric": metric, **r} for r in _src(usable, names, metric))
+            if len(usable) < 2:
+                notes.append(f"{metric}: fewer than two design points have a successful run")
+                continue
+            orders = {n: label_order(spec, n) for n in names}
+            rows.extend({"metric": metric, **r} for r in _src(usable, names, metric, orders))
     columns = ["metric", "parameter", "index", "value", "conf"]
     return pd.DataFrame(rows, columns=columns), notes
 
@@ -152,9 +170,17 @@ def ranking(report: SweepReport, metric: str) -> pd.Series:
 
 def sweep_report(folder: Path) -> SweepReport:
     """Read a sweep folder and summarise it."""
-    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        manifest["spec"], manifest["runs"]
+    except (OSError, ValueError, KeyError):
+        raise NoRuns(f"{folder / MANIFEST}: file: unreadable; expected a sweep manifest") from None
     runs = load_rows(folder)
     spec = SweepFile.model_validate(manifest["spec"])
+    if not len(runs):
+        raise NoRuns(
+            f"{folder}: results: no runs saved yet; expected a finished (or partly run) sweep"
+        )
     points = point_means(runs, list(spec.parameters), spec.metrics)
     notes = []
     missing = manifest["runs"] - len(runs)
@@ -221,7 +247,7 @@ def write_report(
     if len(report.indices):
         paths += save_figure(tornado_chart(report), out, "tornado")
     pair = heatmap or default_heatmap(report)
-    if pair is not None:
+    if pair is not None and np.isfinite(report.points[report.spec.metrics[0]]).any():
         metric = report.spec.metrics[0]
         paths += save_figure(heatmap_chart(report, *pair, metric), out, "heatmap")
     return paths
@@ -250,14 +276,17 @@ def heatmap_table(report: SweepReport, x: str, y: str, metric: str, bins: int = 
             known = ", ".join(report.spec.parameters)
             raise ValueError(f"{name}: not a swept parameter; expected one of {known}")
     frame = points[[x, y, metric]].copy()
+    for name in (x, y):
+        order = label_order(report.spec, name)
+        if order and not pd.api.types.is_numeric_dtype(frame[name]):
+            frame[name] = pd.Categorical(frame[name].astype(str), categories=order, ordered=True)
     if report.spec.design.kind != "grid":
         for name in (x, y):
             if pd.api.types.is_numeric_dtype(frame[name]) and frame[name].nunique() > bins:
                 cut = pd.cut(frame[name], bins)
                 frame[name] = cut.map(lambda c: round((c.left + c.right) / 2, 6)).astype(float)
-    return frame.pivot_table(index=y, columns=x, values=metric, aggfunc="mean").sort_index(
-        ascending=False
-    )
+    table = frame.pivot_table(index=y, columns=x, values=metric, aggfunc="mean", observed=False)
+    return table.sort_index(ascending=False)
 
 
 def heatmap_chart(report: SweepReport, x: str, y: str, metric: str, bins: int = 6):  # noqa: ANN201

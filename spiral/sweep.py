@@ -10,10 +10,13 @@ skips every run already saved as ok.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
+import re
 import socket
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,7 +96,7 @@ def plan(sweep: Sweep) -> list[RunTask]:
             values=values,
             base=sweep.base,
             source=sweep.base_source,
-            engine=spec.engine,
+            engine=sweep.engine,
             metrics=tuple(spec.metrics),
         )
         for p, values in enumerate(points)
@@ -121,15 +124,22 @@ class LocalPool:
         from concurrent.futures.process import BrokenProcessPool
 
         pending = list(tasks)[::-1]  # pop() from the end takes design order
+        size = max(1, min(self.workers, len(pending)))  # no idle processes to start
         while pending:
-            pool = ProcessPoolExecutor(self.workers)
+            pool = ProcessPoolExecutor(size)
             running: dict = {}
             broken = False
             try:
                 while pending or running:
-                    while pending and len(running) < 2 * self.workers:
-                        task = pending.pop()
-                        running[pool.submit(runner, task)] = task
+                    while pending and len(running) < 2 * size:
+                        try:
+                            future = pool.submit(runner, pending[-1])
+                        except BrokenProcessPool:  # a worker died since the last check
+                            broken = True
+                            break
+                        running[future] = pending.pop()
+                    if broken:
+                        break
                     done, _ = wait(running, return_when=FIRST_COMPLETED)
                     for future in done:
                         task = running.pop(future)
@@ -166,10 +176,18 @@ def _alone(task: RunTask, runner: Runner) -> dict:
             return failed_row(task, "WorkerDied: the worker process ended during this run")
 
 
+class ExecutorLost(RuntimeError):
+    """The cluster went away (or could not be reached); the saved rows stay."""
+
+
+ADDRESS = re.compile(r"^(tcp|tls|inproc|ucx|ws|wss)://[^\s:/]+(:\d+)?$")
+
+
 class DaskCluster:
     """A ``dask.distributed`` cluster: an existing scheduler, or a LocalCluster started here."""
 
     timeout = "10s"  # to connect to an existing scheduler
+    poll = 2.0  # seconds between checks that the scheduler is still there
 
     def __init__(self, address: str, workers: int) -> None:
         try:
@@ -178,6 +196,10 @@ class DaskCluster:
             raise RuntimeError(
                 "--scheduler needs dask.distributed: pip install 'spiral[cluster]'"
             ) from None
+        if address != "local" and not ADDRESS.match(address):
+            raise RuntimeError(
+                f"expected 'local' or a scheduler address like tcp://host:8786, got {address!r}"
+            )
         self.address = address
         self.workers = workers
 
@@ -187,59 +209,87 @@ class DaskCluster:
             return f"a Dask LocalCluster of {self.workers} workers"
         return f"the Dask cluster at {self.address}"
 
-    def results(self, tasks: Iterable[RunTask], runner: Runner) -> Iterator[dict]:
-        """Yield each task's row as it finishes; a run whose workers keep dying is failed."""
-        from distributed import Client, LocalCluster, as_completed
+    def _connect(self, runs: int):  # noqa: ANN202 - (Client, LocalCluster | None)
+        from distributed import Client, LocalCluster
 
-        cluster = None
         if self.address == "local":
             import dask
 
             # the workers' statistical profiler samples every 10 ms: ~5% of a busy core
             with dask.config.set({"distributed.worker.profile.enabled": False}):
                 cluster = LocalCluster(
-                    n_workers=self.workers,
+                    n_workers=max(1, min(self.workers, runs)),
                     threads_per_worker=1,
                     processes=True,
                     dashboard_address=None,
                 )
-            client = Client(cluster)
-        else:
-            client = Client(self.address, timeout=self.timeout)
+            return Client(cluster), cluster
         try:
-            slots = max(sum(client.nthreads().values()), 1)
-            pending = list(tasks)[::-1]
+            return Client(self.address, timeout=self.timeout), None
+        except (OSError, TimeoutError) as error:
+            raise ExecutorLost(f"cannot reach {self.address} ({error})") from None
+
+    def results(self, tasks: Iterable[RunTask], runner: Runner) -> Iterator[dict]:
+        """Yield each task's row as it finishes; a run whose workers keep dying is failed."""
+        from distributed import wait
+
+        pending = list(tasks)[::-1]
+        if not pending:
+            return
+        # spiral reports a lost scheduler or worker itself, in one line: dask's own log of
+        # reconnection attempts (with tracebacks) would bury it
+        import distributed  # noqa: F401 - its loggers exist once it is imported
+
+        names = [n for n in logging.root.manager.loggerDict if n.split(".")[0] == "distributed"]
+        levels = {n: logging.getLogger(n).level for n in names}
+        for name in names:
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+        client, cluster = self._connect(len(pending))
+        token = uuid.uuid4().hex[:12]  # keys of this sweep only: never another's results
+        try:
             running: dict = {}
-
-            def submit() -> None:
-                task = pending.pop()
-                future = client.submit(runner, task, pure=False, key=f"spiral-run-{task.run}")
-                running[future] = task
-                stream.add(future)
-
-            stream = as_completed()
-            while pending and len(running) < 2 * slots:
-                submit()
-            for future in stream:
-                task = running.pop(future)
+            slots, counted = 1, 0.0
+            while pending or running:
+                if time.monotonic() - counted > self.poll:  # workers come and go
+                    slots = max(sum(client.nthreads().values()), 1)
+                    counted = time.monotonic()
+                while pending and len(running) < 2 * slots:
+                    task = pending.pop()
+                    key = f"spiral-{token}-{task.run}"
+                    running[client.submit(runner, task, pure=False, key=key)] = task
+                lost = ExecutorLost(f"lost the Dask scheduler at {self.address}")
                 try:
-                    row = future.result()
-                except Exception as error:  # noqa: BLE001 - KilledWorker, lost workers, ...
-                    message = str(error).strip().splitlines()[0] if str(error).strip() else ""
-                    row = failed_row(task, f"{type(error).__name__}: {message}"[:500])
-                future.release()
-                yield row
-                if pending:
-                    submit()
+                    done, _ = wait(list(running), timeout=self.poll, return_when="FIRST_COMPLETED")
+                except TimeoutError:
+                    if client.status in ("closing", "closed"):
+                        raise lost from None
+                    continue
+                except Exception as error:  # noqa: BLE001 - futures cancelled: connection gone
+                    why = str(error).strip().splitlines()[0] if str(error).strip() else ""
+                    raise ExecutorLost(f"{lost} ({type(error).__name__}: {why})") from None
+                for future in done:
+                    if future.status == "cancelled":  # not the run's fault: keep it unsaved
+                        raise ExecutorLost(f"{lost} (a run was cancelled: {future.key})")
+                    task = running.pop(future)
+                    try:
+                        row = future.result()
+                    except Exception as error:  # noqa: BLE001 - KilledWorker, lost workers, ...
+                        text = str(error).strip()
+                        message = text.splitlines()[0] if text else ""
+                        row = failed_row(task, f"{type(error).__name__}: {message}"[:500])
+                    future.release()
+                    yield row
         finally:
             client.close()
             if cluster is not None:
                 cluster.close()
+            for name, level in levels.items():
+                logging.getLogger(name).setLevel(level)
 
 
 def executor_for(workers: int | None, scheduler: str | None) -> LocalPool | DaskCluster:
     """Return the executor a command asks for: local cores by default, or Dask."""
-    count = workers or os.cpu_count() or 1
+    count = workers or len(os.sched_getaffinity(0)) or 1
     if scheduler:
         return DaskCluster(scheduler, count)
     return LocalPool(count)
@@ -299,9 +349,7 @@ def run_sweep(
     return outcome
 
 
-def estimate(sweep: Sweep, workers: int) -> tuple[int, float, float]:
-    """Return (runs, seconds for one run, estimated seconds for the sweep on ``workers``)."""
+def estimate(sweep: Sweep) -> tuple[int, dict]:
+    """Return the number of runs and the row of the first run, timed here."""
     tasks = plan(sweep)
-    probe = execute(tasks[0])
-    one = probe["seconds"]
-    return len(tasks), one, one * len(tasks) / max(workers, 1)
+    return len(tasks), execute(tasks[0])

@@ -14,7 +14,7 @@ import hashlib
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -77,11 +77,11 @@ class Range(Model):
             raise ValueError(f"expected low < high, got {self.low!r} and {self.high!r}")
         return self
 
-    def at(self, u: float) -> float | str:
+    def at(self, u: float) -> int | float | str:
         """Return the value a fraction ``u`` of the way from low to high, in the file's unit."""
         (low, unit), (high, _) = split_quantity(self.low), split_quantity(self.high)
         if self.integer:  # equal slices of [0, 1] for low, low + 1, ..., high
-            return int(min(high, low + math.floor(u * (high - low + 1))))
+            return int(min(high, low + math.floor(u * (high - low + 1))))  # ends are whole
         value = low + u * (high - low)
         return f"{value:.12g} {unit}" if unit else value
 
@@ -120,7 +120,7 @@ class SweepFile(Model):
     customers: int | None = Field(default=None, ge=1, description="Or run this many customers.")
     engine: Literal["auto", "des", "vectorised"] = "auto"
     design: Design
-    parameters: dict[str, Range | list[float | str]] = Field(min_length=1)
+    parameters: dict[str, Range | list[int | float | str]] = Field(min_length=1)
     replications: int = Field(default=1, ge=1, le=10_000)
     seed: int = Field(default=1, ge=0)
     metrics: list[str] = Field(default_factory=lambda: list(METRICS[:7]), min_length=1)
@@ -159,6 +159,7 @@ class Sweep:
     base: dict  # the scenario file's data, overrides applied
     base_source: str
     scenario: Scenario  # the base scenario, validated
+    engine: str = "des"  # the one engine every run uses, chosen when the file is read
 
     @property
     def name(self) -> str:
@@ -219,6 +220,10 @@ def _extremes(values: Range | list) -> list:
     return [values.low, values.high] if isinstance(values, Range) else list(values)
 
 
+RESERVED = {"seed", "name", "description", "run", "point", "replication", "status", "error"}
+"""Names a parameter cannot take: they are set per run, change nothing, or name a column."""
+
+
 def load_sweep(path: str | Path) -> Sweep:
     """Read, validate and check a sweep file; every problem is one line naming the field."""
     source = str(path)
@@ -242,67 +247,126 @@ def load_sweep(path: str | Path) -> Sweep:
     if spec.customers is not None:
         base["customers"] = spec.customers
         base.pop("horizon", None)
+    length = "horizon" if spec.horizon else "customers" if spec.customers else "scenario"
     try:
         scenario = parse_scenario(base, str(scenario_path))
     except ScenarioError as error:
-        raise problem(source, "scenario", "; ".join(error.lines())) from None
+        raise problem(source, length, "; ".join(error.lines())) from None
+    _check_customers(source, spec, scenario)
     sweep = Sweep(source, spec, base, str(scenario_path), scenario)
-    sweep = _with_integer_ranges(sweep)
-    _check_engine(sweep)
     for name, values in spec.parameters.items():
-        where = f"parameters.{name}"
-        parts = name.split(".")
-        named = getattr(scenario, parts[0], None) if len(parts) > 2 else None
-        if isinstance(named, dict) and parts[1] not in named:
+        _check_parameter(sweep, name, values)
+    sweep = _with_integer_ranges(sweep)
+    return replace(sweep, engine=_engine(sweep))
+
+
+def _check_parameter(sweep: Sweep, name: str, values: Range | list) -> None:
+    """Refuse a parameter that cannot act, or any of whose values the scenario refuses."""
+    source, scenario, spec = sweep.path, sweep.scenario, sweep.spec
+    where = f"parameters.{name}"
+    parts = name.split(".")
+    if name in RESERVED or name in METRICS:
+        raise problem(
+            source,
+            where,
+            "not a parameter: seeds come from the root seed and the replication, and this "
+            "name is set per run or changes no result; expected a scenario field or what_if",
+        )
+    named = getattr(scenario, parts[0], None) if len(parts) > 2 else None
+    if isinstance(named, dict) and parts[1] not in named:
+        raise problem(
+            source,
+            where,
+            f"no {parts[0]} entry {parts[1]!r} in the scenario; expected one of {', '.join(named)}",
+        )
+    if parts[0] == "what_ifs":
+        picked = [str(v) for v in spec.parameters.get(WHAT_IF, [])]
+        if not any(parts[1] in v.replace("+", " ").replace("@", " ").split() for v in picked):
             raise problem(
                 source,
                 where,
-                f"no {parts[0]} entry {parts[1]!r} in the scenario; expected one of "
-                f"{', '.join(named)}",
+                f"changes the what-if {parts[1]!r}, which no run switches on; expected a "
+                f"what_if parameter listing it",
             )
-        for value in _extremes(values):
-            try:
-                if name == WHAT_IF:
-                    if value != BASELINE:
-                        parse_arm(str(value), scenario)
-                else:
-                    sweep.scenario_with({name: value})
-            except ScenarioError as error:
-                reason = "; ".join(f"{w}: {what}" for w, what in error.problems)
-                raise problem(source, where, f"the value {value!r} gives {reason}") from None
-            except ValueError as error:
-                raise problem(source, where, f"the value {value!r}: {error}") from None
-    return sweep
-
-
-def _with_integer_ranges(sweep: Sweep) -> Sweep:
-    """Mark a range of whole-number ends integer when its field refuses a fraction."""
-    parameters = dict(sweep.spec.parameters)
-    for name, values in parameters.items():
-        ends = (values.low, values.high) if isinstance(values, Range) else ()
-        whole = ends and all(isinstance(v, int) and not isinstance(v, bool) for v in ends)
-        if not whole or values.integer is not None:
-            continue
+    for value in _extremes(values):
         try:
-            sweep.scenario_with({name: values.low + 0.5})
-            integer = False
-        except (ScenarioError, ValueError):
-            integer = True
-        parameters[name] = values.model_copy(update={"integer": integer})
-    spec = sweep.spec.model_copy(update={"parameters": parameters})
-    return Sweep(sweep.path, spec, sweep.base, sweep.base_source, sweep.scenario)
+            if name == WHAT_IF:
+                if value != BASELINE:
+                    parse_arm(str(value), scenario)
+            else:
+                sweep.scenario_with({name: value})
+        except ScenarioError as error:
+            reason = "; ".join(f"{w}: {what}" for w, what in error.problems)
+            raise problem(source, where, f"the value {value!r} gives {reason}") from None
+        except ValueError as error:
+            raise problem(source, where, f"the value {value!r}: {error}") from None
 
 
-def _check_engine(sweep: Sweep) -> None:
-    """Refuse an engine the base scenario or a what-if parameter rules out."""
+def _check_customers(source: str, spec: SweepFile, scenario: Scenario) -> None:
+    """Refuse a customer count that arrives within the warm-up: nothing would be measured."""
+    if spec.customers is None or scenario.warmup <= 0:
+        return
+    schedule = scenario.arrivals.schedule
+    mean = sum(schedule.multipliers) / len(schedule.multipliers) if schedule else 1.0
+    minutes = spec.customers / (scenario.arrivals.rate * mean)
+    if minutes <= scenario.warmup:
+        raise problem(
+            source,
+            "customers",
+            f"{spec.customers} customers arrive in about {minutes / 1440:.1f} days, within the "
+            f"scenario's warm-up of {scenario.warmup / 1440:g} days; expected more customers "
+            "or a horizon",
+        )
+
+
+def _engine(sweep: Sweep) -> str:
+    """Return the one engine for every run: vectorised only where every value allows it."""
     from spiral.runner import choose_engine
 
     spec = sweep.spec
-    what_ifs = [v for v in spec.parameters.get(WHAT_IF, []) if v != BASELINE]
-    try:
-        choose_engine(sweep.scenario, spec.engine, False, bool(what_ifs))
-    except ValueError as error:
-        raise problem(sweep.path, "engine", f"{error}; expected auto or des") from None
+    if spec.engine == "des":
+        return "des"
+    what_ifs = any(v != BASELINE for v in spec.parameters.get(WHAT_IF, []))
+    cases = [("scenario", None, sweep.scenario)]
+    for name, values in spec.parameters.items():
+        if name != WHAT_IF:
+            cases += [(name, v, sweep.scenario_with({name: v})[0]) for v in _extremes(values)]
+    for name, value, scenario in cases:
+        try:
+            choose_engine(scenario, "vectorised", False, what_ifs)
+        except ValueError as error:
+            if spec.engine == "auto":
+                return "des"
+            at = "" if value is None else f" (at parameters.{name} = {value!r})"
+            raise problem(sweep.path, "engine", f"{error}{at}; expected auto or des") from None
+    return "vectorised"
+
+
+def _with_integer_ranges(sweep: Sweep) -> Sweep:
+    """Mark a range with whole-number ends integer when its field refuses a fraction."""
+    parameters = dict(sweep.spec.parameters)
+    for name, values in parameters.items():
+        ends = (values.low, values.high) if isinstance(values, Range) else ()
+        whole = bool(ends) and all(
+            isinstance(v, int | float) and not isinstance(v, bool) and float(v).is_integer()
+            for v in ends
+        )
+        if not whole or values.integer:
+            continue
+        try:
+            sweep.scenario_with({name: float(values.low) + 0.5})
+            integer = False
+        except (ScenarioError, ValueError):
+            integer = True
+        if values.integer is False and integer:
+            raise problem(
+                sweep.path,
+                f"parameters.{name}.integer",
+                "the field takes whole numbers only; expected integer: true (or no integer)",
+            )
+        parameters[name] = values.model_copy(update={"integer": integer})
+    spec = sweep.spec.model_copy(update={"parameters": parameters})
+    return Sweep(sweep.path, spec, sweep.base, sweep.base_source, sweep.scenario, sweep.engine)
 
 
 def _relative(scenario: str, folder: Path) -> str:

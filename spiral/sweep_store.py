@@ -40,24 +40,38 @@ def _atomic_write(write, path: Path) -> None:  # noqa: ANN001 - a function of a 
     os.replace(tmp, path)
 
 
+def _units_of(values: list) -> set[str] | None:
+    """Return the units of a list of quantities, or None if a value is not a quantity."""
+    found = set()
+    for value in values:
+        if isinstance(value, bool):
+            return None
+        try:
+            found.add(split_quantity(value)[1])
+        except ValueError:
+            return None
+    return found
+
+
 def parameter_columns(sweep: Sweep) -> dict[str, str]:
-    """Return each parameter's column type: 'float' (numbers, units dropped) or 'str'."""
+    """Return each parameter's column type: 'float' (numbers, in the unit written) or 'str'."""
     kinds = {}
     for name, values in sweep.spec.parameters.items():
-        numeric = name != WHAT_IF and (
-            isinstance(values, Range)
-            or all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+        numeric = isinstance(values, Range) or (
+            name != WHAT_IF and len(_units_of(values) or {"", "x"}) == 1
         )
         kinds[name] = "float" if numeric else "str"
     return kinds
 
 
 def units(sweep: Sweep) -> dict[str, str]:
-    """Return the unit of each range parameter given with one (e.g. 'per day')."""
+    """Return the unit of each numeric parameter written with one (e.g. 'per day')."""
     out = {}
+    kinds = parameter_columns(sweep)
     for name, values in sweep.spec.parameters.items():
-        if isinstance(values, Range) and split_quantity(values.low)[1]:
-            out[name] = split_quantity(values.low)[1]
+        first = values.low if isinstance(values, Range) else values[0]
+        if kinds[name] == "float" and split_quantity(first)[1]:
+            out[name] = split_quantity(first)[1]
     return out
 
 
@@ -72,10 +86,12 @@ class SweepStore:
         self.kinds = parameter_columns(sweep)
 
     @classmethod
-    def open(cls, folder: Path, sweep: Sweep, total: int) -> SweepStore:
-        """Open (or create) ``folder`` for this sweep; ScenarioError if it holds another."""
+    def check(cls, folder: Path, sweep: Sweep) -> None:
+        """Refuse (ScenarioError) a folder holding another sweep, or one that is not a folder."""
         manifest = folder / MANIFEST
         digest = sweep.digest()
+        if folder.exists() and not folder.is_dir():
+            raise problem(str(folder), "--out", "is a file; expected a folder for the results")
         if manifest.exists():
             try:
                 found = json.loads(manifest.read_text(encoding="utf-8"))["digest"]
@@ -95,11 +111,20 @@ class SweepStore:
             raise problem(
                 str(folder), "--out", "not empty and not a sweep folder; expected a new folder"
             )
+
+    @classmethod
+    def open(cls, folder: Path, sweep: Sweep, total: int) -> SweepStore:
+        """Open (or create) ``folder`` for this sweep; ScenarioError if it holds another."""
+        cls.check(folder, sweep)
         store = cls(folder, sweep, total)
-        if not manifest.exists():
+        try:
             (folder / PARTS).mkdir(parents=True, exist_ok=True)
-            store._write_manifest()
-        (folder / PARTS).mkdir(exist_ok=True)
+            if not (folder / MANIFEST).exists():
+                store._write_manifest()
+        except OSError as error:
+            raise problem(
+                str(folder), "--out", f"cannot be written ({error.strerror}); expected a folder"
+            ) from None
         return store
 
     def _write_manifest(self) -> None:
@@ -114,6 +139,7 @@ class SweepStore:
             "parameters": self.sweep.parameters,
             "units": units(self.sweep),
             "metrics": spec.metrics,
+            "engine": self.sweep.engine,
             "spec": spec.model_dump(mode="json"),
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
             "versions": package_versions(),

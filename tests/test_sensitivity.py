@@ -10,7 +10,7 @@ import pytest
 import yaml
 from scipy import stats
 from test_cli import call_main
-from test_sweep import fast_scenario
+from test_sweep import fast_scenario, write_sweep
 
 from spiral.sensitivity import _src, heatmap_table, point_means, ranking, sweep_report
 from spiral.sweep import LocalPool, run_sweep
@@ -167,3 +167,32 @@ def test_sweep_report_draws_the_heat_map_asked_for_and_refuses_an_unknown_one(
         "spiral sweep-report: --x: expected one of contacts.help.fcr, steps.order.failure, "
         "steps.ship.failure, got 'nope'"
     )
+
+
+def test_a_report_of_a_folder_without_rows_or_with_every_run_failed_is_clear(
+    tmp_path, monkeypatch, capsys
+):
+    path = write_sweep(
+        tmp_path / "in",
+        customers=None,
+        design={"kind": "grid"},
+        parameters={"warmup": ["6 days"], "horizon": ["1 day", "2 days"]},
+        replications=1,
+    )
+    out = tmp_path / "out"
+    code, _, _ = call_main(monkeypatch, capsys, "sweep", path, "--out", out, "--workers", "1")
+    assert code == 1  # every run failed: a warm-up longer than the horizon
+    code, text, _ = call_main(monkeypatch, capsys, "sweep-report", out)
+    assert code == 0
+    assert "fewer than two design points have a successful run" in text
+    points = pd.read_csv(out / "report" / "points.csv")
+    assert points["runs_failed"].tolist() == [1, 1]
+    empty = tmp_path / "empty"
+    (empty / "parts").mkdir(parents=True)
+    (empty / "manifest.json").write_text((out / "manifest.json").read_text())
+    code, _, err = call_main(monkeypatch, capsys, "sweep-report", empty)
+    assert code == 2
+    assert err.strip() == f"{empty}: results: no runs saved yet; expected a sweep that has run"
+    (empty / "manifest.json").write_text("{not json")
+    code, _, err = call_main(monkeypatch, capsys, "sweep-report", empty)
+    assert code == 2 and err.strip().endswith("unreadable; expected a sweep manifest")

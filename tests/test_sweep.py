@@ -194,8 +194,8 @@ def test_dry_run_prints_the_run_count_and_an_estimate_and_writes_nothing(
         monkeypatch, capsys, "sweep", path, "--out", out, "--dry-run", "--workers", "2"
     )
     assert code == 0
-    assert "12 runs = 6 points (lhs) × 2 replications" in text
-    assert "on 2 local workers" in text
+    assert "12 runs = 6 points (lhs) × 2 replication(s), 12 still to run" in text
+    assert "(engine: des); one run took" in text and "on 2 local workers" in text
     assert not out.exists()
 
 
@@ -312,3 +312,104 @@ def test_an_unreachable_scheduler_is_one_line_and_exit_code_2(tmp_path, monkeypa
     assert code == 2
     (line,) = [x for x in err.strip().splitlines() if "cannot reach" in x]
     assert line.startswith(f"spiral sweep: --scheduler: cannot reach {address} (")
+
+
+def test_two_sweeps_on_one_dask_cluster_at_once_keep_their_own_results(tmp_path):
+    from distributed import LocalCluster
+
+    paths = [write_sweep(tmp_path / "one", seed=3), write_sweep(tmp_path / "two", seed=9)]
+    with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster:
+        address = cluster.scheduler_address
+        processes = [
+            start_sweep(path, tmp_path / f"dask_{i}", "--scheduler", address)
+            for i, path in enumerate(paths)
+        ]
+        for process in processes:
+            _, stderr = process.communicate(timeout=180)
+            assert process.returncode == 0, stderr
+    for i, path in enumerate(paths):
+        local = run_sweep(load_sweep(path), tmp_path / f"local_{i}", LocalPool(1))
+        pd.testing.assert_frame_equal(
+            comparable(pd.read_parquet(tmp_path / f"dask_{i}" / RESULTS)),
+            comparable(pd.read_parquet(local.results)),
+        )
+    assert set(pd.read_parquet(tmp_path / "dask_1" / RESULTS)["seed"]) == {9, 10}
+
+
+def test_losing_the_scheduler_mid_sweep_keeps_the_rows_and_exits_1(tmp_path):
+    dask = str(Path(sys.executable).parent / "dask")
+    port = 19786 + os.getpid() % 1000
+    address = f"tcp://127.0.0.1:{port}"
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    scheduler = subprocess.Popen(
+        [dask, "scheduler", "--port", str(port), "--no-dashboard"], **quiet
+    )
+    worker = subprocess.Popen(
+        [dask, "worker", address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard"], **quiet
+    )
+    path = write_sweep(tmp_path / "in", customers=3000, design={"kind": "lhs", "samples": 30})
+    out = tmp_path / "out"
+    try:
+        process = start_sweep(path, out, "--scheduler", address, "--batch", "1")
+        wait_for_parts(out, 2, process)
+        scheduler.kill()
+        stdout, stderr = process.communicate(timeout=120)
+    finally:
+        worker.kill()
+        scheduler.kill()
+        worker.wait(30)
+        scheduler.wait(30)
+    assert process.returncode == 1, stderr
+    (line,) = [x for x in stderr.splitlines() if x.startswith("spiral sweep: --scheduler: ")]
+    assert line.startswith(f"spiral sweep: --scheduler: lost the Dask scheduler at {address}")
+    assert "Traceback" not in stderr
+    assert line.endswith(f"runs saved in {out}; run the same command to resume")
+    resumed = run_sweep(load_sweep(path), out, LocalPool(2))
+    assert resumed.skipped >= 2 and len(pd.read_parquet(resumed.results)) == 60
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ["--scheduler", "garbage"],
+            "spiral sweep: --scheduler: expected 'local' or a scheduler "
+            "address like tcp://host:8786, got 'garbage'",
+        ),
+        (["--workers", "0"], "spiral sweep: --workers: expected at least 1, got 0"),
+    ],
+)
+def test_bad_sweep_options_are_one_line_and_exit_code_2(
+    tmp_path, monkeypatch, capsys, args, expected
+):
+    path = write_sweep(tmp_path / "in")
+    code, _, err = call_main(monkeypatch, capsys, "sweep", path, "--out", tmp_path / "o", *args)
+    assert code == 2 and err.strip() == expected
+
+
+def test_an_out_that_is_a_file_is_one_line_and_exit_code_2(tmp_path, monkeypatch, capsys):
+    path = write_sweep(tmp_path / "in")
+    code, _, err = call_main(monkeypatch, capsys, "sweep", path, "--out", path)
+    assert code == 2
+    assert err.strip() == f"{path}: --out: is a file; expected a folder for the results"
+
+
+def test_a_list_of_quantities_is_stored_as_numbers_and_labels_keep_the_files_order(tmp_path):
+    from spiral.sensitivity import _src
+    from spiral.sweep_store import parameter_columns, units
+
+    path = write_sweep(
+        tmp_path / "in",
+        design={"kind": "grid"},
+        parameters={"arrivals.rate": ["300 per day", "1000 per day"], "what_if": ["baseline"]},
+        replications=1,
+    )
+    sweep = load_sweep(path)
+    assert parameter_columns(sweep) == {"arrivals.rate": "float", "what_if": "str"}
+    assert units(sweep) == {"arrivals.rate": "per day"}
+    frame = pd.read_parquet(run_sweep(sweep, tmp_path / "o", LocalPool(1)).results)
+    assert frame["arrivals.rate"].tolist() == [300.0, 1000.0]
+    # labels are coded by their place in the file's list, not alphabetically
+    points = pd.DataFrame({"x": ["high", "low", "high", "low"], "m": [4.0, 1.0, 4.2, 0.8]})
+    coded = _src(points, ["x"], "m", {"x": ["low", "high"]})
+    assert coded[0]["value"] > 0.99

@@ -7,6 +7,7 @@ import yaml
 from test_cli import call_main
 
 from spiral.errors import ScenarioError
+from spiral.loading import resolve_source as resolve_builtin
 from spiral.sweep_file import Range, load_sweep, set_path
 
 BASE = {
@@ -143,3 +144,74 @@ def test_an_engine_the_scenario_rules_out_is_refused_when_the_file_is_read(tmp_p
     (line,) = error.value.lines()
     assert line.startswith(f"{path}: engine: the vectorised engine cannot run this: ")
     assert line.endswith("; expected auto or des")
+
+
+def write(tmp_path, **changes):
+    path = tmp_path / "sweep.yaml"
+    path.write_text(yaml.safe_dump({**BASE, **changes}), encoding="utf-8")
+    return path
+
+
+def one_line(path) -> str:
+    with pytest.raises(ScenarioError) as error:
+        load_sweep(path)
+    (line,) = error.value.lines()
+    return line
+
+
+def test_seed_and_other_reserved_names_are_not_parameters(tmp_path):
+    for name in ("seed", "name", "status", "churn_rate"):
+        line = one_line(write(tmp_path, parameters={name: [1, 2]}))
+        assert line.startswith(f"{tmp_path / 'sweep.yaml'}: parameters.{name}: not a parameter")
+
+
+def test_a_what_if_field_needs_a_what_if_parameter_that_switches_it_on(tmp_path):
+    cost = {"what_ifs.fix_delivery.cost.one_off": [0, 1000]}
+    line = one_line(write(tmp_path, parameters=cost))
+    assert "changes the what-if 'fix_delivery', which no run switches on" in line
+    ok = write(tmp_path, parameters={**cost, "what_if": ["baseline", "fix_delivery"]})
+    assert "what_ifs.fix_delivery.cost.one_off" in load_sweep(ok).parameters
+
+
+def test_whole_decimal_ends_on_an_integer_field_make_an_integer_range(tmp_path):
+    staff = {"silos.customer_service.staff": {"low": 1.0, "high": 3.0}}
+    found = load_sweep(write(tmp_path, parameters=staff)).spec.parameters
+    assert found["silos.customer_service.staff"].integer is True
+    explicit = {"silos.customer_service.staff": {"low": 1, "high": 3, "integer": False}}
+    line = one_line(write(tmp_path, parameters=explicit))
+    assert "parameters.silos.customer_service.staff.integer: the field takes whole numbers" in line
+
+
+def test_customers_that_all_arrive_within_the_warm_up_are_refused(tmp_path):
+    line = one_line(write(tmp_path, customers=300))
+    assert ": customers: 300 customers arrive in about 0.7 days, within the scenario's" in line
+
+
+def test_a_horizon_within_the_warm_up_is_blamed_on_the_sweep_files_horizon(tmp_path):
+    line = one_line(write(tmp_path, horizon="2 days"))
+    assert line.startswith(f"{tmp_path / 'sweep.yaml'}: horizon: ")
+    assert "warm-up" in line
+
+
+def test_one_engine_serves_every_run_of_a_sweep(tmp_path):
+    unlimited = {
+        **BASE,
+        "parameters": {"silos.courier_desk.baton": [0.1, 0.9]},
+    }
+    data = yaml.safe_load(open(resolve_builtin("online_retail"), encoding="utf-8"))
+    for silo in data["silos"].values():
+        silo["staff"] = "unlimited"
+    data["loops"] = {"erosion": {"enabled": False}}
+    data["what_ifs"] = {"fix_delivery": data["what_ifs"]["fix_delivery"]}  # no staff changes
+    (tmp_path / "unl.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    path = write(tmp_path, **{**unlimited, "scenario": "unl.yaml"})
+    assert load_sweep(path).engine == "vectorised"
+    # a what-if parameter needs the SimPy engine for every run, baseline runs included
+    with_what_if = {"silos.courier_desk.baton": [0.1, 0.9], "what_if": ["baseline", "fix_delivery"]}
+    path = write(tmp_path, scenario="unl.yaml", parameters=with_what_if)
+    assert load_sweep(path).engine == "des"
+    staff = {"silos.courier_desk.staff": ["unlimited", 2]}
+    path = write(tmp_path, scenario="unl.yaml", parameters=staff, engine="vectorised")
+    line = one_line(path)
+    assert line.startswith(f"{path}: engine: the vectorised engine cannot run this: ")
+    assert "(at parameters.silos.courier_desk.staff = 2); expected auto or des" in line
