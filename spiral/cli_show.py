@@ -23,6 +23,15 @@ from spiral.units import parse_duration
 STYLES = (("FAILED", "bold red"), ("⚠", "bold red"), ("COLD", "dark_orange"), ("warm", "blue"))
 
 
+def _logged_run(scenario: str, seed: int | None, horizon: str | None, where: str):  # noqa: ANN202
+    """Run a scenario with its event log (the SimPy engine); bad options are one line, exit 2."""
+    from spiral.runner import run
+
+    if seed is not None and seed < 0:
+        raise fail([f"{where}: --seed: expected a non-negative integer, got {seed}"])
+    return run(_scenario_for(scenario, horizon, where), seed=seed, event_log=True)
+
+
 def _scenario_for(scenario: str, horizon: str | None, where: str):  # noqa: ANN202 - a Scenario
     """Load a scenario, with --horizon applied; bad input is one line and exit code 2."""
     model = _load(scenario)
@@ -47,16 +56,12 @@ def trace_command(
     """Tell one customer's journey as a story: where it broke, who had the baton, what it cost."""
     from rich.text import Text
 
-    from spiral.runner import run
     from spiral.trace import NoSuchCustomer, pick_customer, story
 
     where = "spiral trace"
     if sum([customer is not None, worst, spiral]) > 1:
         raise fail([f"{where}: --customer/--worst/--spiral: expected at most one of them"])
-    if seed is not None and seed < 0:
-        raise fail([f"{where}: --seed: expected a non-negative integer, got {seed}"])
-    model = _scenario_for(scenario, horizon, where)
-    result = run(model, seed=seed, event_log=True)
+    result = _logged_run(scenario, seed, horizon, where)
     try:
         chosen = pick_customer(result, customer, worst, spiral)
     except NoSuchCustomer as error:
@@ -136,7 +141,6 @@ def animate_command(
 ) -> None:
     """Animate a run: customers as dots over the journey map, complaints reddening the nodes."""
     from spiral.animation import animate, can_write
-    from spiral.runner import run
 
     where = "spiral animate"
     problem = can_write(out)
@@ -146,10 +150,7 @@ def animate_command(
         raise fail([f"{where}: --seconds: expected more than 0 and at most 600, got {seconds:g}"])
     if not 1 <= fps <= 60:
         raise fail([f"{where}: --fps: expected 1 to 60, got {fps}"])
-    if seed is not None and seed < 0:
-        raise fail([f"{where}: --seed: expected a non-negative integer, got {seed}"])
-    model = _scenario_for(scenario, horizon, where)
-    result = run(model, seed=seed, event_log=True)
+    result = _logged_run(scenario, seed, horizon, where)
     try:
         animate(result, out, seconds, fps)
     except OSError as error:

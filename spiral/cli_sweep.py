@@ -21,6 +21,12 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
+def _stopped(message: str) -> typer.Exit:
+    """Print why a sweep stopped part-way, and return the exit (code 1): it can resume."""
+    err_console.print(f"{message}; run the same command to resume", highlight=False, soft_wrap=True)
+    return typer.Exit(code=1)
+
+
 def _dry_run(sweep, out: Path, executor, total: int, remote: bool) -> None:  # noqa: ANN001
     """Print the runs, the runs already saved, and an estimate from one timed run."""
     from spiral.sweep import estimate
@@ -140,22 +146,14 @@ def sweep_command(
             saved = len(load_rows(out))
             if saved == done:  # nothing ran: the address is wrong or the cluster is down
                 raise fail([f"spiral sweep: --scheduler: {error}"]) from None
-            err_console.print(
-                f"spiral sweep: --scheduler: {error}; {saved} of {total} runs saved in {out}; "
-                "run the same command to resume",
-                highlight=False,
-                soft_wrap=True,
-            )
-            raise typer.Exit(code=1) from None
+            raise _stopped(
+                f"spiral sweep: --scheduler: {error}; {saved} of {total} runs saved in {out}"
+            ) from None
         except OSError as error:
             progress.stop()
-            err_console.print(
-                f"{out}: --out: cannot write results ({error.strerror}); the rows saved so far "
-                "stay; run the same command to resume",
-                highlight=False,
-                soft_wrap=True,
-            )
-            raise typer.Exit(code=1) from None
+            raise _stopped(
+                f"{out}: --out: cannot write results ({error.strerror}); the rows saved so far stay"
+            ) from None
     rate = outcome.ran / outcome.seconds if outcome.seconds > 0 else 0.0
     out_console.print(
         f"{sweep.name}: {outcome.ok} of {outcome.total} runs ok, {len(outcome.failed)} failed; "

@@ -9,6 +9,19 @@ import pandas as pd
 SPIRAL_FAILURES = 3  # `--spiral` picks a customer who suffered at least this many failures
 
 
+SAYINGS = {
+    "contact": "contacts {node} about the problem",
+    "repeat_contact": "contacts {node} AGAIN about the same problem",
+    "resolved": "{node} resolved it",
+    "unresolved": "{node} could not resolve it",
+    "ping_pong": "{node} was the wrong place: sent back to {detail} (ping-pong)",
+    "abandon": "gave up waiting at {node}",
+    "empowered": "{node} put it right on the spot (cost {detail})",
+    "outcome": "ends at {node}: {detail}",
+}
+"""How the story tells the plain events, by event name."""
+
+
 class NoSuchCustomer(ValueError):
     """The run has no customer matching the request."""
 
@@ -90,25 +103,11 @@ def story(result, customer: int) -> list[str]:  # noqa: ANN001 - a RunResult
             failures += 1
             first = "a complaint is born" if failures == 1 else f"failure number {failures}"
             text = f"✗ {node} FAILED: {first}"
-        elif kind == "contact":
-            text = f"contacts {node} about the problem"
-        elif kind == "repeat_contact":
-            text = f"contacts {node} AGAIN about the same problem"
-        elif kind == "resolved":
-            text = f"{node} resolved it"
-        elif kind == "unresolved":
-            text = f"{node} could not resolve it"
-        elif kind == "ping_pong":
-            text = f"{node} was the wrong place: sent back to {detail} (ping-pong)"
-        elif kind == "abandon":
-            text = f"gave up waiting at {node}"
         elif kind == "escalate":
             where = "social media" if detail == "social" else "the CEO"
             text = f"⚠ escalates to {where} (severity {event.severity:.2f})"
-        elif kind == "empowered":
-            text = f"{node} put it right on the spot (cost {detail})"
-        elif kind == "outcome":
-            text = f"ends at {node}: {detail}"
+        elif kind in SAYINGS:
+            text = SAYINGS[kind].format(node=node, detail=detail)
         if text is not None:
             lines.append(f"{when}  {text}{grew}")
     return lines

@@ -266,19 +266,25 @@ def test_ctrl_c_saves_what_finished_exits_130_and_the_same_command_resumes(tmp_p
     assert len(pd.read_parquet(out / RESULTS)) == 60
 
 
-def test_a_sweep_runs_on_a_scheduler_and_workers_started_by_hand(tmp_path):
-    # the docs' recipe: `dask scheduler`, `dask worker ADDRESS`, `spiral sweep --scheduler`
+def dask_by_hand(base_port: int, workers: int) -> tuple:
+    """Start `dask scheduler` and `dask worker` as the docs do; return both and the address."""
     dask = str(Path(sys.executable).parent / "dask")
-    port = 18786 + os.getpid() % 1000
+    port = base_port + os.getpid() % 1000
     address = f"tcp://127.0.0.1:{port}"
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     scheduler = subprocess.Popen(
         [dask, "scheduler", "--port", str(port), "--no-dashboard"], **quiet
     )
     worker = subprocess.Popen(
-        [dask, "worker", address, "--nworkers", "2", "--nthreads", "1", "--no-dashboard"],
+        [dask, "worker", address, "--nworkers", str(workers), "--nthreads", "1", "--no-dashboard"],
         **quiet,
     )
+    return scheduler, worker, address
+
+
+def test_a_sweep_runs_on_a_scheduler_and_workers_started_by_hand(tmp_path):
+    # the docs' recipe: `dask scheduler`, `dask worker ADDRESS`, `spiral sweep --scheduler`
+    scheduler, worker, address = dask_by_hand(18786, workers=2)
     try:
         path = write_sweep(tmp_path / "in")
         done = subprocess.run(
@@ -337,16 +343,7 @@ def test_two_sweeps_on_one_dask_cluster_at_once_keep_their_own_results(tmp_path)
 
 
 def test_losing_the_scheduler_mid_sweep_keeps_the_rows_and_exits_1(tmp_path):
-    dask = str(Path(sys.executable).parent / "dask")
-    port = 19786 + os.getpid() % 1000
-    address = f"tcp://127.0.0.1:{port}"
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    scheduler = subprocess.Popen(
-        [dask, "scheduler", "--port", str(port), "--no-dashboard"], **quiet
-    )
-    worker = subprocess.Popen(
-        [dask, "worker", address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard"], **quiet
-    )
+    scheduler, worker, address = dask_by_hand(19786, workers=1)
     path = write_sweep(tmp_path / "in", customers=3000, design={"kind": "lhs", "samples": 30})
     out = tmp_path / "out"
     try:
