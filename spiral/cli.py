@@ -92,6 +92,12 @@ def run_command(
         ),
     ] = "auto",
     plot: PlotOption = None,
+    event_log: Annotated[
+        Path | None,
+        typer.Option(
+            "--event-log", help="Write the process-mining event log: FILE.csv or FILE.xes."
+        ),
+    ] = None,
 ) -> None:
     """Simulate a scenario and print what the spiral did."""
     from spiral.console import print_run
@@ -117,7 +123,15 @@ def run_command(
         model, (arm,) = _arms(model, [what_if])
     from spiral.runner import choose_engine
 
-    log = (out is not None and events) or plot is not None  # the map counts moves from it
+    if event_log is not None and event_log.suffix.lower() not in (".csv", ".xes"):
+        raise fail(
+            [
+                "spiral run: --event-log: expected a file ending in .csv or .xes, "
+                f"got {event_log.name!r}"
+            ]
+        )
+    # the journey map counts moves from the event log
+    log = (out is not None and events) or plot is not None or event_log is not None
     try:
         chosen = choose_engine(model, engine, log, arm is not None and bool(arm.what_ifs))
     except ValueError as error:
@@ -141,6 +155,15 @@ def run_command(
             raise fail([f"{out}: --out: cannot write results ({error.strerror})"]) from None
         if not as_json:
             out_console.print(f"wrote {len(written)} files to {out}/")
+    if event_log is not None:
+        from spiral.event_log import process_log, write_log
+
+        try:
+            write_log(process_log(result), event_log)
+        except OSError as error:
+            raise fail([f"{event_log}: --event-log: cannot write ({error.strerror})"]) from None
+        if not as_json:
+            out_console.print(f"wrote the event log to {event_log}", highlight=False)
     if plot is not None:
         from spiral.figures import run_figures
 

@@ -17,6 +17,7 @@ from spiral.cli import (
     fail,
     out_console,
 )
+from spiral.event_log import CASE as CASE_COLUMN
 from spiral.loading import with_length
 from spiral.units import parse_duration
 
@@ -158,4 +159,39 @@ def animate_command(
     size = out.stat().st_size / 2**20
     out_console.print(
         f"wrote {out}: {round(seconds * fps)} frames, {seconds:g} s, {size:.1f} MB", highlight=False
+    )
+
+
+@app.command("from-log")
+def from_log_command(
+    log_file: Annotated[Path, typer.Argument(help="An event log: FILE.csv or FILE.xes.")],
+    out: Annotated[Path, typer.Option(help="The scenario file to write (YAML).")],
+    name: Annotated[str | None, typer.Option(help="The scenario's name.")] = None,
+) -> None:
+    """Build a starting scenario from an event log: routing, failure shares, service times."""
+    import yaml
+
+    from spiral.errors import ScenarioError
+    from spiral.from_log import read_log, scenario_from_log
+    from spiral.loading import parse_scenario
+
+    try:
+        log = read_log(log_file)
+    except ScenarioError as error:
+        raise fail(error.lines()) from None
+    data = scenario_from_log(log, name or log_file.stem)
+    try:
+        parse_scenario(data, str(out))
+    except ScenarioError as error:
+        raise fail(error.lines()) from None
+    header = f"# Fitted by `spiral from-log {log_file}`: a starting point to edit.\n"
+    try:
+        out.write_text(header + yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    except OSError as error:
+        raise fail([f"{out}: --out: cannot write the scenario ({error.strerror})"]) from None
+    out_console.print(
+        f"wrote {out}: {len(data['steps'])} steps, {len(data['outcomes'])} outcomes, "
+        f"{len(data['silos'])} silos from {log[CASE_COLUMN].nunique()} cases",
+        highlight=False,
+        soft_wrap=True,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
 import numpy as np
@@ -356,7 +357,24 @@ class Scenario(Model):
     )
     period: Duration = Field(default=1440.0, gt=0, description="Length of one time-series period.")
     seed: int = Field(default=1, ge=0, description="Default root seed.")
+    start_date: datetime = Field(
+        default=datetime(2026, 1, 5, tzinfo=UTC),
+        description="Calendar time of minute 0 (ISO 8601), for event logs; UTC if no offset.",
+    )
     start: Routing = Field(description="Where customers enter the journey.")
+
+    @field_validator("start_date", mode="before")
+    @classmethod
+    def _calendar(cls, value: object) -> object:
+        if isinstance(value, date) and not isinstance(value, datetime):  # YAML reads 2026-01-05
+            return datetime(value.year, value.month, value.day, tzinfo=UTC)
+        return value
+
+    @field_validator("start_date")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
     arrivals: Arrivals
     silos: dict[str, Silo] = Field(min_length=1)
     steps: dict[str, Step] = Field(min_length=1)

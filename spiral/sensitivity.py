@@ -178,9 +178,7 @@ def sweep_report(folder: Path) -> SweepReport:
     runs = load_rows(folder)
     spec = SweepFile.model_validate(manifest["spec"])
     if not len(runs):
-        raise NoRuns(
-            f"{folder}: results: no runs saved yet; expected a finished (or partly run) sweep"
-        )
+        raise NoRuns(f"{folder}: results: no runs saved yet; expected a sweep that has run")
     points = point_means(runs, list(spec.parameters), spec.metrics)
     notes = []
     missing = manifest["runs"] - len(runs)

@@ -176,7 +176,7 @@ def test_a_report_of_a_folder_without_rows_or_with_every_run_failed_is_clear(
         tmp_path / "in",
         customers=None,
         design={"kind": "grid"},
-        parameters={"warmup": ["6 days"], "horizon": ["1 day", "2 days"]},
+        parameters={"warmup": ["4 days"], "horizon": ["1 day", "2 days"]},
         replications=1,
     )
     out = tmp_path / "out"

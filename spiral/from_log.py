@@ -1,0 +1,170 @@
+"""A starting scenario from an organisation's own event log (CSV or XES).
+
+Each activity becomes a step (its silo: the resource that handled it most often) and each
+activity that never has a successor an outcome. From the completed visits, in order per
+case: where cases start, the share of visits that failed (`spiral:failure`, when the
+log has it), where customers went next after a good and after a failed visit, and the
+mean service time (start to complete, when the log has both). Arrivals: the cases over
+the span of their first events. Staff are unlimited and compounding is off (a
+first-order fit); the file is a start, to edit.
+"""
+
+from __future__ import annotations
+
+import math
+import xml.etree.ElementTree as ET
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import pandas as pd
+
+from spiral.errors import problem
+from spiral.event_log import ACTIVITY, CASE, FAILURE, LIFECYCLE, RESOURCE, TIME
+
+REQUIRED = (CASE, ACTIVITY, TIME)
+
+
+def read_log(path: Path) -> pd.DataFrame:
+    """Read an event log from CSV or XES; a missing column or bad file is one line."""
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".xes"):
+        raise problem(str(path), "file", f"expected a .csv or .xes event log, got {path.name!r}")
+    try:
+        frame = _read_csv(path) if suffix == ".csv" else _read_xes(path)
+    except (OSError, ET.ParseError, pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise problem(str(path), "file", f"cannot be read as an event log ({error})") from None
+    missing = [c for c in REQUIRED if c not in frame.columns]
+    if missing:
+        raise problem(
+            str(path),
+            "columns",
+            f"missing {', '.join(missing)}; expected the standard columns {', '.join(REQUIRED)}",
+        )
+    frame[CASE] = frame[CASE].astype(str)
+    try:
+        frame[TIME] = pd.to_datetime(frame[TIME], utc=True, format="ISO8601")
+    except (ValueError, TypeError) as error:
+        raise problem(str(path), TIME, f"expected ISO 8601 times ({error})") from None
+    if not len(frame):
+        raise problem(str(path), "file", "no events; expected at least one case")
+    return frame
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype={CASE: str, ACTIVITY: str, RESOURCE: str})
+
+
+def _read_xes(path: Path) -> pd.DataFrame:
+    """Read XES events with their attributes, the trace's name as the case."""
+    rows: list[dict] = []
+    case = None
+    in_event = False
+    for moment, element in ET.iterparse(path, events=("start", "end")):
+        tag = element.tag.rsplit("}", 1)[-1]
+        if moment == "start":
+            in_event = in_event or tag == "event"
+            continue
+        if tag == "event":
+            row = {CASE: case}
+            for attribute in element:
+                kind = attribute.tag.rsplit("}", 1)[-1]
+                value = attribute.get("value")
+                if kind == "boolean":
+                    value = value == "true"
+                elif kind in ("float", "int"):
+                    value = float(value)
+                row[attribute.get("key")] = value
+            rows.append(row)
+            in_event = False
+            element.clear()
+        elif tag == "string" and not in_event and element.get("key") == "concept:name":
+            case = element.get("value")  # the trace's name, written before its events
+        elif tag == "trace":
+            element.clear()
+    return pd.DataFrame(rows)
+
+
+def _visits(log: pd.DataFrame) -> pd.DataFrame:
+    """Return the completed visits in order per case, with service minutes where known."""
+    log = log.sort_values([CASE, TIME], kind="stable").reset_index(drop=True)
+    life = log[LIFECYCLE].astype(str).str.lower() if LIFECYCLE in log else None
+    if life is None:
+        visits = log.assign(minutes=math.nan)
+    else:
+        starts = log[life == "start"]
+        visits = log[life == "complete"].copy()
+        began = {}
+        for case, activity, time in starts[[CASE, ACTIVITY, TIME]].itertuples(index=False):
+            began.setdefault((case, activity), []).append(time)
+        minutes = []
+        for case, activity, time in visits[[CASE, ACTIVITY, TIME]].itertuples(index=False):
+            queue = began.get((case, activity))
+            first = queue.pop(0) if queue else None
+            minutes.append((time - first).total_seconds() / 60 if first is not None else math.nan)
+        visits["minutes"] = minutes
+    failed = visits[FAILURE] if FAILURE in visits else pd.Series(False, index=visits.index)
+    visits["failed"] = failed.astype(str).str.lower().isin(["true", "1", "1.0"])
+    return visits.reset_index(drop=True)
+
+
+def _shares(counts: Counter) -> dict[str, float]:
+    total = sum(counts.values())
+    return {target: n / total for target, n in sorted(counts.items(), key=lambda kv: -kv[1])}
+
+
+def scenario_from_log(log: pd.DataFrame, name: str) -> dict:
+    """Return scenario data (as a YAML file would hold it) fitted to an event log."""
+    visits = _visits(log)
+    starts: Counter = Counter()
+    after_good: dict[str, Counter] = defaultdict(Counter)
+    after_bad: dict[str, Counter] = defaultdict(Counter)
+    done: Counter = Counter()
+    bad: Counter = Counter()
+    for _, trace in visits.groupby(CASE, sort=False):
+        acts, fails = trace[ACTIVITY].tolist(), trace["failed"].tolist()
+        starts[acts[0]] += 1
+        for here, there, failed in zip(acts, acts[1:], fails, strict=False):
+            done[here] += 1
+            bad[here] += failed
+            (after_bad if failed else after_good)[here][there] += 1
+    activities = list(dict.fromkeys(visits[ACTIVITY]))
+    outcomes = [a for a in activities if not after_good[a] and not after_bad[a]]
+    resource = visits[RESOURCE].fillna("") if RESOURCE in visits else pd.Series("", visits.index)
+    silo_of = {
+        a: (Counter(resource[visits[ACTIVITY] == a]).most_common(1)[0][0] or "unknown")
+        for a in activities
+        if a not in outcomes
+    }
+    steps = {}
+    for activity in activities:
+        if activity in outcomes:
+            continue
+        failure = bad[activity] / done[activity] if done[activity] else 0.0
+        good, worse = after_good[activity], after_bad[activity]
+        mean = visits.loc[visits[ACTIVITY] == activity, "minutes"].mean()
+        step = {
+            "silo": silo_of[activity],
+            "self_service": True,
+            "service": {"dist": "exponential", "mean": f"{mean if mean == mean else 0:.6g} min"},
+            "failure": round(failure, 6),
+            "next": _shares(good or worse),
+        }
+        if worse and failure > 0:
+            step["on_failure"] = _shares(worse)
+        steps[activity] = step
+    firsts = visits.groupby(CASE, sort=False)[TIME].min()
+    span_days = max((firsts.max() - firsts.min()).total_seconds() / 86400, 1 / 24)
+    horizon = math.ceil(span_days)
+    return {
+        "name": name,
+        "description": f"Fitted to an event log: {len(firsts)} cases, "
+        f"{len(activities)} activities.",
+        "start_date": firsts.min().isoformat(),
+        "horizon": f"{horizon} days",
+        "arrivals": {"rate": f"{len(firsts) / span_days:.6g} per day"},
+        "start": _shares(starts),
+        "silos": {silo: {"staff": "unlimited"} for silo in dict.fromkeys(silo_of.values())},
+        "steps": steps,
+        "outcomes": {outcome: {} for outcome in outcomes},
+        "experience": {"compounding": 1.0, "ping_pong": 0.0},
+    }

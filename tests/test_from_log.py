@@ -1,0 +1,101 @@
+"""`spiral from-log`: a scenario fitted to an event log reproduces its routing."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from test_cli import call_main
+from test_event_log import plain  # noqa: F401 - the fixture
+
+from spiral.errors import ScenarioError
+from spiral.event_log import ACTIVITY, CASE, LIFECYCLE, process_log, write_log
+from spiral.from_log import read_log, scenario_from_log
+from spiral.loading import parse_scenario
+from spiral.runner import run
+
+
+def transitions(log: pd.DataFrame) -> dict[str, Counter]:
+    """Count where each activity's completed visits went next."""
+    visits = log[log[LIFECYCLE] == "complete"]
+    found: dict[str, Counter] = defaultdict(Counter)
+    for _, trace in visits.groupby(CASE, sort=False):
+        acts = trace[ACTIVITY].tolist()
+        for a, b in zip(acts, acts[1:], strict=False):
+            found[a][b] += 1
+    return found
+
+
+def test_simulate_log_fit_simulate_reproduces_the_routing(plain, tmp_path):  # noqa: F811
+    first = process_log(plain)
+    write_log(first, tmp_path / "first.csv")
+    data = scenario_from_log(read_log(tmp_path / "first.csv"), "fitted")
+    fitted = parse_scenario(data, "fitted.yaml")
+    second = process_log(run(fitted, seed=11, event_log=True))
+    one, two = transitions(first), transitions(second)
+    compared = 0
+    for activity, counts in one.items():
+        n1, n2 = sum(counts.values()), sum(two[activity].values())
+        if n1 < 30 or n2 < 30:
+            continue
+        for target in set(counts) | set(two[activity]):
+            p1, p2 = counts[target] / n1, two[activity][target] / n2
+            pooled = (counts[target] + two[activity][target]) / (n1 + n2)
+            sigma = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+            assert abs(p1 - p2) <= 3.29 * sigma + 1e-12, (activity, target, p1, p2)
+            compared += 1
+    assert compared >= 15
+
+
+def test_the_fit_has_the_logs_starts_failures_and_service_times(plain, tmp_path):  # noqa: F811
+    log = process_log(plain)
+    write_log(log, tmp_path / "log.xes")
+    data = scenario_from_log(read_log(tmp_path / "log.xes"), "fitted")
+    customers = plain.customers
+    first = customers.groupby("customer")  # one case per customer
+    assert sum(data["start"].values()) == pytest.approx(1.0)
+    assert set(data["outcomes"]) <= set(plain.scenario.outcomes)
+    completes = log[(log[LIFECYCLE] == "complete") & (log[ACTIVITY] == "deliver")]
+    failed = completes["spiral:failure"].mean()
+    assert data["steps"]["deliver"]["failure"] == pytest.approx(failed, abs=1e-6)
+    assert data["silos"] == {s: {"staff": "unlimited"} for s in data["silos"]}
+    assert len(first) == len(customers)
+
+
+def test_the_csv_and_the_xes_of_one_run_give_the_same_scenario(plain, tmp_path):  # noqa: F811
+    log = process_log(plain)
+    write_log(log, tmp_path / "log.csv")
+    write_log(log, tmp_path / "log.xes")
+    from_csv = scenario_from_log(read_log(tmp_path / "log.csv"), "x")
+    from_xes = scenario_from_log(read_log(tmp_path / "log.xes"), "x")
+    assert from_csv["start"] == pytest.approx(from_xes["start"])
+    assert from_csv["steps"].keys() == from_xes["steps"].keys()
+    for name, step in from_csv["steps"].items():
+        assert step["next"] == pytest.approx(from_xes["steps"][name]["next"])
+        assert step["failure"] == pytest.approx(from_xes["steps"][name]["failure"])
+
+
+def test_a_log_without_the_standard_columns_is_one_line(tmp_path):
+    path = tmp_path / "log.csv"
+    pd.DataFrame({"case": ["1"], "activity": ["a"]}).to_csv(path, index=False)
+    with pytest.raises(ScenarioError) as error:
+        read_log(path)
+    (line,) = error.value.lines()
+    assert line == (
+        f"{path}: columns: missing case:concept:name, concept:name, time:timestamp; expected "
+        "the standard columns case:concept:name, concept:name, time:timestamp"
+    )
+
+
+def test_from_log_writes_a_scenario_that_runs(plain, tmp_path, monkeypatch, capsys):  # noqa: F811
+    write_log(process_log(plain), tmp_path / "log.xes")
+    out = tmp_path / "fitted.yaml"
+    code, text, _ = call_main(monkeypatch, capsys, "from-log", tmp_path / "log.xes", "--out", out)
+    assert code == 0 and text.startswith(f"wrote {out}: ")
+    data = yaml.safe_load(out.read_text(encoding="utf-8"))
+    assert data["name"] == "log"
+    code, _, _ = call_main(monkeypatch, capsys, "validate", out)
+    assert code == 0
