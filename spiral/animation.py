@@ -1,8 +1,9 @@
 """An animation of a run: customers as dots moving over the journey map.
 
 Nodes redden as complaints are born there, a counter shows escalations so far. Frames
-are drawn with matplotlib and written as a GIF (Pillow, a shared 48-colour palette keeps
-a 60-second clip small) or, where ffmpeg is installed, as MP4.
+are drawn with matplotlib one at a time and written as a GIF (Pillow; one 64-colour
+palette for the whole clip keeps a 60-second clip small) or, where ffmpeg is installed,
+as MP4.
 """
 
 from __future__ import annotations
@@ -56,9 +57,13 @@ def visits_of(result, names: list[str]) -> Visits:  # noqa: ANN001 - a RunResult
 
 
 def frame_times(result, frames: int) -> np.ndarray:  # noqa: ANN001
-    """Return the simulated time of each frame, evenly over the run."""
-    end = float(result.events["time"].max()) if len(result.events) else 1.0
-    return np.linspace(0.0, end, frames)
+    """Return the simulated time of each frame, evenly until 99% of customers have finished.
+
+    The last stragglers of the drain would otherwise fill most of the clip with an empty map.
+    """
+    ends = result.customers["end"].dropna().to_numpy(float)
+    end = float(np.quantile(ends, 0.99)) if len(ends) else float(result.events["time"].max())
+    return np.linspace(0.0, max(end, 1.0), frames)
 
 
 def animate(result, out: Path, seconds: float = 30.0, fps: int = 10) -> Path:  # noqa: ANN001
@@ -111,14 +116,8 @@ def animate(result, out: Path, seconds: float = 30.0, fps: int = 10) -> Path:  #
         ax.set_ylim(-0.6, len(data.bands) - 0.4)
         fig.tight_layout()
         reds = plt.get_cmap("Reds")
-        images: list = []
-        writer = None
-        if mp4:
-            from matplotlib.animation import FFMpegWriter
 
-            writer = FFMpegWriter(fps=fps)
-            writer.setup(fig, str(out), dpi=80)
-        for t in times:
+        def draw(t: float) -> None:
             here = (visits.start <= t) & (t < visits.end)
             who, where = visits.customer[here], visits.node[here]
             keep = _first_per_node(where, DOTS_PER_NODE)
@@ -129,31 +128,45 @@ def animate(result, out: Path, seconds: float = 30.0, fps: int = 10) -> Path:  #
                 visits.births.loc[visits.births["time"] <= t, "node"].to_numpy(int),
                 minlength=len(names),
             )
-            share = born / max(born.max(), 1)
-            nodes.set_facecolors(reds(0.05 + 0.9 * share))
+            nodes.set_facecolors(reds(0.05 + 0.9 * born / max(born.max(), 1)))
             escalated = int(np.searchsorted(visits.escalations, t, side="right"))
             counter.set_text(f"escalations: {escalated}")
             title.set_text(f"{result.scenario.name} · {clock(t)} · {int(here.sum())} in journey")
-            if writer is not None:
-                writer.grab_frame()
-            else:
-                fig.canvas.draw()
-                rgb = np.asarray(fig.canvas.buffer_rgba())[..., :3]
-                images.append(Image.fromarray(rgb))
-        if writer is not None:
-            writer.finish()
+
+        def rgb_now():  # noqa: ANN202 - the canvas as an RGB image
+            fig.canvas.draw()
+            return Image.fromarray(np.asarray(fig.canvas.buffer_rgba())[..., :3])
+
+        def gif_frames(palette):  # noqa: ANN001, ANN202 - drawn as written: memory stays flat
+            for t in times[1:]:
+                draw(t)
+                yield rgb_now().quantize(palette=palette, dither=Image.Dither.NONE)
+
+        if mp4:
+            from matplotlib.animation import FFMpegWriter
+
+            writer = FFMpegWriter(fps=fps)
+            with writer.saving(fig, str(out), dpi=80):
+                for t in times:
+                    draw(t)
+                    writer.grab_frame()
+        else:
+            draw(times[0])
+            frame = rgb_now()
+            # one palette for the whole clip: the map's colours plus every red a node can take
+            ramp = (np.asarray(reds(np.linspace(0, 1, frame.width)))[:, :3] * 255).astype(np.uint8)
+            source = np.vstack([np.asarray(frame), np.repeat(ramp[None], 40, axis=0)])
+            palette = Image.fromarray(source).quantize(colors=64, dither=Image.Dither.NONE)
+            first = frame.quantize(palette=palette, dither=Image.Dither.NONE)
+            first.save(
+                out,
+                save_all=True,
+                append_images=gif_frames(palette),
+                duration=int(round(1000 / fps)),
+                loop=0,
+                optimize=False,
+            )
         plt.close(fig)
-    if not mp4:
-        palette = images[len(images) // 2].quantize(colors=48, method=Image.Quantize.MEDIANCUT)
-        frames_p = [im.quantize(palette=palette, dither=Image.Dither.NONE) for im in images]
-        frames_p[0].save(
-            out,
-            save_all=True,
-            append_images=frames_p[1:],
-            duration=int(round(1000 / fps)),
-            loop=0,
-            optimize=False,
-        )
     return out
 
 
@@ -170,11 +183,16 @@ def _first_per_node(where: np.ndarray, cap: int) -> np.ndarray:
     return ranks < cap
 
 
-def can_write(out: Path) -> str | None:
-    """Return why a path cannot take an animation (None when it can)."""
+MAX_GIF_FPS = 50  # a GIF frame lasts whole hundredths of a second, at least 2 in browsers
+
+
+def can_write(out: Path, fps: int = 10) -> str | None:
+    """Return why a path cannot take an animation at this frame rate (None when it can)."""
     suffix = out.suffix.lower()
     if suffix not in (".gif", ".mp4"):
         return f"expected a file ending in .gif or .mp4, got {out.name!r}"
     if suffix == ".mp4" and shutil.which("ffmpeg") is None:
         return "MP4 needs ffmpeg, which is not installed here; expected a .gif"
+    if suffix == ".gif" and fps > MAX_GIF_FPS:
+        return f"a GIF plays at most {MAX_GIF_FPS} frames per second; expected --fps <= 50 or .mp4"
     return None

@@ -27,9 +27,10 @@ def comparison_bars(comparison: Comparison, currency: str = "", name: str = ""):
         fig, axes = plt.subplots(1, len(BAR_METRICS), figsize=(4.2 * len(BAR_METRICS), 4.8))
         for ax, metric in zip(axes, BAR_METRICS, strict=True):
             rows = table[table["metric"] == metric].set_index("arm").loc[arms]
+            clear = rows["significant"].fillna(False).astype(bool).tolist()
             colours = [
-                NEUTRAL if arm == BASELINE else GOOD if better else BAD
-                for arm, better in zip(arms, _better(rows, metric), strict=True)
+                NEUTRAL if arm == BASELINE or not sure else GOOD if better else BAD
+                for arm, better, sure in zip(arms, _better(rows, metric), clear, strict=True)
             ]
             ax.bar(
                 range(len(arms)),
@@ -46,7 +47,7 @@ def comparison_bars(comparison: Comparison, currency: str = "", name: str = ""):
                 ax.yaxis.set_major_formatter(EngFormatter())
         fig.suptitle(
             f"{name + ': ' if name else ''}means with 95% intervals, {comparison.replications} "
-            "replications (blue: better than baseline, red: worse)"
+            "replications (blue: clearly better than baseline, red: clearly worse, grey: not clear)"
         )
         fig.tight_layout()
     return fig

@@ -130,6 +130,8 @@ def run_command(
                 f"got {event_log.name!r}"
             ]
         )
+    if event_log is not None and not event_log.absolute().parent.is_dir():
+        raise fail([f"{event_log}: --event-log: the folder {event_log.parent} does not exist"])
     # the journey map counts moves from the event log
     log = (out is not None and events) or plot is not None or event_log is not None
     try:
@@ -161,7 +163,7 @@ def run_command(
         try:
             write_log(process_log(result), event_log)
         except OSError as error:
-            raise fail([f"{event_log}: --event-log: cannot write ({error.strerror})"]) from None
+            raise fail([f"{event_log}: --event-log: cannot write ({error})"]) from None
         if not as_json:
             out_console.print(f"wrote the event log to {event_log}", highlight=False)
     if plot is not None:

@@ -14,6 +14,7 @@ from spiral.cli import (
     SeedOption,
     _load,
     app,
+    err_console,
     fail,
     out_console,
 )
@@ -66,7 +67,7 @@ def trace_command(
     try:
         chosen = pick_customer(result, customer, worst, spiral)
     except NoSuchCustomer as error:
-        option = "--customer" if customer is not None else "--spiral"
+        option = "--customer" if customer is not None else "--spiral" if spiral else "--horizon"
         raise fail([f"{where}: {option}: {error}"]) from None
     for line in story(result, chosen):
         style = next((s for word, s in STYLES if word in line), "")
@@ -109,11 +110,24 @@ def report_command(
         if not (folder / MANIFEST).exists():
             raise fail([f"{folder}: {MANIFEST}: not found; expected a scenario or a sweep folder"])
         sweep = folder
-        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-        source = manifest["scenario"]
-        horizon = horizon or manifest["spec"].get("horizon")
+        try:
+            manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+            source = manifest["scenario"]
+            horizon = horizon or manifest["spec"].get("horizon")
+        except (OSError, ValueError, KeyError, AttributeError):
+            raise fail(
+                [f"{folder / MANIFEST}: file: unreadable; expected a sweep manifest"]
+            ) from None
     if sweep is not None and not (sweep / MANIFEST).exists():
         raise fail([f"{sweep}: {MANIFEST}: not found; expected a folder written by spiral sweep"])
+    summary = None
+    if sweep is not None:  # read the sweep before simulating: a bad folder fails fast
+        from spiral.sensitivity import NoRuns
+
+        try:
+            summary = sweep_report(sweep)
+        except NoRuns as error:
+            raise fail([str(error)]) from None
     model = _scenario_for(source, horizon, where)
     comparison = None
     if what_if:
@@ -122,7 +136,7 @@ def report_command(
         model, arms = _arms(model, what_if)
         comparison = compare(model, arms, replications=replications, seed=seed)
     result = run(model, seed=seed, event_log=True)
-    report = run_report(result, comparison, sweep_report(sweep) if sweep is not None else None)
+    report = run_report(result, comparison, summary)
     try:
         out.write_text(report.html(), encoding="utf-8")
     except OSError as error:
@@ -144,7 +158,7 @@ def animate_command(
     from spiral.animation import animate, can_write
 
     where = "spiral animate"
-    problem = can_write(out)
+    problem = can_write(out, fps)
     if problem:
         raise fail([f"{where}: --out: {problem}"])
     if not 0 < seconds <= 600:
@@ -172,14 +186,20 @@ def from_log_command(
     import yaml
 
     from spiral.errors import ScenarioError
-    from spiral.from_log import read_log, scenario_from_log
+    from spiral.from_log import read_log, scenario_from_log, service_note
     from spiral.loading import parse_scenario
 
     try:
         log = read_log(log_file)
     except ScenarioError as error:
         raise fail(error.lines()) from None
-    data = scenario_from_log(log, name or log_file.stem)
+    try:
+        data = scenario_from_log(log, name or log_file.stem, str(log_file))
+    except ScenarioError as error:
+        raise fail(error.lines()) from None
+    note = service_note(log)
+    if note:
+        err_console.print(f"note: {note}", highlight=False)
     try:
         parse_scenario(data, str(out))
     except ScenarioError as error:

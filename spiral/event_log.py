@@ -1,12 +1,15 @@
 """Event logs that process-mining tools read: CSV with the standard columns, and XES.
 
 Each case is a customer, each activity a node of the journey, each visit a `start` and a
-`complete` event (an outcome is one `complete`, an abandoned contact an `ate_abort`);
+`complete` event (an outcome is one `complete`; a contact abandoned in the queue a
+`withdraw`, the XES lifecycle for an activity cancelled before it started);
 times are ISO 8601 from the scenario's `start_date`, the resource is the silo. Extra
 attributes: `spiral:severity` (at the event), `spiral:failure` (the visit did not do its
-job: a step failed or a contact did not resolve) and `spiral:handoff` (how the customer
-was handed to the activity: warm, cold or empty). XES (IEEE 1849-2016) is written with
-the standard library, streaming, so a large log never sits in memory as XML.
+job: a step failed or a contact did not resolve), `spiral:handoff` (how the customer
+was handed to the activity: warm, cold or empty) and `spiral:misrouted` (a cold handoff
+sent the customer to this activity by mistake: served here, then sent back). XES (IEEE
+1849-2016) is written with the standard library, streaming, so a large log never sits
+in memory as XML.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ CASE, ACTIVITY, TIME, RESOURCE, LIFECYCLE = (
     "lifecycle:transition",
 )
 SEVERITY, FAILURE, HANDOFF = "spiral:severity", "spiral:failure", "spiral:handoff"
-COLUMNS = [CASE, ACTIVITY, TIME, RESOURCE, LIFECYCLE, SEVERITY, FAILURE, HANDOFF]
+MISROUTED = "spiral:misrouted"
+COLUMNS = [CASE, ACTIVITY, TIME, RESOURCE, LIFECYCLE, SEVERITY, FAILURE, HANDOFF, MISROUTED]
 FORMATS = (".csv", ".xes")
 
 
@@ -34,55 +38,64 @@ def process_log(result) -> pd.DataFrame:  # noqa: ANN001 - a RunResult with an e
     events = result.events
     if events is None:
         raise ValueError("the run kept no event log; run it with event_log=True")
-    cases, activities, minutes, resources, lifecycles, severities = [], [], [], [], [], []
-    failures: list[bool] = []
-    handoffs: list[str] = []
+    rows: dict[str, list] = {column: [] for column in COLUMNS if column != TIME}
+    minutes: list[float] = []
     pending: dict[int, str] = {}  # customer -> how they were handed to their next activity
-    warmth: dict[int, str] = {}  # customer -> how they were handed to their current one
+    current: dict[int, tuple[str, bool]] = {}  # customer -> (warmth, misrouted) of this visit
     last: dict[int, int] = {}  # customer -> row of their last complete
+
+    def add(customer: int, node: str, silo: object, life: str, severity: float) -> None:
+        warmth, misrouted = current.get(customer, ("", False))
+        rows[CASE].append(str(customer))
+        rows[ACTIVITY].append(str(node))
+        rows[RESOURCE].append("" if pd.isna(silo) else str(silo))
+        rows[LIFECYCLE].append(life)
+        rows[SEVERITY].append(float(severity))
+        rows[FAILURE].append(False)
+        rows[HANDOFF].append(warmth)
+        rows[MISROUTED].append(misrouted)
+
     for time, customer, node, silo, kind, severity, detail in events.itertuples(index=False):
         if kind == "handoff":
             pending[customer] = str(detail)
-            continue
-        if kind in ("failure", "unresolved") and customer in last:
-            failures[last[customer]] = True
-            continue
-        if kind == "start":
-            warmth[customer] = pending.pop(customer, "")
-            life = "start"
-        elif kind in ("complete", "outcome", "ping_pong"):  # a misrouted visit ends too
-            life = "complete"
-        elif kind == "abandon":
-            life = "ate_abort"
-        else:
-            continue
-        if kind == "complete":
-            last[customer] = len(cases)
-        cases.append(str(customer))
-        activities.append(str(node))
-        minutes.append(time)
-        resources.append("" if pd.isna(silo) else str(silo))
-        lifecycles.append(life)
-        severities.append(float(severity))
-        failures.append(False)
-        handoffs.append(
-            pending.pop(customer, "") if kind == "outcome" else warmth.get(customer, "")
-        )
-        if kind in ("complete", "abandon"):
-            warmth.pop(customer, None)
-    start = pd.Timestamp(result.scenario.start_date)
-    return pd.DataFrame(
-        {
-            CASE: cases,
-            ACTIVITY: activities,
-            TIME: start + pd.to_timedelta(np.asarray(minutes, float), unit="min"),
-            RESOURCE: resources,
-            LIFECYCLE: lifecycles,
-            SEVERITY: severities,
-            FAILURE: failures,
-            HANDOFF: handoffs,
-        }
+        elif kind in ("failure", "unresolved") and customer in last:
+            rows[FAILURE][last[customer]] = True
+        elif kind in ("contact", "start") and customer not in current:
+            # a new visit: a contact is reached (then maybe served), a step is served
+            current[customer] = (pending.pop(customer, ""), False)
+            if kind == "start":
+                minutes.append(time)
+                add(customer, node, silo, "start", severity)
+        elif kind == "start":  # served at the contact reached before
+            minutes.append(time)
+            add(customer, node, silo, "start", severity)
+        elif kind in ("complete", "ping_pong", "abandon"):
+            if kind == "ping_pong":  # served at the wrong place: this visit was misrouted
+                current[customer] = (current.get(customer, ("", False))[0], True)
+            minutes.append(time)
+            add(customer, node, silo, "withdraw" if kind == "abandon" else "complete", severity)
+            if kind == "complete":
+                last[customer] = len(minutes) - 1
+            current.pop(customer, None)
+        elif kind == "outcome":
+            current.pop(customer, None)
+            pending.pop(customer, None)
+            minutes.append(time)
+            add(customer, node, silo, "complete", severity)
+    # a misrouted visit is misrouted from its start: mark its start row too
+    frame = pd.DataFrame(rows)
+    frame.insert(
+        2,
+        TIME,
+        pd.Timestamp(result.scenario.start_date)
+        + pd.to_timedelta(np.asarray(minutes, float), unit="min"),
     )
+    ends = frame[MISROUTED] & (frame[LIFECYCLE] == "complete")
+    for row in np.flatnonzero(ends.to_numpy()):
+        before = frame.index[(frame.index < row) & (frame[CASE] == frame.at[row, CASE])]
+        if len(before) and frame.at[before[-1], LIFECYCLE] == "start":
+            frame.at[before[-1], MISROUTED] = True
+    return frame[COLUMNS]
 
 
 def write_log(log: pd.DataFrame, path: Path) -> Path:
@@ -124,20 +137,25 @@ def write_xes(log: pd.DataFrame, path: Path) -> None:
         for case, trace in log.groupby(CASE, sort=False):
             out.write(f' <trace>\n  <string key="concept:name" value={quoteattr(str(case))}/>\n')
             for row in trace.itertuples(index=False):
-                activity, when, resource, life, severity, failure, handoff = row[1:]
-                out.write(
-                    "  <event>"
-                    f'<string key="concept:name" value={quoteattr(activity)}/>'
-                    f'<date key="time:timestamp" value="{_iso(when)}"/>'
-                    f'<string key="org:resource" value={quoteattr(resource)}/>'
-                    f'<string key="lifecycle:transition" value="{life}"/>'
-                    f'<float key="spiral:severity" value="{severity:.6g}"/>'
-                    f'<boolean key="spiral:failure" value="{str(bool(failure)).lower()}"/>'
-                    f'<string key="spiral:handoff" value={quoteattr(handoff)}/>'
-                    "</event>\n"
-                )
+                activity, when, resource, life, severity, failure, handoff, misrouted = row[1:]
+                parts = [
+                    _attribute("string", ACTIVITY, activity),
+                    _attribute("date", TIME, _iso(when)),
+                    _attribute("string", RESOURCE, resource) if resource else "",
+                    _attribute("string", LIFECYCLE, life),
+                    _attribute("float", SEVERITY, f"{severity:.6g}"),
+                    _attribute("boolean", FAILURE, str(bool(failure)).lower()),
+                    _attribute("string", HANDOFF, handoff) if handoff else "",
+                    _attribute("boolean", MISROUTED, str(bool(misrouted)).lower()),
+                ]
+                out.write("  <event>" + "".join(parts) + "</event>\n")
             out.write(" </trace>\n")
         out.write("</log>\n")
+
+
+def _attribute(kind: str, key: str, value: object) -> str:
+    """Return one XES attribute element, its value escaped."""
+    return f'<{kind} key="{key}" value={quoteattr(str(value))}/>'
 
 
 def _iso(when: pd.Timestamp) -> str:

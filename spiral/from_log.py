@@ -16,10 +16,11 @@ import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from spiral.errors import problem
-from spiral.event_log import ACTIVITY, CASE, FAILURE, LIFECYCLE, RESOURCE, TIME
+from spiral.event_log import ACTIVITY, CASE, FAILURE, LIFECYCLE, MISROUTED, RESOURCE, TIME
 
 REQUIRED = (CASE, ACTIVITY, TIME)
 
@@ -31,7 +32,8 @@ def read_log(path: Path) -> pd.DataFrame:
         raise problem(str(path), "file", f"expected a .csv or .xes event log, got {path.name!r}")
     try:
         frame = _read_csv(path) if suffix == ".csv" else _read_xes(path)
-    except (OSError, ET.ParseError, pd.errors.ParserError, UnicodeDecodeError) as error:
+    except (OSError, ET.ParseError, ValueError, UnicodeDecodeError) as error:
+        # ValueError covers pandas' empty and parse errors and a bad XES number
         raise problem(str(path), "file", f"cannot be read as an event log ({error})") from None
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
@@ -39,6 +41,11 @@ def read_log(path: Path) -> pd.DataFrame:
             str(path),
             "columns",
             f"missing {', '.join(missing)}; expected the standard columns {', '.join(REQUIRED)}",
+        )
+    blank = frame[ACTIVITY].isna() | (frame[ACTIVITY].astype(str).str.strip() == "")
+    if blank.any():
+        raise problem(
+            str(path), ACTIVITY, f"empty in {int(blank.sum())} events; expected every event named"
         )
     frame[CASE] = frame[CASE].astype(str)
     try:
@@ -58,11 +65,15 @@ def _read_xes(path: Path) -> pd.DataFrame:
     """Read XES events with their attributes, the trace's name as the case."""
     rows: list[dict] = []
     case = None
+    traces = 0
     in_event = False
     for moment, element in ET.iterparse(path, events=("start", "end")):
         tag = element.tag.rsplit("}", 1)[-1]
         if moment == "start":
             in_event = in_event or tag == "event"
+            if tag == "trace":  # a trace without a name still is a case of its own
+                traces += 1
+                case = f"trace {traces}"
             continue
         if tag == "event":
             row = {CASE: case}
@@ -92,7 +103,7 @@ def _visits(log: pd.DataFrame) -> pd.DataFrame:
         visits = log.assign(minutes=math.nan)
     else:
         starts = log[life == "start"]
-        visits = log[life == "complete"].copy()
+        visits = log[life.isin(["complete", "withdraw"])].copy()
         began = {}
         for case, activity, time in starts[[CASE, ACTIVITY, TIME]].itertuples(index=False):
             began.setdefault((case, activity), []).append(time)
@@ -104,7 +115,19 @@ def _visits(log: pd.DataFrame) -> pd.DataFrame:
         visits["minutes"] = minutes
     failed = visits[FAILURE] if FAILURE in visits else pd.Series(False, index=visits.index)
     visits["failed"] = failed.astype(str).str.lower().isin(["true", "1", "1.0"])
-    return visits.reset_index(drop=True)
+    if life is not None:  # a customer who gave up did not get the activity's job done
+        visits.loc[life[visits.index] == "withdraw", "failed"] = True
+    visits = visits.reset_index(drop=True)
+    if MISROUTED in visits:
+        # a misrouted visit and the visit back where the customer came from are a detour,
+        # not routing: drop both, so the first visit leads on to where it really went
+        wrong = visits[MISROUTED].astype(str).str.lower().isin(["true", "1", "1.0"]).to_numpy()
+        back = (
+            np.r_[False, wrong[:-1]]
+            & np.r_[False, visits[CASE].to_numpy()[1:] == visits[CASE].to_numpy()[:-1]]
+        )
+        visits = visits[~(wrong | back)].reset_index(drop=True)
+    return visits
 
 
 def _shares(counts: Counter) -> dict[str, float]:
@@ -112,9 +135,13 @@ def _shares(counts: Counter) -> dict[str, float]:
     return {target: n / total for target, n in sorted(counts.items(), key=lambda kv: -kv[1])}
 
 
-def scenario_from_log(log: pd.DataFrame, name: str) -> dict:
+def scenario_from_log(log: pd.DataFrame, name: str, source: str = "<log>") -> dict:
     """Return scenario data (as a YAML file would hold it) fitted to an event log."""
     visits = _visits(log)
+    if not len(visits):
+        raise problem(
+            source, LIFECYCLE, "no completed visits; expected 'complete' events (or no column)"
+        )
     starts: Counter = Counter()
     after_good: dict[str, Counter] = defaultdict(Counter)
     after_bad: dict[str, Counter] = defaultdict(Counter)
@@ -129,6 +156,13 @@ def scenario_from_log(log: pd.DataFrame, name: str) -> dict:
             (after_bad if failed else after_good)[here][there] += 1
     activities = list(dict.fromkeys(visits[ACTIVITY]))
     outcomes = [a for a in activities if not after_good[a] and not after_bad[a]]
+    if not outcomes:
+        raise problem(
+            source,
+            ACTIVITY,
+            "every activity is followed by another somewhere; expected at least one that "
+            "ends cases (an outcome)",
+        )
     resource = visits[RESOURCE].fillna("") if RESOURCE in visits else pd.Series("", visits.index)
     silo_of = {
         a: (Counter(resource[visits[ACTIVITY] == a]).most_common(1)[0][0] or "unknown")
@@ -152,14 +186,14 @@ def scenario_from_log(log: pd.DataFrame, name: str) -> dict:
         if worse and failure > 0:
             step["on_failure"] = _shares(worse)
         steps[activity] = step
-    firsts = visits.groupby(CASE, sort=False)[TIME].min()
+    firsts = log.groupby(CASE, sort=False)[TIME].min()
     span_days = max((firsts.max() - firsts.min()).total_seconds() / 86400, 1 / 24)
     horizon = math.ceil(span_days)
     return {
         "name": name,
         "description": f"Fitted to an event log: {len(firsts)} cases, "
         f"{len(activities)} activities.",
-        "start_date": firsts.min().isoformat(),
+        "start_date": log[TIME].min().isoformat(),
         "horizon": f"{horizon} days",
         "arrivals": {"rate": f"{len(firsts) / span_days:.6g} per day"},
         "start": _shares(starts),
@@ -168,3 +202,10 @@ def scenario_from_log(log: pd.DataFrame, name: str) -> dict:
         "outcomes": {outcome: {} for outcome in outcomes},
         "experience": {"compounding": 1.0, "ping_pong": 0.0},
     }
+
+
+def service_note(log: pd.DataFrame) -> str | None:
+    """Return a note when the log cannot give service times (no start events)."""
+    if LIFECYCLE in log and (log[LIFECYCLE].astype(str).str.lower() == "start").any():
+        return None
+    return "the log has no start events, so service times are unknown: set to 0 min"

@@ -53,25 +53,32 @@ def _columns(graph, start: dict[str, float]) -> dict[str, int]:  # noqa: ANN001 
 
 
 def _transitions(events) -> tuple[Counter, Counter, Counter]:  # noqa: ANN001 - a DataFrame
-    """Count node-to-node moves, and warm and cold handoffs per move, from an event log."""
+    """Count moves between consecutive visits, and warm and cold handoffs per move.
+
+    A visit starts when a customer reaches a contact, is served at a step, or ends at an
+    outcome, and ends when the service completes, sends them back (misrouted) or they give
+    up; so a contact that loops back to itself counts as a move too.
+    """
     moves: Counter = Counter()
     warm: Counter = Counter()
     cold: Counter = Counter()
-    visits = events[events["event"].isin(["contact", "start", "outcome", "handoff"])]
+    kinds = ["contact", "start", "outcome", "handoff", "complete", "ping_pong", "abandon"]
+    visits = events[events["event"].isin(kinds)]
     for _, group in visits.groupby("customer", sort=False):
-        previous = None
-        handoff = None
+        previous, handoff, ended = None, None, True
         for node, event, detail in zip(group["node"], group["event"], group["detail"], strict=True):
             if event == "handoff":
                 handoff = detail
-                continue
-            if previous is not None and previous != node:
-                moves[(previous, node)] += 1
-                if handoff == "warm":
-                    warm[(previous, node)] += 1
-                elif handoff == "cold":
-                    cold[(previous, node)] += 1
-            previous, handoff = node, None
+            elif event in ("complete", "ping_pong", "abandon"):
+                ended = True
+            elif ended:  # a new visit begins
+                if previous is not None:
+                    moves[(previous, node)] += 1
+                    if handoff == "warm":
+                        warm[(previous, node)] += 1
+                    elif handoff == "cold":
+                        cold[(previous, node)] += 1
+                previous, handoff, ended = node, None, False
     return moves, warm, cold
 
 
@@ -158,7 +165,7 @@ def edge_widths(data: MapData) -> dict[tuple[str, str], float]:
 def journey_map(result, title: str | None = None):  # noqa: ANN201, ANN001 - Figure, RunResult
     """Draw a run's journey map."""
     import matplotlib.pyplot as plt
-    from matplotlib.patches import FancyArrowPatch
+    from matplotlib.patches import Arc, FancyArrowPatch
 
     data = map_data(result)
     xs = [x for x, _ in data.positions.values()]
@@ -174,6 +181,22 @@ def journey_map(result, title: str | None = None):  # noqa: ANN201, ANN001 - Fig
         widths = edge_widths(data)
         for (u, v), lw in widths.items():
             if data.flow[(u, v)] <= 0:
+                continue
+            if u == v:  # back to the same contact: a loop above the node
+                x, y = data.positions[u]
+                ax.add_patch(
+                    Arc(
+                        (x, y + 0.2),
+                        0.32,
+                        0.3,
+                        theta1=-40,
+                        theta2=220,
+                        linewidth=lw,
+                        color=NEUTRAL,
+                        alpha=0.75,
+                        zorder=1,
+                    )
+                )
                 continue
             cold = data.cold_share.get((u, v))
             style = "--" if cold is not None and cold > 0.5 else "-"
@@ -226,7 +249,7 @@ def journey_map(result, title: str | None = None):  # noqa: ANN201, ANN001 - Fig
         how = "counted" if data.counted else "estimated"
         ax.set_title(
             (title or f"{result.scenario.name}: where complaints are born")
-            + f"\nred: share of first failures · width: customers ({how}) · "
+            + f"\nred: share of first failures · width: moves along the edge ({how}) · "
             "dashed: handoff mostly cold",
             fontsize=13,
         )

@@ -57,6 +57,20 @@ def by_failure_step(customers: pd.DataFrame, scenario: Scenario) -> pd.DataFrame
     failed = done[done["failures"] > 0]
     value = scenario.money.revenue_per_retained
     churned_total = int((done["outcome"] == "churned").sum())
+    columns = [
+        "customers",
+        "share_of_failing",
+        "severity_mean",
+        "churned",
+        "churn_rate",
+        "share_of_all_churn",
+        "revenue_at_risk",
+        "escalations",
+    ]
+    if not len(failed):  # nobody failed: an empty table, not an error
+        empty = pd.DataFrame(columns=columns, dtype=float)
+        empty.index.name = "first_failure_step"
+        return empty
     grouped = failed.groupby("first_failure", observed=True)
     churned = grouped["outcome"].apply(lambda s: int((s == "churned").sum()))
     table = pd.DataFrame(

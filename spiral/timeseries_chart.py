@@ -6,6 +6,7 @@ from spiral.style import ACCENT, BAD, GOOD, INK, NEUTRAL, house_style
 
 VERDICT_COLOURS = {"stable": GOOD, "stressed": ACCENT, "runaway": BAD}
 
+MIN_FINISHED = 20
 PANELS = ("backlog", "failure", "reputation", "churn")
 """The chart's panels, top to bottom."""
 
@@ -16,8 +17,9 @@ def panel_series(result) -> dict[str, dict[str, list[float]]]:  # noqa: ANN001 -
     backlog = {c.removeprefix("backlog_"): ts[c].tolist() for c in ts if c.startswith("backlog_")}
     steps = [s for s in result.scenario.steps if f"failure_{s}" in ts]
     failure = {s: ts[f"failure_{s}"].tolist() for s in steps}
-    done = ts["completions"].where(ts["completions"] > 0)
-    churn = (ts["churned"] / done).fillna(0.0).tolist()
+    # a rate over a handful of stragglers (the drain) is noise: drawn only from 20 finishers
+    done = ts["completions"].where(ts["completions"] >= MIN_FINISHED)
+    churn = (ts["churned"] / done).tolist()
     return {
         "backlog": backlog,
         "failure": failure,
@@ -37,7 +39,7 @@ def timeseries_chart(result, title: str | None = None):  # noqa: ANN001, ANN201 
         "backlog": "customers waiting, per silo",
         "failure": "failure probability, per step",
         "reputation": "reputation (1 = as at the start)",
-        "churn": "churned / finished, per period",
+        "churn": f"churned / finished, per period (from {MIN_FINISHED} finishers)",
     }
     verdict = result.summary.get("regime", "")
     reasons = result.summary.get("regime_reasons") or []

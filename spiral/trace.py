@@ -38,10 +38,13 @@ def pick_customer(
     """Return the customer to tell: the one asked for, the worst, a spiral, or the first failure."""
     table = result.customers
     done = table[table["outcome"] != "in_progress"]
+    if not len(done):
+        raise NoSuchCustomer("no customer finished in this run; expected a longer --horizon")
     if customer is not None:
-        if customer not in set(table["customer"]):
+        if customer not in set(done["customer"]):
             raise NoSuchCustomer(
-                f"no customer {customer}; expected 0 to {int(table['customer'].max())}"
+                f"no finished customer {customer}; expected one of 0 to "
+                f"{int(table['customer'].max())} who finished"
             )
         return customer
     if worst:

@@ -51,3 +51,23 @@ def test_a_file_that_is_not_a_gif_or_mp4_is_refused(monkeypatch, capsys, tmp_pat
     assert err.strip() == (
         "spiral animate: --out: expected a file ending in .gif or .mp4, got 'run.png'"
     )
+
+
+def test_a_gif_over_50_frames_a_second_is_refused(monkeypatch, capsys, tmp_path):
+    code, _, err = call_main(
+        monkeypatch, capsys, "animate", "--out", tmp_path / "run.gif", "--fps", "60"
+    )
+    assert code == 2
+    assert err.strip() == (
+        "spiral animate: --out: a GIF plays at most 50 frames per second; "
+        "expected --fps <= 50 or .mp4"
+    )
+
+
+def test_the_clip_ends_when_99_percent_of_customers_have_finished(result):
+    from spiral.animation import frame_times
+
+    times = frame_times(result, 11)
+    ends = result.customers["end"].dropna()
+    assert times[-1] == pytest.approx(np.quantile(ends, 0.99))
+    assert times[-1] < result.events["time"].max()  # the drain's stragglers are left out

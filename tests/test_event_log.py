@@ -24,6 +24,7 @@ from spiral.event_log import (
     write_log,
 )
 from spiral.graph import build_graph
+from spiral.journey_map import _transitions
 from spiral.loading import load_scenario, parse_scenario, resolve_source, with_length
 from spiral.runner import run
 
@@ -61,7 +62,7 @@ def test_the_log_has_the_standard_columns_and_iso_times_from_the_start_date(plai
     expected = pd.Timestamp("2026-03-02T08:00:00+01:00") + pd.Timedelta(minutes=arrival)
     assert abs(first - expected) < pd.Timedelta(milliseconds=1)  # written to the millisecond
     assert back[TIME].str.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+01:00$").all()
-    assert set(back[LIFECYCLE]) <= {"start", "complete", "ate_abort"}
+    assert set(back[LIFECYCLE]) <= {"start", "complete", "withdraw"}
     # one complete per visit with an outcome last; failures as many as the table's
     completes = back[back[LIFECYCLE] == "complete"]
     steps = set(plain.scenario.steps)
@@ -86,26 +87,46 @@ def test_pm4py_reads_the_csv_and_the_xes_alike(plain, tmp_path):
     assert root.get("xes.version") == "1849-2016"
 
 
+def dfg_of(pm, path):
+    """Return pm4py's directly-follows graph of the visits (each visit's last event)."""
+    log = pm.read_xes(str(path))
+    ends = log[log[LIFECYCLE].isin(["complete", "withdraw"])]
+    return pm.discover_dfg(ends), ends
+
+
 def test_the_directly_follows_graph_is_the_journey_graph_customers_used(plain, tmp_path):
     pm = pm4py()
     write_log(process_log(plain), tmp_path / "log.xes")
-    log = pm.read_xes(str(tmp_path / "log.xes"))
-    visits = log[log[LIFECYCLE] == "complete"]
-    dfg, starts, ends = pm.discover_dfg(visits)
+    (dfg, starts, ends), _ = dfg_of(pm, tmp_path / "log.xes")
     graph = build_graph(plain.scenario)
-    assert set(dfg) <= set(graph.edges)  # no move outside the journey graph
-    # counts: every customer's own sequence of visited nodes, from the event log
-    events = plain.events
-    moves = events[events["event"].isin(["start", "outcome"])]
-    expected: dict = {}
-    for _, trace in moves.groupby("customer"):
-        nodes = trace["node"].tolist()
-        for a, b in zip(nodes, nodes[1:], strict=False):
-            expected[(a, b)] = expected.get((a, b), 0) + 1
-    assert dict(dfg) == expected
+    assert set(dfg) <= set(graph.edges)  # no misrouting here: every move is a graph edge
+    moves, _, _ = _transitions(plain.events)  # counted from the engine's own events
+    assert dict(dfg) == dict(moves)
     assert sum(starts.values()) == len(plain.customers)
-    outcomes = set(plain.scenario.outcomes)
-    assert set(ends) <= outcomes
+    assert set(ends) <= set(plain.scenario.outcomes)
+
+
+def test_in_a_built_in_scenario_only_misrouted_bounces_leave_the_graph(tmp_path):
+    pm = pm4py()
+    result = run(
+        with_length(load_scenario("online_retail"), horizon=4 * 1440.0), seed=1, event_log=True
+    )
+    write_log(process_log(result), tmp_path / "log.xes")
+    (dfg, _, _), visits = dfg_of(pm, tmp_path / "log.xes")
+    moves, _, _ = _transitions(result.events)
+    assert dict(dfg) == dict(moves)  # counts: every move customers made, queues and all
+    bounces, redials = set(), set()
+    for _, trace in visits.groupby(CASE, sort=False):
+        names, wrong = trace[ACTIVITY].tolist(), trace["spiral:misrouted"].tolist()
+        gave_up = (trace[LIFECYCLE] == "withdraw").tolist()
+        steps = list(zip(names, names[1:], wrong, gave_up, strict=False))
+        bounces |= {(a, b) for a, b, w, _ in steps if w}
+        redials |= {(a, b) for a, b, _, g in steps if g and a == b}
+    graph = set(build_graph(result.scenario).edges)
+    outside = set(dfg) - graph
+    # only a misrouted visit's way back, or a redial after giving up, leaves the graph
+    assert outside and outside <= bounces | redials
+    assert result.customers["ping_pongs"].sum() == visits["spiral:misrouted"].sum()
 
 
 def test_run_writes_the_event_log_and_refuses_another_format(tmp_path, monkeypatch, capsys):
@@ -126,3 +147,10 @@ def test_a_run_without_an_event_log_is_refused_clearly():
     result = run(with_length(load_scenario("online_retail"), horizon=4 * 1440.0), seed=1)
     with pytest.raises(ValueError, match="the run kept no event log"):
         process_log(result)
+
+
+def test_an_event_log_in_a_missing_folder_is_refused_before_the_run(tmp_path, monkeypatch, capsys):
+    target = tmp_path / "nowhere" / "run.csv"
+    code, out, err = call_main(monkeypatch, capsys, "run", "--event-log", target)
+    assert code == 2 and out == ""
+    assert err.strip() == f"{target}: --event-log: the folder {target.parent} does not exist"

@@ -99,3 +99,55 @@ def test_from_log_writes_a_scenario_that_runs(plain, tmp_path, monkeypatch, caps
     assert data["name"] == "log"
     code, _, _ = call_main(monkeypatch, capsys, "validate", out)
     assert code == 0
+
+
+def test_fitting_a_built_in_log_drops_misrouted_detours(tmp_path):
+    from spiral.graph import build_graph
+    from spiral.loading import load_scenario, with_length
+
+    result = run(
+        with_length(load_scenario("online_retail"), horizon=4 * 1440.0), seed=1, event_log=True
+    )
+    write_log(process_log(result), tmp_path / "log.csv")
+    data = scenario_from_log(read_log(tmp_path / "log.csv"), "fitted")
+    graph = set(build_graph(result.scenario).edges)
+    for name, step in data["steps"].items():
+        for target in [*step["next"], *step.get("on_failure", {})]:
+            # every fitted route is a journey edge, or a redial after giving up
+            assert (name, target) in graph or name == target, (name, target)
+    service = data["steps"]["pick_pack"]["service"]["mean"]
+    assert float(service.split()[0]) == pytest.approx(12.0, rel=0.1)  # gamma, mean 12 min
+
+
+@pytest.mark.parametrize(
+    ("content", "field", "expected"),
+    [
+        ("", "file", "cannot be read as an event log"),
+        (
+            "case:concept:name,concept:name,time:timestamp\n1,,2026-01-05T00:00:00Z\n",
+            "concept:name",
+            "empty in 1 events; expected every event named",
+        ),
+        (
+            "case:concept:name,concept:name,time:timestamp,lifecycle:transition\n"
+            "1,a,2026-01-05T00:00:00Z,start\n",
+            "lifecycle:transition",
+            "no completed visits",
+        ),
+        (
+            "case:concept:name,concept:name,time:timestamp\n"
+            "1,a,2026-01-05T00:00:00Z\n1,b,2026-01-05T00:01:00Z\n1,a,2026-01-05T00:02:00Z\n"
+            "1,b,2026-01-05T00:03:00Z\n1,a,2026-01-05T00:04:00Z\n",
+            "concept:name",
+            "every activity is followed by another somewhere",
+        ),
+    ],
+    ids=["empty", "blank activity", "only starts", "no outcome"],
+)
+def test_a_bad_log_is_one_line_naming_it(tmp_path, monkeypatch, capsys, content, field, expected):
+    path = tmp_path / "log.csv"
+    path.write_text(content, encoding="utf-8")
+    code, _, err = call_main(monkeypatch, capsys, "from-log", path, "--out", tmp_path / "s.yaml")
+    assert code == 2
+    (line,) = err.strip().splitlines()
+    assert line.startswith(f"{path}: {field}: ") and expected in line

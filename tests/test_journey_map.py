@@ -63,3 +63,16 @@ def test_without_an_event_log_flows_are_estimated_and_cold_shares_follow_the_bat
     assert data.flow[("checkout", "pick_pack")] == pytest.approx(visits["checkout"] * 0.96)
     baton = scenario.experience.baton
     assert data.cold_share[("checkout", "pick_pack")] == pytest.approx(1 - baton)
+
+
+def test_a_run_where_nothing_fails_draws_with_no_red(tiny_data):
+    from spiral.loading import parse_scenario
+
+    for step in tiny_data["steps"].values():
+        step["failure"] = 0.0
+    tiny_data["horizon"] = "2 days"
+    result = run(parse_scenario(tiny_data, "calm.yaml"), seed=1, event_log=True)
+    assert len(result.by_failure_step) == 0
+    data = map_data(result)
+    assert set(data.born_share.values()) == {0.0}
+    assert journey_map(result).axes  # drawn, not an error

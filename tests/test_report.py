@@ -112,3 +112,15 @@ def test_the_report_command_writes_the_file_and_refuses_a_bad_folder(tmp_path, m
     assert err.strip() == (
         f"{tmp_path}: manifest.json: not found; expected a scenario or a sweep folder"
     )
+
+
+def test_a_report_of_a_broken_sweep_folder_is_one_line_before_any_simulation(
+    tmp_path, monkeypatch, capsys
+):
+    folder = tmp_path / "sweep"
+    (folder / "parts").mkdir(parents=True)
+    (folder / "manifest.json").write_text("{not json", encoding="utf-8")
+    code, _, err = call_main(monkeypatch, capsys, "report", folder, "--out", tmp_path / "r.html")
+    assert code == 2
+    assert err.strip() == f"{folder / 'manifest.json'}: file: unreadable; expected a sweep manifest"
+    assert not (tmp_path / "r.html").exists()

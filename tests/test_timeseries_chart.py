@@ -6,7 +6,7 @@ import numpy as np
 
 from spiral.loading import load_scenario, with_length
 from spiral.runner import run
-from spiral.timeseries_chart import PANELS, panel_series, timeseries_chart
+from spiral.timeseries_chart import MIN_FINISHED, PANELS, panel_series, timeseries_chart
 
 
 def test_every_line_is_a_series_of_the_run_and_the_title_gives_the_verdict():
@@ -17,10 +17,13 @@ def test_every_line_is_a_series_of_the_run_and_the_title_gives_the_verdict():
         c.removeprefix("backlog_") for c in ts
     }
     assert set(series["failure"]) == set(result.scenario.steps)
-    churn = (ts["churned"] / ts["completions"]).to_numpy()
-    assert np.allclose(series["churn"]["churn rate"], churn)
+    enough = ts["completions"] >= MIN_FINISHED
+    churn = (ts["churned"] / ts["completions"]).where(enough).to_numpy()
+    assert np.allclose(series["churn"]["churn rate"], churn, equal_nan=True)
+    assert np.isnan(series["churn"]["churn rate"]).sum() == (~enough).sum()
     fig = timeseries_chart(result)
     for ax, panel in zip(fig.axes, PANELS, strict=True):
         drawn = [line.get_ydata() for line in ax.get_lines()]
-        assert [list(d) for d in drawn] == [list(v) for v in series[panel].values()]
+        for line, values in zip(drawn, series[panel].values(), strict=True):
+            assert np.allclose(line, values, equal_nan=True)
     assert fig._suptitle.get_text().endswith(result.summary["regime"])

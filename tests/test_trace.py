@@ -40,7 +40,9 @@ def test_worst_picks_the_highest_final_severity(result):
 
 
 def test_an_unknown_customer_and_a_run_without_a_spiral_are_refused(result):
-    with pytest.raises(NoSuchCustomer, match="no customer 10000000; expected 0 to "):
+    with pytest.raises(
+        NoSuchCustomer, match="no finished customer 10000000; expected one of 0 to "
+    ):
         pick_customer(result, customer=10_000_000)
     calm = result.customers.assign(failures=0)
     fake = type("R", (), {"customers": calm})()
