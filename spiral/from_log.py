@@ -102,17 +102,20 @@ def _visits(log: pd.DataFrame) -> pd.DataFrame:
     if life is None:
         visits = log.assign(minutes=math.nan)
     else:
-        starts = log[life == "start"]
-        visits = log[life.isin(["complete", "withdraw"])].copy()
-        began = {}
-        for case, activity, time in starts[[CASE, ACTIVITY, TIME]].itertuples(index=False):
-            began.setdefault((case, activity), []).append(time)
-        minutes = []
-        for case, activity, time in visits[[CASE, ACTIVITY, TIME]].itertuples(index=False):
-            queue = began.get((case, activity))
-            first = queue.pop(0) if queue else None
-            minutes.append((time - first).total_seconds() / 60 if first is not None else math.nan)
-        visits["minutes"] = minutes
+        ends = life.isin(["complete", "withdraw"])
+        visits = log[ends].copy()
+        # pair each complete with the start of the same activity just before it in its case
+        began: dict[tuple[str, str], object] = {}
+        minutes = {}
+        rows = zip(log.index, log[CASE], log[ACTIVITY], log[TIME], life, strict=True)
+        for index, case, activity, time, kind in rows:
+            if kind == "start":
+                began[(case, activity)] = time
+            elif kind in ("complete", "withdraw"):
+                first = began.pop((case, activity), None)
+                if kind == "complete" and first is not None and first <= time:
+                    minutes[index] = (time - first).total_seconds() / 60
+        visits["minutes"] = [minutes.get(i, math.nan) for i in visits.index]
     failed = visits[FAILURE] if FAILURE in visits else pd.Series(False, index=visits.index)
     visits["failed"] = failed.astype(str).str.lower().isin(["true", "1", "1.0"])
     if life is not None:  # a customer who gave up did not get the activity's job done

@@ -106,7 +106,7 @@ def test_fitting_a_built_in_log_drops_misrouted_detours(tmp_path):
     from spiral.loading import load_scenario, with_length
 
     result = run(
-        with_length(load_scenario("online_retail"), horizon=4 * 1440.0), seed=1, event_log=True
+        with_length(load_scenario("online_retail"), horizon=7 * 1440.0), seed=1, event_log=True
     )
     write_log(process_log(result), tmp_path / "log.csv")
     data = scenario_from_log(read_log(tmp_path / "log.csv"), "fitted")
@@ -117,6 +117,9 @@ def test_fitting_a_built_in_log_drops_misrouted_detours(tmp_path):
             assert (name, target) in graph or name == target, (name, target)
     service = data["steps"]["pick_pack"]["service"]["mean"]
     assert float(service.split()[0]) == pytest.approx(12.0, rel=0.1)  # gamma, mean 12 min
+    means = [float(s["service"]["mean"].split()[0]) for s in data["steps"].values()]
+    assert min(means) >= 0  # abandoned contacts and redials pair no start with a complete
+    parse_scenario(data, "fitted.yaml")
 
 
 @pytest.mark.parametrize(
