@@ -30,7 +30,6 @@ CASE, ACTIVITY, TIME, RESOURCE, LIFECYCLE = (
 SEVERITY, FAILURE, HANDOFF = "spiral:severity", "spiral:failure", "spiral:handoff"
 MISROUTED = "spiral:misrouted"
 COLUMNS = [CASE, ACTIVITY, TIME, RESOURCE, LIFECYCLE, SEVERITY, FAILURE, HANDOFF, MISROUTED]
-FORMATS = (".csv", ".xes")
 
 
 def process_log(result) -> pd.DataFrame:  # noqa: ANN001 - a RunResult with an event log
