@@ -17,7 +17,6 @@ from __future__ import annotations
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
-import numpy as np
 import pandas as pd
 
 CASE, ACTIVITY, TIME, RESOURCE, LIFECYCLE = (
@@ -37,63 +36,52 @@ def process_log(result) -> pd.DataFrame:  # noqa: ANN001 - a RunResult with an e
     events = result.events
     if events is None:
         raise ValueError("the run kept no event log; run it with event_log=True")
-    rows: dict[str, list] = {column: [] for column in COLUMNS if column != TIME}
-    minutes: list[float] = []
+    rows: dict[str, list] = {column: [] for column in COLUMNS}
     pending: dict[int, str] = {}  # customer -> how they were handed to their next activity
-    current: dict[int, tuple[str, bool]] = {}  # customer -> (warmth, misrouted) of this visit
+    current: dict[int, str] = {}  # customer -> how they were handed to their current visit
+    started: dict[int, int] = {}  # customer -> row of their current visit's start
     last: dict[int, int] = {}  # customer -> row of their last complete
 
-    def add(customer: int, node: str, silo: object, life: str, severity: float) -> None:
-        warmth, misrouted = current.get(customer, ("", False))
+    def add(time: float, customer: int, node: str, silo: object, life: str, severity: float) -> int:
+        rows[TIME].append(time)
         rows[CASE].append(str(customer))
         rows[ACTIVITY].append(str(node))
         rows[RESOURCE].append("" if pd.isna(silo) else str(silo))
         rows[LIFECYCLE].append(life)
         rows[SEVERITY].append(float(severity))
         rows[FAILURE].append(False)
-        rows[HANDOFF].append(warmth)
-        rows[MISROUTED].append(misrouted)
+        rows[HANDOFF].append(current.get(customer, ""))
+        rows[MISROUTED].append(False)
+        return len(rows[TIME]) - 1
 
     for time, customer, node, silo, kind, severity, detail in events.itertuples(index=False):
         if kind == "handoff":
             pending[customer] = str(detail)
         elif kind in ("failure", "unresolved") and customer in last:
             rows[FAILURE][last[customer]] = True
-        elif kind in ("contact", "start") and customer not in current:
-            # a new visit: a contact is reached (then maybe served), a step is served
-            current[customer] = (pending.pop(customer, ""), False)
+        elif kind in ("contact", "start"):
+            if customer not in current:  # a new visit: a contact reached, or a step served
+                current[customer] = pending.pop(customer, "")
             if kind == "start":
-                minutes.append(time)
-                add(customer, node, silo, "start", severity)
-        elif kind == "start":  # served at the contact reached before
-            minutes.append(time)
-            add(customer, node, silo, "start", severity)
+                started[customer] = add(time, customer, node, silo, "start", severity)
         elif kind in ("complete", "ping_pong", "abandon"):
-            if kind == "ping_pong":  # served at the wrong place: this visit was misrouted
-                current[customer] = (current.get(customer, ("", False))[0], True)
-            minutes.append(time)
-            add(customer, node, silo, "withdraw" if kind == "abandon" else "complete", severity)
+            life = "withdraw" if kind == "abandon" else "complete"
+            row = add(time, customer, node, silo, life, severity)
             if kind == "complete":
-                last[customer] = len(minutes) - 1
+                last[customer] = row
+            if kind == "ping_pong":  # served at the wrong place: the whole visit was misrouted
+                rows[MISROUTED][row] = True
+                if customer in started:
+                    rows[MISROUTED][started[customer]] = True
             current.pop(customer, None)
+            started.pop(customer, None)
         elif kind == "outcome":
             current.pop(customer, None)
             pending.pop(customer, None)
-            minutes.append(time)
-            add(customer, node, silo, "complete", severity)
-    # a misrouted visit is misrouted from its start: mark its start row too
+            add(time, customer, node, silo, "complete", severity)
     frame = pd.DataFrame(rows)
-    frame.insert(
-        2,
-        TIME,
-        pd.Timestamp(result.scenario.start_date)
-        + pd.to_timedelta(np.asarray(minutes, float), unit="min"),
-    )
-    ends = frame[MISROUTED] & (frame[LIFECYCLE] == "complete")
-    for row in np.flatnonzero(ends.to_numpy()):
-        before = frame.index[(frame.index < row) & (frame[CASE] == frame.at[row, CASE])]
-        if len(before) and frame.at[before[-1], LIFECYCLE] == "start":
-            frame.at[before[-1], MISROUTED] = True
+    start = pd.Timestamp(result.scenario.start_date)
+    frame[TIME] = start + pd.to_timedelta(frame[TIME].to_numpy(float), unit="min")
     return frame[COLUMNS]
 
 
