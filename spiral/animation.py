@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from spiral.journey_map import OUTCOME_BAND, map_data
-from spiral.style import BAD, INK, NEUTRAL, SILO_COLOURS, house_style
+from spiral.journey_map import draw_stage, map_data
+from spiral.style import BAD, INK, NEUTRAL, house_style
 from spiral.trace import clock
 
 DOTS_PER_NODE = 40  # more customers at a node show as a number, not more dots
@@ -82,16 +82,7 @@ def animate(result, out: Path, seconds: float = 30.0, fps: int = 10) -> Path:  #
     mp4 = out.suffix.lower() == ".mp4"
     with house_style():
         fig, ax = plt.subplots(figsize=(9.6, 5.4), dpi=80)
-        ax.grid(False)
-        ax.set_xticks([])
-        ax.set_yticks([])
-        for side in ("left", "bottom"):
-            ax.spines[side].set_visible(False)
-        for i, band in enumerate(data.bands):
-            y = len(data.bands) - 1 - i
-            colour = SILO_COLOURS[i % len(SILO_COLOURS)] if band != OUTCOME_BAND else "#f4f4f4"
-            ax.axhspan(y - 0.5, y + 0.5, color=colour, zorder=0)
-            ax.text(xy[:, 0].min() - 0.7, y, band, ha="right", va="center", fontsize=10)
+        draw_stage(ax, data, label_size=10)
         for (u, v), f in data.flow.items():
             if f > 0:
                 (x0, y0), (x1, y1) = data.positions[u], data.positions[v]
@@ -112,8 +103,6 @@ def animate(result, out: Path, seconds: float = 30.0, fps: int = 10) -> Path:  #
             weight="bold",
         )
         title = ax.set_title(f"{result.scenario.name} · day 0 00:00", fontsize=12)
-        ax.set_xlim(xy[:, 0].min() - 1.5, xy[:, 0].max() + 0.7)
-        ax.set_ylim(-0.6, len(data.bands) - 0.4)
         fig.tight_layout()
         reds = plt.get_cmap("Reds")
 

@@ -162,6 +162,23 @@ def edge_widths(data: MapData) -> dict[tuple[str, str], float]:
     return {edge: 0.6 + 11.4 * f / top for edge, f in data.flow.items()}
 
 
+def draw_stage(ax, data: MapData, label_size: int = 12) -> None:  # noqa: ANN001 - an Axes
+    """Draw the map's backdrop: silos as coloured bands with their names, no axes."""
+    xs = [x for x, _ in data.positions.values()]
+    ax.grid(False)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for side in ("left", "bottom"):
+        ax.spines[side].set_visible(False)
+    for i, band in enumerate(data.bands):
+        y = len(data.bands) - 1 - i
+        colour = SILO_COLOURS[i % len(SILO_COLOURS)] if band != OUTCOME_BAND else "#f4f4f4"
+        ax.axhspan(y - 0.5, y + 0.5, color=colour, zorder=0)
+        ax.text(min(xs) - 0.75, y, band, va="center", ha="right", fontsize=label_size, color=INK)
+    ax.set_xlim(min(xs) - 1.6, max(xs) + 0.8)
+    ax.set_ylim(-0.6, len(data.bands) - 0.4)
+
+
 def journey_map(result, title: str | None = None):  # noqa: ANN201, ANN001 - Figure, RunResult
     """Draw a run's journey map."""
     import matplotlib.pyplot as plt
@@ -172,12 +189,7 @@ def journey_map(result, title: str | None = None):  # noqa: ANN201, ANN001 - Fig
     width = max(xs) - min(xs) + 1
     with house_style():
         fig, ax = plt.subplots(figsize=(max(9.0, 2.3 * width + 2), 1.25 * len(data.bands) + 1.5))
-        ax.grid(False)
-        for i, band in enumerate(data.bands):
-            y = len(data.bands) - 1 - i
-            colour = SILO_COLOURS[i % len(SILO_COLOURS)] if band != OUTCOME_BAND else "#f4f4f4"
-            ax.axhspan(y - 0.5, y + 0.5, color=colour, zorder=0)
-            ax.text(min(xs) - 0.75, y, band, va="center", ha="right", fontsize=12, color=INK)
+        draw_stage(ax, data)
         widths = edge_widths(data)
         for (u, v), lw in widths.items():
             if data.flow[(u, v)] <= 0:
@@ -240,12 +252,6 @@ def journey_map(result, title: str | None = None):  # noqa: ANN201, ANN001 - Fig
                 fontsize=10,
                 zorder=3,
             )
-        ax.set_xlim(min(xs) - 1.6, max(xs) + 0.8)
-        ax.set_ylim(-0.6, len(data.bands) - 0.4)
-        ax.set_xticks([])
-        ax.set_yticks([])
-        for side in ("left", "bottom"):
-            ax.spines[side].set_visible(False)
         how = "counted" if data.counted else "estimated"
         ax.set_title(
             (title or f"{result.scenario.name}: where complaints are born")
