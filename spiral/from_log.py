@@ -95,6 +95,11 @@ def _read_xes(path: Path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _true(values: pd.Series) -> pd.Series:
+    """Return a flag column as booleans, however the file wrote them (True, true, 1)."""
+    return values.astype(str).str.lower().isin(["true", "1", "1.0"])
+
+
 def _visits(log: pd.DataFrame) -> pd.DataFrame:
     """Return the completed visits in order per case, with service minutes where known."""
     log = log.sort_values([CASE, TIME], kind="stable").reset_index(drop=True)
@@ -117,14 +122,14 @@ def _visits(log: pd.DataFrame) -> pd.DataFrame:
                     minutes[index] = (time - first).total_seconds() / 60
         visits["minutes"] = [minutes.get(i, math.nan) for i in visits.index]
     failed = visits[FAILURE] if FAILURE in visits else pd.Series(False, index=visits.index)
-    visits["failed"] = failed.astype(str).str.lower().isin(["true", "1", "1.0"])
+    visits["failed"] = _true(failed)
     if life is not None:  # a customer who gave up did not get the activity's job done
         visits.loc[life[visits.index] == "withdraw", "failed"] = True
     visits = visits.reset_index(drop=True)
     if MISROUTED in visits:
         # a misrouted visit and the visit back where the customer came from are a detour,
         # not routing: drop both, so the first visit leads on to where it really went
-        wrong = visits[MISROUTED].astype(str).str.lower().isin(["true", "1", "1.0"]).to_numpy()
+        wrong = _true(visits[MISROUTED]).to_numpy()
         back = (
             np.r_[False, wrong[:-1]]
             & np.r_[False, visits[CASE].to_numpy()[1:] == visits[CASE].to_numpy()[:-1]]

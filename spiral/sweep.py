@@ -59,12 +59,17 @@ def execute(task: RunTask) -> dict:
         metrics = metrics_of(result.summary)
         row.update({m: metrics[m] for m in task.metrics}, status="ok", error="")
     except Exception as error:  # noqa: BLE001 - any error of a run is recorded, the sweep goes on
-        message = str(error).strip().splitlines()[0] if str(error).strip() else ""
         row.update({m: math.nan for m in task.metrics}, status="failed")
-        row["error"] = f"{type(error).__name__}: {message}"[:500]
+        row["error"] = one_line(error)
     row["seconds"] = time.perf_counter() - started
     row["worker"] = f"{socket.gethostname()}:{os.getpid()}"
     return row
+
+
+def one_line(error: BaseException) -> str:
+    """Return an error as 'Type: first line of its message', at most 500 characters."""
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text.splitlines()[0] if text else ''}"[:500]
 
 
 def failed_row(task: RunTask, error: str) -> dict:
@@ -150,7 +155,7 @@ class LocalPool:
                             broken = True
                             continue
                         except Exception as error:  # noqa: BLE001 - e.g. a result that won't pickle
-                            row = failed_row(task, f"{type(error).__name__}: {error}"[:500])
+                            row = failed_row(task, one_line(error))
                         yield row
                     if broken:
                         break
@@ -265,8 +270,7 @@ class DaskCluster:
                         raise lost from None
                     continue
                 except Exception as error:  # noqa: BLE001 - futures cancelled: connection gone
-                    why = str(error).strip().splitlines()[0] if str(error).strip() else ""
-                    raise ExecutorLost(f"{lost} ({type(error).__name__}: {why})") from None
+                    raise ExecutorLost(f"{lost} ({one_line(error)})") from None
                 for future in done:
                     if future.status == "cancelled":  # not the run's fault: keep it unsaved
                         raise ExecutorLost(f"{lost} (a run was cancelled: {future.key})")
@@ -274,9 +278,7 @@ class DaskCluster:
                     try:
                         row = future.result()
                     except Exception as error:  # noqa: BLE001 - KilledWorker, lost workers, ...
-                        text = str(error).strip()
-                        message = text.splitlines()[0] if text else ""
-                        row = failed_row(task, f"{type(error).__name__}: {message}"[:500])
+                        row = failed_row(task, one_line(error))
                     future.release()
                     yield row
         finally:

@@ -199,11 +199,6 @@ class SweepStore:
         _atomic_write(lambda p: write_parquet(frame, p, info), self.folder / PARTS / name)
         self.buffer = []
 
-    def _files(self) -> list[Path]:
-        results = self.folder / RESULTS
-        parts = sorted((self.folder / PARTS).glob("part-*.parquet"))
-        return ([results] if results.exists() else []) + parts
-
     def load(self) -> pd.DataFrame:
         """Return every saved row, the latest per run, in run order."""
         return load_rows(self.folder, self.columns())
@@ -215,7 +210,7 @@ class SweepStore:
 
     def consolidate(self) -> Path:
         """Write results.parquet (one row per run) and remove the parts it replaces."""
-        files = self._files()
+        files = saved_files(self.folder)
         frame = self.load()
         info = {k: v for k, v in self.manifest().items() if k != "versions"}
         path = self.folder / RESULTS
@@ -226,13 +221,16 @@ class SweepStore:
         return path
 
 
+def saved_files(folder: Path) -> list[Path]:
+    """Return results.parquet (if written) then the parts, oldest first: later rows win."""
+    results = folder / RESULTS
+    parts = sorted((folder / PARTS).glob("part-*.parquet"))
+    return ([results] if results.exists() else []) + parts
+
+
 def load_rows(folder: Path, columns: list[str] | None = None) -> pd.DataFrame:
     """Return the saved rows of a sweep folder, the latest per run, in run order."""
-    results = folder / RESULTS
-    files = ([results] if results.exists() else []) + sorted(
-        (folder / PARTS).glob("part-*.parquet")
-    )
-    frames = [pd.read_parquet(f) for f in files]
+    frames = [pd.read_parquet(f) for f in saved_files(folder)]
     if not frames:
         return pd.DataFrame(columns=columns or ["run", "status"])
     frame = pd.concat(frames, ignore_index=True)
