@@ -254,14 +254,18 @@ def load_sweep(path: str | Path) -> Sweep:
         raise problem(source, length, "; ".join(error.lines())) from None
     _check_customers(source, spec, scenario)
     sweep = Sweep(source, spec, base, str(scenario_path), scenario)
+    cases = [("scenario", None, scenario)]  # every value checked, with its scenario
     for name, values in spec.parameters.items():
-        _check_parameter(sweep, name, values)
+        cases += _check_parameter(sweep, name, values)
     sweep = _with_integer_ranges(sweep)
-    return replace(sweep, engine=_engine(sweep))
+    return replace(sweep, engine=_engine(sweep, cases))
 
 
-def _check_parameter(sweep: Sweep, name: str, values: Range | list) -> None:
-    """Refuse a parameter that cannot act, or any of whose values the scenario refuses."""
+def _check_parameter(sweep: Sweep, name: str, values: Range | list) -> list[tuple]:
+    """Refuse a parameter that cannot act, or any of whose values the scenario refuses.
+
+    Returns (name, value, scenario) for each list value and range end (not for what_if).
+    """
     source, scenario, spec = sweep.path, sweep.scenario, sweep.spec
     where = f"parameters.{name}"
     parts = name.split(".")
@@ -288,18 +292,20 @@ def _check_parameter(sweep: Sweep, name: str, values: Range | list) -> None:
                 f"changes the what-if {parts[1]!r}, which no run switches on; expected a "
                 f"what_if parameter listing it",
             )
+    checked = []
     for value in _extremes(values):
         try:
             if name == WHAT_IF:
                 if value != BASELINE:
                     parse_arm(str(value), scenario)
             else:
-                sweep.scenario_with({name: value})
+                checked.append((name, value, sweep.scenario_with({name: value})[0]))
         except ScenarioError as error:
             reason = "; ".join(f"{w}: {what}" for w, what in error.problems)
             raise problem(source, where, f"the value {value!r} gives {reason}") from None
         except ValueError as error:
             raise problem(source, where, f"the value {value!r}: {error}") from None
+    return checked
 
 
 def _check_customers(source: str, spec: SweepFile, scenario: Scenario) -> None:
@@ -319,7 +325,7 @@ def _check_customers(source: str, spec: SweepFile, scenario: Scenario) -> None:
         )
 
 
-def _engine(sweep: Sweep) -> str:
+def _engine(sweep: Sweep, cases: list[tuple]) -> str:
     """Return the one engine for every run: vectorised only where every value allows it."""
     from spiral.runner import choose_engine
 
@@ -327,10 +333,6 @@ def _engine(sweep: Sweep) -> str:
     if spec.engine == "des":
         return "des"
     what_ifs = any(v != BASELINE for v in spec.parameters.get(WHAT_IF, []))
-    cases = [("scenario", None, sweep.scenario)]
-    for name, values in spec.parameters.items():
-        if name != WHAT_IF:
-            cases += [(name, v, sweep.scenario_with({name: v})[0]) for v in _extremes(values)]
     for name, value, scenario in cases:
         try:
             choose_engine(scenario, "vectorised", False, what_ifs)
