@@ -58,6 +58,16 @@ def _draw(draw, folder: Path) -> list[Path]:  # noqa: ANN001 - a function return
         raise fail([f"{folder}: --plot: cannot write pictures ({error.strerror})"]) from None
 
 
+def _load_for(source: str, horizon: str | None, where: str) -> Scenario:
+    """Load a scenario with --horizon applied; bad input is one line and exit code 2."""
+    model = _load(source)
+    try:
+        length = parse_duration(horizon) if horizon is not None else None
+        return with_length(model, horizon=length)
+    except ValueError as error:
+        raise fail([f"{where}: --horizon: {error}"]) from None
+
+
 def _load(source: str) -> Scenario:
     try:
         return load_scenario(source)
@@ -270,13 +280,8 @@ def compare_command(
     from spiral.console import print_comparison
     from spiral.output import write_comparison
 
-    model = _load(scenario)
     where = "spiral compare"
-    try:
-        length = parse_duration(horizon) if horizon is not None else None
-        model = with_length(model, horizon=length)
-    except ValueError as error:
-        raise fail([f"{where}: --horizon: {error}"]) from None
+    model = _load_for(scenario, horizon, where)
     if seed is not None and seed < 0:
         raise fail([f"{where}: --seed: expected a non-negative integer, got {seed}"])
     reps: int | str = replications

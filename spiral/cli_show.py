@@ -12,15 +12,13 @@ from spiral.cli import (
     HorizonOption,
     ScenarioArgument,
     SeedOption,
-    _load,
+    _load_for,
     app,
     err_console,
     fail,
     out_console,
 )
 from spiral.event_log import CASE as CASE_COLUMN
-from spiral.loading import with_length
-from spiral.units import parse_duration
 
 STYLES = (("FAILED", "bold red"), ("⚠", "bold red"), ("COLD", "dark_orange"), ("warm", "blue"))
 
@@ -31,17 +29,7 @@ def _logged_run(scenario: str, seed: int | None, horizon: str | None, where: str
 
     if seed is not None and seed < 0:
         raise fail([f"{where}: --seed: expected a non-negative integer, got {seed}"])
-    return run(_scenario_for(scenario, horizon, where), seed=seed, event_log=True)
-
-
-def _scenario_for(scenario: str, horizon: str | None, where: str):  # noqa: ANN202 - a Scenario
-    """Load a scenario, with --horizon applied; bad input is one line and exit code 2."""
-    model = _load(scenario)
-    try:
-        length = parse_duration(horizon) if horizon is not None else None
-        return with_length(model, horizon=length)
-    except ValueError as error:
-        raise fail([f"{where}: --horizon: {error}"]) from None
+    return run(_load_for(scenario, horizon, where), seed=seed, event_log=True)
 
 
 @app.command("trace")
@@ -128,7 +116,7 @@ def report_command(
             summary = sweep_report(sweep)
         except NoRuns as error:
             raise fail([str(error)]) from None
-    model = _scenario_for(source, horizon, where)
+    model = _load_for(source, horizon, where)
     comparison = None
     if what_if:
         from spiral.compare import compare
