@@ -58,6 +58,12 @@ def _draw(draw, folder: Path) -> list[Path]:  # noqa: ANN001 - a function return
         raise fail([f"{folder}: --plot: cannot write pictures ({error.strerror})"]) from None
 
 
+def _check_seed(seed: int | None, where: str) -> None:
+    """Refuse a negative --seed: one line, exit code 2."""
+    if seed is not None and seed < 0:
+        raise fail([f"{where}: --seed: expected a non-negative integer, got {seed}"])
+
+
 def _load_for(source: str, horizon: str | None, where: str) -> Scenario:
     """Load a scenario with --horizon applied; bad input is one line and exit code 2."""
     model = _load(source)
@@ -126,8 +132,7 @@ def run_command(
         except ValueError as error:
             raise fail([f"spiral run: --rate: {error}"]) from None
         model = model.model_copy(update={"arrivals": arrivals})
-    if seed is not None and seed < 0:
-        raise fail([f"spiral run: --seed: expected a non-negative integer, got {seed}"])
+    _check_seed(seed, "spiral run")
     arm = None
     if what_if is not None:
         model, (arm,) = _arms(model, [what_if])
@@ -282,8 +287,7 @@ def compare_command(
 
     where = "spiral compare"
     model = _load_for(scenario, horizon, where)
-    if seed is not None and seed < 0:
-        raise fail([f"{where}: --seed: expected a non-negative integer, got {seed}"])
+    _check_seed(seed, where)
     reps: int | str = replications
     if replications != "auto":
         if not (replications.isascii() and replications.isdecimal()) or int(replications) < 2:

@@ -12,6 +12,7 @@ from spiral.cli import (
     HorizonOption,
     ScenarioArgument,
     SeedOption,
+    _check_seed,
     _load_for,
     app,
     err_console,
@@ -27,8 +28,7 @@ def _logged_run(scenario: str, seed: int | None, horizon: str | None, where: str
     """Run a scenario with its event log (the SimPy engine); bad options are one line, exit 2."""
     from spiral.runner import run
 
-    if seed is not None and seed < 0:
-        raise fail([f"{where}: --seed: expected a non-negative integer, got {seed}"])
+    _check_seed(seed, where)
     return run(_load_for(scenario, horizon, where), seed=seed, event_log=True)
 
 
@@ -91,8 +91,7 @@ def report_command(
     where = "spiral report"
     if replications < 2:
         raise fail([f"{where}: --replications: expected at least 2, got {replications}"])
-    if seed is not None and seed < 0:
-        raise fail([f"{where}: --seed: expected a non-negative integer, got {seed}"])
+    _check_seed(seed, where)
     folder = Path(source)
     if folder.is_dir():
         if not (folder / MANIFEST).exists():
