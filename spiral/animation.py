@@ -37,7 +37,10 @@ class Visits:
 
 def visits_of(result, names: list[str]) -> Visits:  # noqa: ANN001 - a RunResult
     """Return the visits in a run's event log, each until the customer's next move."""
-    events = result.events
+    kinds = ["start", "outcome", "failure", "escalate"]
+    events = pd.concat(
+        [chunk[chunk["event"].isin(kinds)] for chunk in result.event_chunks()], ignore_index=True
+    )
     index = {n: i for i, n in enumerate(names)}
     moves = events[events["event"].isin(["start", "outcome"])].sort_values(
         ["customer", "time"], kind="stable"

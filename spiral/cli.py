@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import shlex
 import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -23,6 +25,9 @@ from spiral.loading import (
 )
 from spiral.scenario import Scenario
 from spiral.units import parse_duration, parse_rate
+
+if TYPE_CHECKING:
+    from spiral.limits import Limits
 
 app = typer.Typer(
     add_completion=False,
@@ -45,17 +50,12 @@ PlotOption = Annotated[
 
 def fail(lines: list[str]) -> typer.Exit:
     """Print one line per problem to stderr and return the exit for bad input (code 2)."""
+    from spiral.errors import safe_text
+
     for line in lines:
-        err_console.print(line, markup=False, highlight=False, soft_wrap=True)
+        # names and values come from users' files: no control character reaches the terminal
+        err_console.print(safe_text(line), markup=False, highlight=False, soft_wrap=True)
     return typer.Exit(code=2)
-
-
-def _draw(draw, folder: Path) -> list[Path]:  # noqa: ANN001 - a function returning paths
-    """Draw pictures into a folder; a folder that cannot be written is one line, exit 2."""
-    try:
-        return draw()
-    except OSError as error:
-        raise fail([f"{folder}: --plot: cannot write pictures ({error.strerror})"]) from None
 
 
 def _check_seed(seed: int | None, where: str) -> None:
@@ -81,6 +81,95 @@ def _load(source: str) -> Scenario:
         raise fail(error.lines()) from None
 
 
+LimitOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--limit",
+        metavar="NAME=VALUE",
+        help="Raise a size guard on purpose, e.g. customers=5e7 or memory=16GB "
+        "(customers, visits, work, ticks, periods, runs, log_events, memory); repeatable.",
+    ),
+]
+
+
+def _limits(texts: list[str] | None, where: str) -> Limits:
+    """Return the default limits with the --limit overrides; a bad one is one line, exit 2."""
+    from spiral.limits import Limits
+
+    try:
+        return Limits().with_overrides(texts)
+    except ValueError as error:
+        raise fail([f"{where}: --limit: {error}"]) from None
+
+
+def _guard(
+    model: Scenario,
+    limits: Limits,
+    source: str,
+    options: dict[str, str] | None = None,
+    parallel: int = 1,
+    where: str = "spiral",
+) -> None:
+    """Refuse a run past a size guard (one line per guard, exit 2); note a large one.
+
+    ``options``: fields set on the command line (``customers`` -> ``--customers``), named
+    as the option the user typed, after ``where`` (the command).
+    """
+    from spiral.limits import run_problems, run_size, size
+
+    problems = run_problems(model, limits, parallel)
+    if problems:
+        options = options or {}
+        raise fail(
+            [
+                f"{where if field in options else source}: {options.get(field, field)}: {why}"
+                for field, why in problems
+            ]
+        )
+    memory = run_size(model).memory * parallel
+    if memory > 2**30:
+        err_console.print(
+            f"note: this needs about {size(memory)} of memory", highlight=False, soft_wrap=True
+        )
+
+
+def _opened(stack: ExitStack, output: object) -> object:
+    """Open an output (check and lock its place) inside ``stack``; bad places exit 2."""
+    try:
+        return stack.enter_context(output)  # type: ignore[arg-type]
+    except ScenarioError as error:
+        raise fail(error.lines()) from None
+
+
+def _commit(stack: ExitStack) -> None:
+    """Put every output in place; a place that cannot take it is one line, exit 2."""
+    try:
+        stack.close()
+    except ScenarioError as error:
+        raise fail(error.lines()) from None
+
+
+@contextmanager
+def _writing(place: Path | None, option: str) -> Iterator[None]:
+    """Turn a failed write (a full disk, say) into one line and exit 2; nothing is kept."""
+    try:
+        yield
+    except OSError as error:
+        raise fail(
+            [f"{place}: {option}: cannot write results ({error.strerror or error})"]
+        ) from None
+
+
+def _inside(path: Path, folder: Path | None) -> bool:
+    if folder is None:
+        return False
+    try:
+        path.resolve().relative_to(folder.resolve())
+    except ValueError:
+        return False
+    return True
+
+
 @app.command("run")
 def run_command(
     scenario: ScenarioArgument = DEFAULT_SCENARIO,
@@ -93,8 +182,11 @@ def run_command(
     out: Annotated[Path | None, typer.Option(help="Write results to this folder.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     events: Annotated[
-        bool, typer.Option(help="Keep the event log (on by default with --out).")
-    ] = True,
+        bool,
+        typer.Option(
+            "--events/--no-events", help="With --out: also write events.csv (one row per event)."
+        ),
+    ] = False,
     what_if: Annotated[
         str | None,
         typer.Option(
@@ -114,78 +206,116 @@ def run_command(
             "--event-log", help="Write the process-mining event log: FILE.csv or FILE.xes."
         ),
     ] = None,
+    limit: LimitOption = None,
 ) -> None:
     """Simulate a scenario and print what the spiral did."""
+    from spiral.atomic_output import OutputFile, OutputFolder
     from spiral.console import print_run
-    from spiral.output import write_run
-    from spiral.runner import run
+    from spiral.feedback import feedback
+    from spiral.output import RUN_NAMES, spiral_wrote, strict_json, write_run
+    from spiral.runner import choose_engine, run
 
+    where = "spiral run"
+    limits = _limits(limit, where)
     model = _load(scenario)
     try:
         length = parse_duration(horizon) if horizon is not None else None
         model = with_length(model, horizon=length, customers=customers)
     except ValueError as error:
-        raise fail([f"spiral run: {'--horizon' if horizon else '--customers'}: {error}"]) from None
+        raise fail([f"{where}: {'--horizon' if horizon else '--customers'}: {error}"]) from None
     if rate is not None:
         try:
             arrivals = model.arrivals.model_copy(update={"rate": parse_rate(rate)})
         except ValueError as error:
-            raise fail([f"spiral run: --rate: {error}"]) from None
+            raise fail([f"{where}: --rate: {error}"]) from None
         model = model.model_copy(update={"arrivals": arrivals})
-    _check_seed(seed, "spiral run")
+    _check_seed(seed, where)
     arm = None
     if what_if is not None:
         model, (arm,) = _arms(model, [what_if])
-    from spiral.runner import choose_engine
-
     if event_log is not None and event_log.suffix.lower() not in (".csv", ".xes"):
         raise fail(
             [
-                "spiral run: --event-log: expected a file ending in .csv or .xes, "
+                f"{where}: --event-log: expected a file ending in .csv or .xes, "
                 f"got {event_log.name!r}"
             ]
         )
-    if event_log is not None and not event_log.absolute().parent.is_dir():
-        raise fail([f"{event_log}: --event-log: the folder {event_log.parent} does not exist"])
+    if events and out is None:
+        raise fail([f"{where}: --events: expected --out DIR to write events.csv into"])
     # the journey map counts moves from the event log
-    log = (out is not None and events) or plot is not None or event_log is not None
+    log = events or plot is not None or event_log is not None
     try:
         chosen = choose_engine(model, engine, log, arm is not None and bool(arm.what_ifs))
     except ValueError as error:
-        raise fail([f"spiral run: --engine: {error}"]) from None
-    result = run(model, seed=seed, event_log=log, what_if=arm, engine=chosen)
-    if as_json:
-        out_console.print_json(json.dumps(result.summary))
-    else:
-        print_run(result, out_console)
-        if chosen == "vectorised" and engine == "auto":
-            out_console.print(
-                "engine: vectorised (unlimited staff, no loops: customers never meet); "
-                "--engine des for the SimPy engine",
-                highlight=False,
+        raise fail([f"{where}: --engine: {error}"]) from None
+    options = {"customers": "--customers"} if customers is not None else {}
+    if horizon is not None:
+        options["horizon"] = "--horizon"
+    _guard(model, limits, str(resolve_source(scenario)), options, where=where)
+    stack = ExitStack()
+    with stack:
+        folder = None
+        if out is not None:
+            known = spiral_wrote(out, "manifest.json", RUN_NAMES)
+            folder = _opened(stack, OutputFolder(out, "--out", known))
+        if plot is not None:
+            plots = (
+                folder.place(plot)
+                if _inside(plot, out)
+                else _opened(stack, OutputFolder(plot, "--plot", whole=False)).stage
             )
-    if out is not None:
-        command = shlex.join(["spiral", *sys.argv[1:]])
-        try:
-            written = write_run(result, out, command, str(resolve_source(scenario)))
-        except OSError as error:
-            raise fail([f"{out}: --out: cannot write results ({error.strerror})"]) from None
-        if not as_json:
-            out_console.print(f"wrote {len(written)} files to {out}/")
-    if event_log is not None:
-        from spiral.event_log import process_log, write_log
+        if event_log is not None:
+            log_path = (
+                folder.place(event_log)
+                if _inside(event_log, out)
+                else _opened(stack, OutputFile(event_log, "--event-log")).stage
+            )
+        with feedback(err_console, where, enabled=not as_json) as shown:
+            shown.step("simulating")
+            result = run(
+                model, seed=seed, event_log=log, what_if=arm, engine=chosen, progress=shown.update
+            )
+            shown.step("computing the metrics")
+            summary = result.summary
+        if as_json:
+            print(strict_json(summary))
+        else:
+            print_run(result, out_console)
+            if chosen == "vectorised" and engine == "auto":
+                out_console.print(
+                    "engine: vectorised (unlimited staff, no loops: customers never meet); "
+                    "--engine des for the SimPy engine",
+                    highlight=False,
+                )
+        with feedback(err_console, where, enabled=not as_json) as shown:
+            with _writing(event_log, "--event-log"):
+                if event_log is not None:
+                    from spiral.event_log import write_run_log
 
-        try:
-            write_log(process_log(result), event_log)
-        except OSError as error:
-            raise fail([f"{event_log}: --event-log: cannot write ({error})"]) from None
-        if not as_json:
+                    shown.step("writing the event log")
+                    write_run_log(result, log_path)
+            with _writing(plot, "--plot"):
+                if plot is not None:
+                    from spiral.figures import run_figures
+
+                    shown.step("drawing")
+                    plots.mkdir(parents=True, exist_ok=True)
+                    drawn = run_figures(result, plots)
+            with _writing(out, "--out"):
+                if folder is not None:
+                    shown.step("writing results")
+                    command = shlex.join(["spiral", *sys.argv[1:]])
+                    written = write_run(
+                        result, folder.stage, command, str(resolve_source(scenario)), events=events
+                    )
+            shown.step("saving")
+            _commit(stack)
+    if not as_json:
+        if out is not None:
+            out_console.print(f"wrote {len(written)} files to {out}/", highlight=False)
+        if event_log is not None:
             out_console.print(f"wrote the event log to {event_log}", highlight=False)
-    if plot is not None:
-        from spiral.figures import run_figures
-
-        drawn = _draw(lambda: run_figures(result, plot), plot)
-        if not as_json:
+        if plot is not None:
             out_console.print(f"drew {len(drawn)} pictures in {plot}/", highlight=False)
 
 
@@ -277,15 +407,16 @@ def compare_command(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the tidy table as JSON.")] = False,
     plot: PlotOption = None,
+    limit: LimitOption = None,
 ) -> None:
     """Compare the baseline with what-ifs over replications, with 95% confidence intervals."""
-    from rich.progress import Progress
-
     from spiral.compare import compare
     from spiral.console import print_comparison
+    from spiral.feedback import feedback
     from spiral.output import write_comparison
 
     where = "spiral compare"
+    limits = _limits(limit, where)
     model = _load_for(scenario, horizon, where)
     _check_seed(seed, where)
     reps: int | str = replications
@@ -331,37 +462,70 @@ def compare_command(
         pilots = [f"{a.label}@{100 * pilot_share:g}%" for a in parsed if pilotable(a)]
         model, more = _arms(model, pilots)
         parsed += [a for a in more if a.label not in {p.label for p in parsed}]
-    with Progress(console=err_console, transient=True, disable=as_json) as bar:
-        task = bar.add_task("replications", total=None)
-        result = compare(
-            model,
-            parsed,
-            replications=reps,
-            seed=seed,
-            crn=crn,
-            target=share,
-            max_replications=max_replications,
-            jobs=jobs,
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
-        )
-    if as_json:
-        print(result.table.to_json(orient="records", indent=2))
-    else:
-        print_comparison(result, model, out_console)
-    if out is not None:
-        command = shlex.join(["spiral", *sys.argv[1:]])
-        try:
-            written = write_comparison(result, model, out, command, str(resolve_source(scenario)))
-        except OSError as error:
-            raise fail([f"{out}: --out: cannot write results ({error.strerror})"]) from None
-        if not as_json:
-            out_console.print(f"wrote {len(written)} files to {out}/")
-    if plot is not None:
-        from spiral.figures import comparison_figures
+    from spiral.atomic_output import OutputFolder
+    from spiral.output import COMPARE_NAMES, spiral_wrote, strict_json
+    from spiral.workers import WorkersFailed
 
-        currency = model.money.currency
-        drawn = _draw(lambda: comparison_figures(result, plot, currency, model.name), plot)
-        if not as_json:
+    runs = (reps if isinstance(reps, int) else max_replications) * len(parsed) + len(parsed)
+    _guard(model, limits, str(resolve_source(scenario)), parallel=min(jobs, runs))
+    stack = ExitStack()
+    with stack:
+        folder = None
+        if out is not None:
+            known = spiral_wrote(out, "compare_manifest.json", COMPARE_NAMES)
+            folder = _opened(stack, OutputFolder(out, "--out", known))
+        if plot is not None:
+            plots = (
+                folder.place(plot)
+                if _inside(plot, out)
+                else _opened(stack, OutputFolder(plot, "--plot", whole=False)).stage
+            )
+        with feedback(err_console, where, enabled=not as_json) as shown:
+            shown.step("replications")
+
+            def progress(done: int, total: int) -> None:
+                shown.step(f"replications {done} of {total}", done / total)
+
+            try:
+                result = compare(
+                    model,
+                    parsed,
+                    replications=reps,
+                    seed=seed,
+                    crn=crn,
+                    target=share,
+                    max_replications=max_replications,
+                    jobs=jobs,
+                    progress=progress,
+                )
+            except WorkersFailed as error:
+                err_console.print(f"{where}: --jobs: {error}", highlight=False, soft_wrap=True)
+                raise typer.Exit(code=1) from None
+        if as_json:
+            print(strict_json(result.table.to_dict(orient="records")))
+        else:
+            print_comparison(result, model, out_console)
+        with feedback(err_console, where, enabled=not as_json) as shown:
+            with _writing(out, "--out"):
+                if folder is not None:
+                    shown.step("writing results")
+                    command = shlex.join(["spiral", *sys.argv[1:]])
+                    written = write_comparison(
+                        result, model, folder.stage, command, str(resolve_source(scenario))
+                    )
+            with _writing(plot, "--plot"):
+                if plot is not None:
+                    from spiral.figures import comparison_figures
+
+                    shown.step("drawing")
+                    plots.mkdir(parents=True, exist_ok=True)
+                    drawn = comparison_figures(result, plots, model.money.currency, model.name)
+            shown.step("saving")
+            _commit(stack)
+    if not as_json:
+        if out is not None:
+            out_console.print(f"wrote {len(written)} files to {out}/", highlight=False)
+        if plot is not None:
             out_console.print(f"drew {len(drawn)} pictures in {plot}/", highlight=False)
 
 
@@ -390,19 +554,35 @@ def explain_command(
         float, typer.Option(help="Rank steps by fixing each to failure × this.")
     ] = 0.5,
     as_json: Annotated[bool, typer.Option("--json", help="Print the numbers as JSON.")] = False,
+    limit: LimitOption = None,
 ) -> None:
     """Exact answers without simulating, and which step to fix first (unlimited staff, no loops)."""
     from spiral.analytic import EXPLAIN_TOLERANCE, NoClosedForm, explain
     from spiral.console import print_theory
+    from spiral.limits import journey_problems
+    from spiral.output import strict_json
 
+    where = "spiral explain"
+    limits = _limits(limit, where)
     model = _load(scenario)
     if not 0 < factor < 1:
-        raise fail([f"spiral explain: --factor: expected a number between 0 and 1, got {factor}"])
+        raise fail([f"{where}: --factor: expected a number between 0 and 1, got {factor}"])
+    source = scenario  # as typed: a built-in's name, or a file
+    # a journey customers can hardly leave would keep the chain's mass travelling for ever
+    problems = journey_problems(model, limits)
+    if problems:
+        raise fail([f"{source}: {field}: {why}" for field, why in problems])
+    from spiral.feedback import feedback
+
     try:
-        # one solve gives the numbers and every fix; what it leaves is printed as truncated
-        exact, ranking = explain(model, factor, unlimited, loops_off, tolerance=EXPLAIN_TOLERANCE)
+        with feedback(err_console, where, enabled=not as_json) as shown:
+            shown.step("solving the journey's chain")
+            # one solve gives the numbers and every fix; what it leaves is printed as truncated
+            exact, ranking = explain(
+                model, factor, unlimited, loops_off, tolerance=EXPLAIN_TOLERANCE
+            )
     except NoClosedForm as error:
-        raise fail([f"{scenario}: {field}: {why}" for field, why in error.reasons]) from None
+        raise fail([f"{source}: {field}: {why}" for field, why in error.reasons]) from None
     if as_json:
         payload = {
             **exact.summary(),
@@ -412,7 +592,7 @@ def explain_command(
             "failures_distribution": {str(k): v for k, v in exact.failures_distribution.items()},
             "fix_ranking": ranking.reset_index().to_dict(orient="records"),
         }
-        print(json.dumps(payload, indent=2))
+        print(strict_json(payload))
         return
     notes = [n for n, on in (("unlimited staff", unlimited), ("loops off", loops_off)) if on]
     print_theory(exact, ranking, factor, notes, out_console)
@@ -430,16 +610,33 @@ def validate_command(
     markdown: Annotated[
         bool, typer.Option(help="With --theory: print Markdown (docs/validation.md).")
     ] = False,
+    limit: LimitOption = None,
 ) -> None:
-    """Check a scenario file ('ok' or one line per problem, exit 2), or validate against theory."""
+    """Check a scenario file ('ok' or one line per problem, exit 2), or validate against theory.
+
+    A file that would run past a size guard (customers, visits per customer, loop ticks,
+    periods, memory) is refused as a run of it would be.
+    """
+    from spiral.errors import safe_text
+    from spiral.limits import run_problems
+
     if theory:
         _theory_report(quick, markdown)
         return
     if scenario is None:
         raise fail(["spiral validate: expected a scenario file or built-in name, or --theory"])
+    limits = _limits(limit, "spiral validate")
     model = _load(scenario)
+    source = str(resolve_source(scenario))
+    problems = run_problems(model, limits)
+    if problems:
+        raise fail([f"{source}: {field}: {why}" for field, why in problems])
     n = len(model.node_names())
-    out_console.print(f"{scenario}: ok ({n} nodes, {len(model.silos)} silos)", highlight=False)
+    out_console.print(
+        f"{safe_text(scenario)}: ok ({n} nodes, {len(model.silos)} silos)",
+        highlight=False,
+        markup=False,
+    )
 
 
 def _theory_report(quick: bool, as_markdown: bool) -> None:
@@ -447,9 +644,11 @@ def _theory_report(quick: bool, as_markdown: bool) -> None:
     from rich.markup import escape
     from rich.table import Table
 
+    from spiral.feedback import feedback
     from spiral.validation import markdown, validation_report
 
-    with err_console.status("simulating against theory…"):
+    with feedback(err_console, "spiral validate --theory") as shown:
+        shown.step("simulating against theory")
         report = validation_report(quick=quick)
     if as_markdown:
         print(markdown(report), end="")
@@ -492,9 +691,22 @@ def schema_command() -> None:
 
 
 def main() -> None:
-    """Entry point of the `spiral` command: usage errors become one line and exit code 2."""
+    """Entry point of the `spiral` command: usage errors become one line and exit code 2.
+
+    Ctrl-C and SIGTERM stop the command the same way: workers are ended, outputs being
+    written are dropped (earlier results stay as they were), and one line says so.
+    """
+    from spiral.workers import Interrupted, signals_interrupt
+
     try:
-        code = app(standalone_mode=False, prog_name="spiral")
+        with signals_interrupt():
+            code = app(standalone_mode=False, prog_name="spiral")
+    except Interrupted as error:
+        err_console.print(
+            f"interrupted ({error}): nothing written; results already there are left as they were",
+            highlight=False,
+        )
+        code = error.exit_code
     except typer.Abort:
         err_console.print("interrupted")
         code = 130

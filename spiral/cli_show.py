@@ -10,26 +10,38 @@ import typer
 from spiral.cli import (
     DEFAULT_SCENARIO,
     HorizonOption,
+    LimitOption,
     ScenarioArgument,
     SeedOption,
     _check_seed,
+    _commit,
+    _guard,
+    _limits,
     _load_for,
+    _opened,
+    _writing,
     app,
     err_console,
     fail,
     out_console,
 )
 from spiral.event_log import CASE as CASE_COLUMN
+from spiral.loading import resolve_source
 
 STYLES = (("FAILED", "bold red"), ("⚠", "bold red"), ("COLD", "dark_orange"), ("warm", "blue"))
 
 
-def _logged_run(scenario: str, seed: int | None, horizon: str | None, where: str):  # noqa: ANN202
+def _logged_run(  # noqa: ANN202 - a RunResult
+    scenario: str, seed: int | None, horizon: str | None, where: str, limit: list[str] | None
+):
     """Run a scenario with its event log (the SimPy engine); bad options are one line, exit 2."""
     from spiral.runner import run
 
     _check_seed(seed, where)
-    return run(_load_for(scenario, horizon, where), seed=seed, event_log=True)
+    limits = _limits(limit, where)
+    model = _load_for(scenario, horizon, where)
+    _guard(model, limits, str(resolve_source(scenario)))
+    return model, lambda shown: run(model, seed=seed, event_log=True, progress=shown.update)
 
 
 @app.command("trace")
@@ -42,16 +54,21 @@ def trace_command(
     ] = False,
     seed: SeedOption = None,
     horizon: HorizonOption = None,
+    limit: LimitOption = None,
 ) -> None:
     """Tell one customer's journey as a story: where it broke, who had the baton, what it cost."""
     from rich.text import Text
 
+    from spiral.feedback import feedback
     from spiral.trace import NoSuchCustomer, pick_customer, story
 
     where = "spiral trace"
     if sum([customer is not None, worst, spiral]) > 1:
         raise fail([f"{where}: --customer/--worst/--spiral: expected at most one of them"])
-    result = _logged_run(scenario, seed, horizon, where)
+    _, simulate = _logged_run(scenario, seed, horizon, where, limit)
+    with feedback(err_console, where) as shown:
+        shown.step("simulating")
+        result = simulate(shown)
     try:
         chosen = pick_customer(result, customer, worst, spiral)
     except NoSuchCustomer as error:
@@ -78,17 +95,22 @@ def report_command(
     replications: Annotated[int, typer.Option(help="Replications per what-if arm.")] = 3,
     seed: SeedOption = None,
     horizon: HorizonOption = None,
+    limit: LimitOption = None,
 ) -> None:
     """Write one self-contained HTML report: the run, its pictures, what-ifs and a sweep."""
     import json
+    from contextlib import ExitStack
 
+    from spiral.atomic_output import OutputFile
     from spiral.cli import _arms
+    from spiral.feedback import feedback
     from spiral.report import run_report
     from spiral.runner import run
     from spiral.sensitivity import sweep_report
     from spiral.sweep_store import MANIFEST
 
     where = "spiral report"
+    limits = _limits(limit, where)
     if replications < 2:
         raise fail([f"{where}: --replications: expected at least 2, got {replications}"])
     _check_seed(seed, where)
@@ -116,18 +138,31 @@ def report_command(
         except NoRuns as error:
             raise fail([str(error)]) from None
     model = _load_for(source, horizon, where)
-    comparison = None
-    if what_if:
-        from spiral.compare import compare
+    _guard(model, limits, str(resolve_source(source)))
+    stack = ExitStack()
+    with stack:
+        page = _opened(stack, OutputFile(out, "--out"))
+        with feedback(err_console, where) as shown:
+            comparison = None
+            if what_if:
+                from spiral.compare import compare
 
-        model, arms = _arms(model, what_if)
-        comparison = compare(model, arms, replications=replications, seed=seed)
-    result = run(model, seed=seed, event_log=True)
-    report = run_report(result, comparison, summary)
-    try:
-        out.write_text(report.html(), encoding="utf-8")
-    except OSError as error:
-        raise fail([f"{out}: --out: cannot write the report ({error.strerror})"]) from None
+                model, arms = _arms(model, what_if)
+                shown.step("comparing what-ifs")
+                comparison = compare(
+                    model,
+                    arms,
+                    replications=replications,
+                    seed=seed,
+                    progress=lambda done, total: shown.update(done / total),
+                )
+            shown.step("simulating")
+            result = run(model, seed=seed, event_log=True, progress=shown.update)
+            shown.step("drawing")
+            report = run_report(result, comparison, summary)
+            with _writing(out, "--out"):
+                page.stage.write_text(report.html(), encoding="utf-8")
+            _commit(stack)
     size = out.stat().st_size / 1024
     out_console.print(f"wrote {out} ({size:,.0f} KB, self-contained)", highlight=False)
 
@@ -140,9 +175,14 @@ def animate_command(
     fps: Annotated[int, typer.Option(help="Frames per second.")] = 10,
     seed: SeedOption = None,
     horizon: HorizonOption = None,
+    limit: LimitOption = None,
 ) -> None:
     """Animate a run: customers as dots over the journey map, complaints reddening the nodes."""
+    from contextlib import ExitStack
+
     from spiral.animation import animate, can_write
+    from spiral.atomic_output import OutputFile
+    from spiral.feedback import feedback
 
     where = "spiral animate"
     problem = can_write(out, fps)
@@ -152,11 +192,19 @@ def animate_command(
         raise fail([f"{where}: --seconds: expected more than 0 and at most 600, got {seconds:g}"])
     if not 1 <= fps <= 60:
         raise fail([f"{where}: --fps: expected 1 to 60, got {fps}"])
-    result = _logged_run(scenario, seed, horizon, where)
-    try:
-        animate(result, out, seconds, fps)
-    except OSError as error:
-        raise fail([f"{out}: --out: cannot write the clip ({error.strerror})"]) from None
+    _, simulate = _logged_run(scenario, seed, horizon, where, limit)
+    stack = ExitStack()
+    with stack:
+        clip = _opened(stack, OutputFile(out, "--out"))
+        with feedback(err_console, where) as shown:
+            shown.step("simulating")
+            result = simulate(shown)
+            shown.step("drawing frames")
+            try:
+                animate(result, clip.stage, seconds, fps)
+            except OSError as error:
+                raise fail([f"{out}: --out: cannot write the clip ({error.strerror})"]) from None
+            _commit(stack)
     size = out.stat().st_size / 2**20
     out_console.print(
         f"wrote {out}: {round(seconds * fps)} frames, {seconds:g} s, {size:.1f} MB", highlight=False
@@ -168,37 +216,56 @@ def from_log_command(
     log_file: Annotated[Path, typer.Argument(help="An event log: FILE.csv or FILE.xes.")],
     out: Annotated[Path, typer.Option(help="The scenario file to write (YAML).")],
     name: Annotated[str | None, typer.Option(help="The scenario's name.")] = None,
+    limit: LimitOption = None,
 ) -> None:
     """Build a starting scenario from an event log: routing, failure shares, service times."""
-    import yaml
+    from contextlib import ExitStack
 
-    from spiral.errors import ScenarioError
-    from spiral.from_log import read_log, scenario_from_log, service_note
-    from spiral.loading import parse_scenario
+    from spiral.atomic_output import OutputFile
+    from spiral.errors import ScenarioError, safe_text
+    from spiral.feedback import feedback
+    from spiral.from_log import fitted_yaml, read_log, scenario_from_log, service_note
+    from spiral.limits import log_events, suggest
 
+    where = "spiral from-log"
+    limits = _limits(limit, where)
     try:
-        log = read_log(log_file)
-    except ScenarioError as error:
-        raise fail(error.lines()) from None
-    try:
-        data = scenario_from_log(log, name or log_file.stem, str(log_file))
-    except ScenarioError as error:
-        raise fail(error.lines()) from None
-    note = service_note(log)
+        events = log_events(log_file)
+    except OSError as error:
+        raise fail([f"{log_file}: file: cannot be read ({error.strerror})"]) from None
+    if events > limits.log_events:
+        raise fail(
+            [
+                f"{log_file}: file: about {events:,} events, above the limit of "
+                f"{limits.log_events:,.0f}; expected a smaller log, or raise the limit with "
+                f"--limit log_events={suggest(events)}"
+            ]
+        )
+    stack = ExitStack()
+    with stack:
+        target = _opened(stack, OutputFile(out, "--out"))
+        with feedback(err_console, where) as shown:
+            shown.step("reading the log")
+            try:
+                log = read_log(log_file)
+            except ScenarioError as error:
+                raise fail(error.lines()) from None
+            shown.step("fitting")
+            try:
+                default = "".join(c if c.isprintable() else "_" for c in log_file.stem)[:100]
+                data = scenario_from_log(log, name or default or "fitted", str(log_file))
+            except ScenarioError as error:
+                raise fail(error.lines()) from None
+            note = service_note(log)
+            with _writing(out, "--out"):
+                target.stage.write_text(fitted_yaml(data, str(log_file)), encoding="utf-8")
+            _commit(stack)
     if note:
         err_console.print(f"note: {note}", highlight=False)
-    try:
-        parse_scenario(data, str(out))
-    except ScenarioError as error:
-        raise fail(error.lines()) from None
-    header = f"# Fitted by `spiral from-log {log_file}`: a starting point to edit.\n"
-    try:
-        out.write_text(header + yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    except OSError as error:
-        raise fail([f"{out}: --out: cannot write the scenario ({error.strerror})"]) from None
     out_console.print(
-        f"wrote {out}: {len(data['steps'])} steps, {len(data['outcomes'])} outcomes, "
-        f"{len(data['silos'])} silos from {log[CASE_COLUMN].nunique()} cases",
+        f"wrote {safe_text(str(out))}: {len(data['steps'])} steps, {len(data['outcomes'])} "
+        f"outcomes, {len(data['silos'])} silos from {log[CASE_COLUMN].nunique()} cases",
         highlight=False,
+        markup=False,
         soft_wrap=True,
     )

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from spiral.cli import app, err_console, fail, out_console
+from spiral.cli import LimitOption, _limits, app, err_console, fail, out_console
 from spiral.errors import ScenarioError
 
 
@@ -59,6 +58,42 @@ def _dry_run(sweep, out: Path, executor, total: int, remote: bool) -> None:  # n
     )
 
 
+def _sized(sweep, path: Path, limits, parallel: int) -> int:  # noqa: ANN001
+    """Return the sweep's number of runs; refuse (exit 2) one past a size guard.
+
+    The runs are counted from the design without making them, and every run's scenario is
+    sized at each parameter's extremes, as the sweep file was validated.
+    """
+    from spiral.designs import design_size, levels
+    from spiral.limits import figure, run_problems, suggest
+    from spiral.sweep_file import WHAT_IF, Range, scenario_with
+
+    spec = sweep.spec
+    total = design_size(spec.design, spec.parameters) * spec.replications
+    if total > limits.runs:
+        raise fail(
+            [
+                f"{path}: design: {figure(total)} runs ({spec.design.kind} design × "
+                f"{spec.replications} replication(s)), above the limit of {figure(limits.runs)}; "
+                f"expected a smaller design, or raise the limit with --limit runs={suggest(total)}"
+            ]
+        )
+    lines = [
+        f"{path}: scenario: {why}" for _, why in run_problems(sweep.scenario, limits, parallel)
+    ]
+    for name, values in spec.parameters.items():
+        if name == WHAT_IF or lines:
+            continue
+        ends = [values.low, values.high] if isinstance(values, Range) else levels(values, 0)
+        for value in ends:
+            scenario, _ = scenario_with(sweep.base, sweep.base_source, {name: value})
+            for _, why in run_problems(scenario, limits, parallel):
+                lines.append(f"{path}: parameters.{name}: at {value}: {why}")
+    if lines:
+        raise fail(lines)
+    return total
+
+
 @app.command("sweep")
 def sweep_command(
     sweep_file: Annotated[Path, typer.Argument(help="Sweep file (YAML).")],
@@ -74,20 +109,14 @@ def sweep_command(
         bool, typer.Option("--dry-run", help="Print the number of runs and a time estimate.")
     ] = False,
     batch: Annotated[int, typer.Option(help="Rows saved per batch as runs finish.")] = 20,
+    limit: LimitOption = None,
 ) -> None:
     """Run every point of a sweep design, in parallel, saving rows as they finish."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
+    from spiral.feedback import feedback
     from spiral.sweep import executor_for, run_sweep
     from spiral.sweep_file import load_sweep
 
+    limits = _limits(limit, "spiral sweep")
     if workers is not None and workers < 1:
         raise fail([f"spiral sweep: --workers: expected at least 1, got {workers}"])
     if batch < 1:
@@ -100,10 +129,11 @@ def sweep_command(
         executor = executor_for(workers, scheduler)
     except RuntimeError as error:
         raise fail([f"spiral sweep: --scheduler: {error}"]) from None
-    from spiral.sweep import ExecutorLost, plan
+    from spiral.sweep import ExecutorLost
     from spiral.sweep_store import SweepStore, load_rows
+    from spiral.workers import WorkersFailed
 
-    total = len(plan(sweep))
+    total = _sized(sweep, sweep_file, limits, executor.workers if scheduler is None else 1)
     try:
         SweepStore.check(out, sweep)
     except ScenarioError as error:
@@ -115,18 +145,9 @@ def sweep_command(
         done = len(SweepStore.open(out, sweep, total).finished())
     except ScenarioError as error:
         raise fail(error.lines()) from None
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=err_console, transient=False) as progress:
+    with feedback(err_console, "spiral sweep") as shown:
         # runs saved before are where the bar starts, not progress made now
-        task = progress.add_task(sweep.name, total=total, completed=done, rate="")
+        shown.step(f"{sweep.name}: {done} of {total} runs", done / total if total else 1.0)
         counts = {"done": 0}
         started = {"at": None}
 
@@ -137,12 +158,15 @@ def sweep_command(
                 started["at"] = time.perf_counter()
             counts["done"] += 1
             elapsed = max(time.perf_counter() - started["at"], 1e-9)
-            progress.update(task, advance=1, rate=f"{counts['done'] / elapsed:.2f} runs/s")
+            finished = done + counts["done"]
+            shown.step(
+                f"{sweep.name}: {finished} of {total} runs, {counts['done'] / elapsed:.2f} runs/s",
+                finished / total,
+            )
 
         try:
             outcome = run_sweep(sweep, out, executor, batch=batch, on_row=advance)
         except ExecutorLost as error:
-            progress.stop()
             saved = len(load_rows(out))
             if saved == done:  # nothing ran: the address is wrong or the cluster is down
                 raise fail([f"spiral sweep: --scheduler: {error}"]) from None
@@ -150,10 +174,13 @@ def sweep_command(
                 f"spiral sweep: --scheduler: {error}; {saved} of {total} runs saved in {out}"
             ) from None
         except OSError as error:
-            progress.stop()
             raise _stopped(
                 f"{out}: --out: cannot write results ({error.strerror}); the rows saved so far stay"
             ) from None
+        except WorkersFailed as error:
+            raise _stopped(f"spiral sweep: --workers: {error}") from None
+        except ScenarioError as error:  # another sweep holds the folder
+            raise fail(error.lines()) from None
     rate = outcome.ran / outcome.seconds if outcome.seconds > 0 else 0.0
     out_console.print(
         f"{sweep.name}: {outcome.ok} of {outcome.total} runs ok, {len(outcome.failed)} failed; "
@@ -179,7 +206,7 @@ def sweep_command(
             highlight=False,
             soft_wrap=True,
         )
-        raise typer.Exit(code=130)
+        raise typer.Exit(code=128 + outcome.interrupted)
     if outcome.results is not None:
         out_console.print(f"results: {outcome.results}", highlight=False, soft_wrap=True)
     if outcome.failed:
@@ -218,17 +245,32 @@ def sweep_report_command(
             raise fail([f"spiral sweep-report: {option}: expected one of {known}, got {name!r}"])
     pair = (x, y) if x is not None and y is not None else None
     target = out or folder / "report"
-    try:
-        paths = write_report(report, target, pair)
-    except OSError as error:
-        raise fail([f"{target}: --out: cannot write the report ({error.strerror})"]) from None
+    from contextlib import ExitStack
+
+    from spiral.atomic_output import OutputFolder
+    from spiral.cli import _commit, _opened
+
+    names = {"points.csv", "indices.csv"} | {
+        f"{n}.{s}" for n in ("tornado", "heatmap") for s in ("png", "svg")
+    }
+    stack = ExitStack()
+    with stack:
+        written = _opened(stack, OutputFolder(target, "--out", lambda name: name in names))
+        try:
+            staged = write_report(report, written.stage, pair)
+        except OSError as error:
+            raise fail([f"{target}: --out: cannot write the report ({error.strerror})"]) from None
+        _commit(stack)
+    paths = [target / p.relative_to(written.stage) for p in staged]
     if as_json:
         payload = {
             "notes": report.notes,
             "indices": report.indices.to_dict(orient="records"),
             "points": len(report.points),
         }
-        print(json.dumps(payload, indent=2, default=float))
+        from spiral.output import strict_json
+
+        print(strict_json(payload))
         return
     spec = report.spec
     by = RANKED_BY[spec.design.kind]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,6 +18,7 @@ from spiral.interventions import BASELINE, Arm, parse_arm
 from spiral.runner import run
 from spiral.scenario import Scenario
 from spiral.warmup import detect_warmup
+from spiral.workers import process_pool, stop_pool, submit_failed
 
 KEY_METRICS: tuple[str, ...] = (
     "churn_rate",
@@ -263,11 +263,17 @@ def compare(
     detect = auto and scenario.warmup == 0
     planned = [n * len(arms) + (AUTO_START if detect else 0)]
     done = [0]
-    pool = ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else None
+    # never more processes than the runs of the first round (later rounds reuse them)
+    workers = min(jobs, n * len(arms))
+    pool = process_pool(workers) if workers > 1 else None
 
     def execute(tasks: list[_Task]) -> list[tuple[dict, pd.DataFrame]]:
         outputs = []
-        for output in pool.map(_replicate, tasks) if pool else map(_replicate, tasks):
+        try:
+            results = pool.map(_replicate, tasks) if pool else map(_replicate, tasks)
+        except OSError as error:  # the system refused a new process
+            raise submit_failed(error) from None
+        for output in results:
             outputs.append(output)
             done[0] += 1
             if progress is not None:
@@ -319,9 +325,12 @@ def compare(
             planned[0] += (more - n) * len(arms)
             add(n, more)
             n = more
-    finally:
+    except BaseException:
         if pool is not None:
-            pool.shutdown()
+            stop_pool(pool)  # Ctrl-C, SIGTERM or an error: no worker runs on alone
+        raise
+    if pool is not None:
+        pool.shutdown()
     frame = _with_roi(pd.DataFrame(runs))
     return Comparison(
         table=_table(frame, arms, crn),

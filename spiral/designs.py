@@ -8,6 +8,7 @@ coordinate to a value: along a range linearly, over a list by equal slices.
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 
@@ -55,6 +56,18 @@ def levels(values: Range | list, count: int) -> list:
         found = [values.at(i / (count - 1)) for i in range(count)]
         return list(dict.fromkeys(found))  # an integer range may give a value twice
     return list(values)
+
+
+def design_size(design: Design, parameters: dict[str, Range | list]) -> int:
+    """Return how many points a design has, without making them."""
+    d = len(parameters)
+    if design.kind == "grid":
+        return math.prod(len(levels(values, design.levels)) for values in parameters.values())
+    if design.kind == "sobol":
+        return design.samples * (d + 2)
+    if design.kind == "morris":
+        return design.samples * (d + 1)
+    return design.samples
 
 
 def design_points(design: Design, parameters: dict[str, Range | list], seed: int) -> list[dict]:

@@ -14,7 +14,13 @@ from pydantic import (
     model_validator,
 )
 
-from spiral.units import parse_duration
+from spiral.units import MAX_YEARS, parse_duration
+
+MAX_CV = 10.0
+"""The largest coefficient of variation: beyond it almost every draw is 0 and a few huge."""
+
+MAX_VALUES = 10_000
+"""The most values an empirical distribution may list."""
 
 Duration = Annotated[
     float,
@@ -25,7 +31,8 @@ Duration = Annotated[
                 {"type": "string", "pattern": r"^\s*[0-9.eE+-]+\s*[a-zA-Z]+\s*$"},
                 {"const": 0},
             ],
-            "description": "A duration with a unit, e.g. '30 s', '8 min', '2 h', '3 days'.",
+            "description": "A duration with a unit, e.g. '30 s', '8 min', '2 h', '3 days'; "
+            f"at most {MAX_YEARS} years.",
         }
     ),
 ]
@@ -33,7 +40,7 @@ Duration = Annotated[
 
 
 class _Dist(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     _durations: ClassVar[tuple[str, ...]] = ()
 
     def scaled(self, factor: float) -> Self:
@@ -89,7 +96,11 @@ class Exponential(_Dist):
 class _MeanCV(_Dist):
     mean_: Duration = Field(alias="mean")
     _durations = ("mean_",)
-    cv: float = Field(gt=0, description="Coefficient of variation (standard deviation / mean).")
+    cv: float = Field(
+        gt=0,
+        le=MAX_CV,
+        description=f"Coefficient of variation (standard deviation / mean), in (0, {MAX_CV:g}].",
+    )
 
     def mean(self) -> float:
         """Return the mean."""
@@ -169,7 +180,11 @@ class Empirical(_Dist):
     """Duration resampled with replacement from observed values."""
 
     dist: Literal["empirical"]
-    values: list[Duration] = Field(min_length=1)
+    values: list[Duration] = Field(
+        min_length=1,
+        max_length=MAX_VALUES,
+        description=f"Observed durations, 1 to {MAX_VALUES:,} of them.",
+    )
     _durations = ("values",)
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:

@@ -18,6 +18,7 @@ from spiral.records import (
     RETAINED,
     Customer,
     CustomerTable,
+    EventSink,
     PeriodCounters,
 )
 from spiral.scenario import Scenario
@@ -69,7 +70,7 @@ class RawRun:
 
     customers: CustomerTable
     counters: PeriodCounters
-    events: list[tuple] | None
+    events: EventSink | None
     end: float
     node_visits: list[int]
     silo_busy: list[float]
@@ -92,9 +93,11 @@ class Engine:
         seed: int,
         event_log: bool = False,
         what_ifs: tuple[tuple[str, WhatIf], ...] = (),
+        progress: Callable[[float], None] | None = None,
     ) -> None:
         self.scenario = scenario
         self.seed = seed
+        self.progress = progress
         self.journey = journey = compile_journey(scenario)
         self.env = env = simpy.Environment()
         self.silos = [Silo(env, staff) if staff else None for staff in journey.staff]
@@ -156,7 +159,8 @@ class Engine:
             loyalty.advocacy_decay,
         )
         self.calm_outcome = (loyalty.base_churn, min(loyalty.base_advocacy, 1 - loyalty.base_churn))
-        self.events: list[tuple] | None = [] if event_log else None
+        self.sink = EventSink() if event_log else None
+        self.events: list[tuple] | None = self.sink.rows if self.sink is not None else None
         self.table = CustomerTable()
         self.counters = PeriodCounters(scenario.period)
         self.node_visits = [0] * journey.size
@@ -192,6 +196,8 @@ class Engine:
         top_rate = rate * peak * lift
         limit = scenario.customers
         horizon = scenario.horizon
+        progress = self.progress
+        sink = self.sink
         if top_rate > 0:
             gaps = draws(
                 generator(self.seed, "arrivals"), lambda rng, n: rng.exponential(1.0 / top_rate, n)
@@ -217,6 +223,10 @@ class Engine:
                             scope |= bit
                     customer.scope = scope
                 cid += 1
+                if sink is not None and len(sink.rows) >= sink.chunk:
+                    sink.spill()  # also here: a long stretch without finishes still spills
+                if progress is not None and not cid & 1023:
+                    progress(cid / limit if limit is not None else at / horizon)
                 # registered here, not in _walk, which starts only at the next event
                 self.active[customer.id] = customer
                 env.process(self._walk(customer))
@@ -592,6 +602,8 @@ class Engine:
             names = ("retained", "advocate", "churned")
             self.events.append((now, c.id, node, "outcome", c.severity, names[outcome]))
         self.table.append(c, now, outcome, node)
+        if self.sink is not None and len(self.sink.rows) >= self.sink.chunk:
+            self.sink.spill()  # the log goes to disk as it grows, never whole in memory
         del self.active[c.id]
         if self.arrivals_done and not self.active and not self.all_done.triggered:
             self.all_done.succeed()
@@ -610,7 +622,7 @@ class Engine:
         return RawRun(
             customers=self.table,
             counters=self.counters,
-            events=self.events,
+            events=self.sink,
             end=end,
             node_visits=self.node_visits,
             silo_busy=self.silo_busy,
@@ -634,6 +646,11 @@ def simulate(
     seed: int,
     event_log: bool = False,
     what_ifs: tuple[tuple[str, WhatIf], ...] = (),
+    progress: Callable[[float], None] | None = None,
 ) -> RawRun:
-    """Run the SimPy engine once, what-ifs switched on at their starts; return its records."""
-    return Engine(scenario, seed, event_log, what_ifs).run()
+    """Run the SimPy engine once, what-ifs switched on at their starts; return its records.
+
+    ``progress(fraction)`` is called as customers arrive (the share of the arrivals or of
+    the horizon so far); the drain after the last arrival is not counted.
+    """
+    return Engine(scenario, seed, event_log, what_ifs, progress).run()

@@ -18,9 +18,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 
-from spiral.errors import problem
+from spiral.errors import problem, safe_text
 from spiral.event_log import ACTIVITY, CASE, FAILURE, LIFECYCLE, MISROUTED, RESOURCE, TIME
+from spiral.fields import check_name
+from spiral.loading import parse_scenario
 
 REQUIRED = (CASE, ACTIVITY, TIME)
 
@@ -47,18 +50,52 @@ def read_log(path: Path) -> pd.DataFrame:
         raise problem(
             str(path), ACTIVITY, f"empty in {int(blank.sum())} events; expected every event named"
         )
+    frame = frame.reset_index(drop=True)
+    for column in (ACTIVITY, RESOURCE):
+        _check_names(path, frame, column)
     frame[CASE] = frame[CASE].astype(str)
-    try:
-        frame[TIME] = pd.to_datetime(frame[TIME], utc=True, format="ISO8601")
-    except (ValueError, TypeError) as error:
-        raise problem(str(path), TIME, f"expected ISO 8601 times ({error})") from None
+    frame[TIME] = _times(path, frame[TIME])
     if not len(frame):
         raise problem(str(path), "file", "no events; expected at least one case")
     return frame
 
 
+def _check_names(path: Path, frame: pd.DataFrame, column: str) -> None:
+    """Refuse a name (activity, resource) a scenario could not take, at its first row."""
+    if column not in frame:
+        return
+    bad = {}
+    for value in frame[column].dropna().unique():
+        try:
+            check_name(str(value))
+        except ValueError as error:
+            bad[value] = str(error)
+    if bad:
+        row = int(np.argmax(frame[column].isin(list(bad)).to_numpy())) + 1
+        value = frame[column].iloc[row - 1]
+        raise problem(str(path), column, f"row {row}: {bad[value]}")
+
+
+def _times(path: Path, times: pd.Series) -> pd.Series:
+    """Return the time column as UTC timestamps; a time that is not ISO 8601 is one line."""
+    parsed = pd.to_datetime(times.astype(str), utc=True, format="ISO8601", errors="coerce")
+    bad = parsed.isna().to_numpy()
+    if bad.any():
+        row = int(np.argmax(bad)) + 1
+        value = times.iloc[row - 1]
+        got = "nothing" if pd.isna(value) else repr(str(value)[:40])
+        raise problem(str(path), TIME, f"row {row}: expected an ISO 8601 time, got {got}")
+    return parsed
+
+
 def _read_csv(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, dtype={CASE: str, ACTIVITY: str, RESOURCE: str})
+    # only an empty cell is missing: an activity may be named NA, null or None
+    return pd.read_csv(
+        path,
+        dtype={CASE: str, ACTIVITY: str, RESOURCE: str},
+        keep_default_na=False,
+        na_values=[""],
+    )
 
 
 def _read_xes(path: Path) -> pd.DataFrame:
@@ -164,6 +201,13 @@ def scenario_from_log(log: pd.DataFrame, name: str, source: str = "<log>") -> di
             (after_bad if failed else after_good)[here][there] += 1
     activities = list(dict.fromkeys(visits[ACTIVITY]))
     outcomes = [a for a in activities if not after_good[a] and not after_bad[a]]
+    if len(outcomes) == len(activities):
+        raise problem(
+            source,
+            ACTIVITY,
+            f"no case goes on from one activity to another ({len(visits)} completed "
+            "visits); expected cases of at least two activities, a step and then an outcome",
+        )
     if not outcomes:
         raise problem(
             source,
@@ -197,7 +241,7 @@ def scenario_from_log(log: pd.DataFrame, name: str, source: str = "<log>") -> di
     firsts = log.groupby(CASE, sort=False)[TIME].min()
     span_days = max((firsts.max() - firsts.min()).total_seconds() / 86400, 1 / 24)
     horizon = math.ceil(span_days)
-    return {
+    data = {
         "name": name,
         "description": f"Fitted to an event log: {len(firsts)} cases, "
         f"{len(activities)} activities.",
@@ -210,6 +254,41 @@ def scenario_from_log(log: pd.DataFrame, name: str, source: str = "<log>") -> di
         "outcomes": {outcome: {} for outcome in outcomes},
         "experience": {"compounding": 1.0, "ping_pong": 0.0},
     }
+    parse_scenario(data, source)  # a log that fits no scenario is refused naming the log
+    return data
+
+
+_PLAIN = frozenset(
+    """name description start_date horizon arrivals rate start silos staff unlimited steps
+    silo self_service service dist exponential mean failure next on_failure outcomes
+    experience compounding ping_pong""".split()
+)
+"""The field names and keywords a fitted scenario holds: written plain, all else quoted."""
+
+
+class _FittedDumper(yaml.SafeDumper):
+    """Writes every string a log supplied (names, times, text) double-quoted."""
+
+
+def _quoted(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = None if value in _PLAIN else '"'
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_FittedDumper.add_representer(str, _quoted)
+
+
+def fitted_yaml(data: dict, log_file: str) -> str:
+    """Return the YAML text of a fitted scenario, headed by a comment naming its log.
+
+    The log's name is escaped into the one-line comment and every string the log supplied
+    is a double-quoted YAML string, so no file or activity name can add a key.
+    """
+    header = (
+        f"# Fitted by `spiral from-log {safe_text(str(log_file))}`: a starting point to edit.\n"
+    )
+    body = yaml.dump(data, Dumper=_FittedDumper, sort_keys=False, allow_unicode=True, width=1000)
+    return header + body
 
 
 def service_note(log: pd.DataFrame) -> str | None:

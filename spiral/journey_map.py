@@ -12,6 +12,7 @@ from collections import Counter, deque
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from spiral.graph import CONTACT, OUTCOME, STEP, build_graph
 from spiral.style import INK, NEUTRAL, SILO_COLOURS, house_style
@@ -52,33 +53,47 @@ def _columns(graph, start: dict[str, float]) -> dict[str, int]:  # noqa: ANN001 
     return column
 
 
-def _transitions(events) -> tuple[Counter, Counter, Counter]:  # noqa: ANN001 - a DataFrame
+def _transitions(events) -> tuple[Counter, Counter, Counter]:  # noqa: ANN001 - frames
     """Count moves between consecutive visits, and warm and cold handoffs per move.
 
-    A visit starts when a customer reaches a contact, is served at a step, or ends at an
-    outcome, and ends when the service completes, sends them back (misrouted) or they give
-    up; so a contact that loops back to itself counts as a move too.
+    ``events``: the event log as one DataFrame, or its chunks in time order. A visit
+    starts when a customer reaches a contact, is served at a step, or ends at an outcome,
+    and ends when the service completes, sends them back (misrouted) or they give up; so
+    a contact that loops back to itself counts as a move too.
     """
     moves: Counter = Counter()
     warm: Counter = Counter()
     cold: Counter = Counter()
     kinds = ["contact", "start", "outcome", "handoff", "complete", "ping_pong", "abandon"]
-    visits = events[events["event"].isin(kinds)]
-    for _, group in visits.groupby("customer", sort=False):
-        previous, handoff, ended = None, None, True
-        for node, event, detail in zip(group["node"], group["event"], group["detail"], strict=True):
+    state: dict[int, list] = {}  # customer -> [previous visit, handoff into the next, ended]
+    for chunk in [events] if isinstance(events, pd.DataFrame) else events:
+        visits = chunk[chunk["event"].isin(kinds)]
+        rows = zip(
+            visits["customer"].tolist(),
+            visits["node"].tolist(),
+            visits["event"].tolist(),
+            visits["detail"].tolist(),
+            strict=True,
+        )
+        for customer, node, event, detail in rows:
+            mine = state.get(customer)
+            if mine is None:
+                mine = state[customer] = [None, None, True]
             if event == "handoff":
-                handoff = detail
+                mine[1] = detail
             elif event in ("complete", "ping_pong", "abandon"):
-                ended = True
-            elif ended:  # a new visit begins
+                mine[2] = True
+            elif mine[2]:  # a new visit begins
+                previous, handoff = mine[0], mine[1]
                 if previous is not None:
                     moves[(previous, node)] += 1
                     if handoff == "warm":
                         warm[(previous, node)] += 1
                     elif handoff == "cold":
                         cold[(previous, node)] += 1
-                previous, handoff, ended = node, None, False
+                mine[0], mine[1], mine[2] = node, None, False
+            if event == "outcome":
+                del state[customer]
     return moves, warm, cold
 
 
@@ -110,10 +125,9 @@ def map_data(result) -> MapData:  # noqa: ANN001 - a RunResult
         if d["kind"] == STEP
     }
     flow, cold_share = {}, {}
-    events = result.events
-    counted = events is not None and len(events) > 0
+    counted = result.raw.events is not None and len(result.raw.events) > 0
     if counted:
-        moves, warm, cold = _transitions(events)
+        moves, warm, cold = _transitions(result.event_chunks())
     for u, v, data in graph.edges(data=True):
         if counted:
             flow[(u, v)] = float(moves.get((u, v), 0))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -74,7 +76,7 @@ def _location(loc: tuple[int | str, ...], data: object, missing: bool = False) -
             node = node[part]
         elif not (missing and position == len(loc) - 1 and isinstance(node, dict)):
             continue  # a part pydantic inserted, not one the user wrote
-        parts.append(f"[{part}]" if isinstance(part, int) else str(part))
+        parts.append(f"[{part}]" if isinstance(part, int) else str(part) or "''")
     return ".".join(parts).replace(".[", "[") or "(top level)"
 
 
@@ -96,6 +98,8 @@ def _message(error: dict) -> str:
     message = error["msg"]
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)
+    if message[:2].isupper():  # an acronym (YAML) keeps its capitals
+        return message
     return message[0].lower() + message[1:] if message else message
 
 
@@ -125,42 +129,196 @@ def parse_scenario(data: object, source: str = "<scenario>") -> Scenario:
     return scenario
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A safe loader that refuses a key given twice in one mapping (YAML keeps the last)."""
+MAX_FILE_BYTES = 2 * 2**20
+"""The largest scenario or sweep file read: 2 MB (the built-ins are a few kB)."""
+
+MAX_NESTING = 50
+"""The deepest nesting of mappings and lists a file may have (the schema needs about 8)."""
+
+MAX_VALUES = 1_000_000
+"""The most values a file may hold once its aliases are expanded."""
+
+_BOOL = re.compile(r"^(?:[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee])$")
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+class _Refused(yaml.MarkedYAMLError):
+    """Valid YAML that a scenario or sweep file may not use; ``problem`` is the whole reason."""
+
+
+class _Loader(yaml.SafeLoader):
+    """A safe loader for scenario and sweep files.
+
+    Keys are names: a scalar key is read as its source text (``yes``, ``404`` and ``1.5``
+    stay names) and a list or mapping as a key is refused. A key written twice in one
+    mapping is refused (YAML would keep the last); merge keys (``<<: *base``) are read, and
+    a key written next to them overrides the merged one. Booleans are YAML 1.2's: only
+    true and false, so ``yes``, ``no``, ``on`` and ``off`` stay text. Nesting deeper than
+    MAX_NESTING is refused while composing, before Python's recursion limit is near.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
+        """Compose a node, refusing one nested deeper than MAX_NESTING."""
+        self._depth += 1
+        try:
+            if self._depth > MAX_NESTING:
+                raise _Refused(
+                    problem=f"nested deeper than {MAX_NESTING} levels; expected at most "
+                    f"{MAX_NESTING} levels of mappings and lists",
+                    problem_mark=self.peek_event().start_mark,
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
-        """Build a mapping, failing on a repeated key with its line."""
-        seen: set = set()
+        """Build a mapping of names, merging ``<<`` keys and refusing a repeated key."""
+        if not isinstance(node, yaml.MappingNode):
+            return super().construct_mapping(node, deep=deep)  # raises the usual error
+        seen: set[str] = set()
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None,
-                    None,
-                    f"key {key!r} appears twice; expected each key once",
-                    key_node.start_mark,
+            _check_key(key_node)
+            if key_node.tag == _MERGE:
+                continue
+            if key_node.value in seen:
+                raise _Refused(
+                    problem=f"key {key_node.value!r} appears twice; expected each key once",
+                    problem_mark=key_node.start_mark,
                 )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
+            seen.add(key_node.value)
+        self.flatten_mapping(node)  # merged pairs first, so a key written here wins
+        mapping: dict[str, object] = {}
+        for key_node, value_node in node.value:
+            _check_key(key_node)  # a merged mapping's keys too
+            mapping[key_node.value] = self.construct_object(value_node, deep=deep)
+        return mapping
+
+
+def _check_key(key_node: yaml.Node) -> None:
+    if not isinstance(key_node, yaml.ScalarNode):
+        kind = "list" if isinstance(key_node, yaml.SequenceNode) else "mapping"
+        raise _Refused(
+            problem=f"a key must be a name, got a {kind}", problem_mark=key_node.start_mark
+        )
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver("tag:yaml.org,2002:bool", _BOOL, list("tTfF"))
+
+
+def _nesting(data: object) -> tuple[float, int]:
+    """Return how deep lists and mappings nest in data and how many values it holds.
+
+    Aliases make shared (even self-containing) values: each is walked once, a cycle is
+    infinitely deep, and the count is of values as if every alias were written out.
+    """
+    depth: dict[int, float] = {}
+    size: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[object, bool]] = [(data, False)]
+    while stack:
+        node, finished = stack.pop()
+        key = id(node)
+        children = (
+            [
+                c
+                for c in (node.values() if isinstance(node, dict) else node)
+                if isinstance(c, dict | list)
+            ]
+            if isinstance(node, dict | list)
+            else []
+        )
+        if finished:
+            depth[key] = 1 + max((depth[id(c)] for c in children), default=0)
+            size[key] = len(node) + sum(size[id(c)] for c in children)
+            size[key] = min(size[key], MAX_VALUES + 1)
+            on_path.discard(key)
+        elif isinstance(node, dict | list) and key not in depth:
+            if key in on_path:
+                return math.inf, MAX_VALUES + 1
+            on_path.add(key)
+            stack.append((node, True))
+            stack.extend((c, False) for c in children)
+    return depth.get(id(data), 0), size.get(id(data), 1)
+
+
+def _read_text(path: Path) -> str:
+    """Return a file's text, refusing a folder, a device, a huge file or bad UTF-8."""
+    try:
+        if path.is_dir():
+            raise problem(str(path), "file", "is a folder; expected a YAML file")
+        if path.exists() and not path.is_file():
+            raise problem(str(path), "file", "is not a regular file; expected a YAML file")
+        with path.open("rb") as stream:
+            raw = stream.read(MAX_FILE_BYTES + 1)
+    except OSError as error:
+        raise problem(str(path), "file", f"cannot be read ({error})") from None
+    if len(raw) > MAX_FILE_BYTES:
+        size = path.stat().st_size / 2**20
+        raise problem(
+            str(path),
+            "file",
+            f"is {size:.1f} MB; expected a file of at most {MAX_FILE_BYTES / 2**20:g} MB",
+        )
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise problem(str(path), "file", f"cannot be read ({error})") from None
 
 
 def read_yaml(path: Path) -> object:
-    """Return a YAML file's data; an unreadable file or bad YAML is one line naming it."""
+    """Return a YAML file's data; an unreadable file or bad YAML is one line naming it.
+
+    Read with ``_Loader`` (keys are names, YAML 1.2 booleans, merge keys, no repeated key);
+    a file over 2 MB, nesting deeper than 50 levels (also through aliases) and aliases that
+    expand to over a million values are refused.
+    """
+    text = _read_text(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise problem(str(path), "file", f"cannot be read ({error})") from None
-    try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader
+    except _Refused as error:
+        raise problem(str(path), f"line {error.problem_mark.line + 1}", error.problem) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "file"
         reason = getattr(error, "problem", None) or str(error).splitlines()[0]
-        if isinstance(error, yaml.constructor.ConstructorError) and "twice" in reason:
-            raise problem(str(path), where, reason) from None
         raise problem(
             str(path), where, f"invalid YAML ({reason}); expected a YAML mapping"
         ) from None
+    except RecursionError:  # merge keys that merge themselves
+        raise problem(
+            str(path), "file", "aliases nest without end; expected each alias to name a value"
+        ) from None
+    depth, size = _nesting(data)
+    if depth == math.inf:
+        raise problem(
+            str(path),
+            "file",
+            "an alias names a list or mapping that holds it (it would nest without end); "
+            "expected aliases to name earlier values only",
+        )
+    if depth > MAX_NESTING:
+        raise problem(
+            str(path),
+            "file",
+            f"nested deeper than {MAX_NESTING} levels through aliases; expected at most "
+            f"{MAX_NESTING} levels of mappings and lists",
+        )
+    if size > MAX_VALUES:
+        raise problem(
+            str(path),
+            "file",
+            f"holds more than {MAX_VALUES:,} values once aliases are expanded; expected "
+            "a scenario or sweep of ordinary size",
+        )
+    return data
 
 
 def load_scenario(source: str | Path) -> Scenario:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import platform
 from importlib import metadata
 from pathlib import Path
@@ -61,10 +62,93 @@ def read_parquet_manifest(path: Path) -> dict:
     return json.loads(pq.read_schema(path).metadata[METADATA_KEY])
 
 
+def strict_json(data: object, indent: int | None = 2) -> str:
+    """Return data as JSON that every parser takes: NaN and infinities become null."""
+    return json.dumps(_finite(data), indent=indent, allow_nan=False, default=str)
+
+
+def _finite(data: object) -> object:
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {str(k): _finite(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_finite(v) for v in data]
+    if hasattr(data, "item") and callable(data.item):  # a numpy scalar
+        return _finite(data.item())
+    return data
+
+
+PICTURES = frozenset(
+    f"{name}.{suffix}"
+    for name in (
+        "spiral_curve",
+        "journey_map",
+        "timeseries",
+        "compare_bars",
+        "compare_differences",
+    )
+    for suffix in ("png", "svg")
+)
+RUN_NAMES = frozenset(
+    {
+        "summary.json",
+        "customers.parquet",
+        "timeseries.parquet",
+        "spiral.csv",
+        "by_failure_step.csv",
+        "silos.csv",
+        "events.csv",
+        "manifest.json",
+    }
+)
+COMPARE_NAMES = frozenset(
+    {
+        "compare.csv",
+        "compare.parquet",
+        "runs.csv",
+        "effects.csv",
+        "compare.png",
+        "compare_manifest.json",
+    }
+)
+
+
+def spiral_wrote(folder: Path, manifest_name: str, names: frozenset[str]):  # noqa: ANN201
+    """Return a test of whether a file in ``folder`` is one a spiral command writes there.
+
+    Its own file names, pictures, and whatever the folder's manifest lists.
+    """
+    try:
+        listed = set(json.loads((folder / manifest_name).read_text(encoding="utf-8"))["files"])
+    except (OSError, ValueError, KeyError, TypeError):
+        listed = set()
+    return lambda name: name in names or name in PICTURES or name in listed
+
+
+def write_manifest(folder: Path, info: dict, name: str = "manifest.json") -> Path:
+    """Write the manifest last, listing every file beside it with its size and SHA-256."""
+    from spiral.atomic_output import file_records
+
+    files = file_records(folder)
+    files.pop(name, None)
+    path = folder / name
+    path.write_text(strict_json({**info, "files": files}) + "\n", encoding="utf-8")
+    return path
+
+
 def write_run(
-    result: RunResult, out: Path, command: str | None = None, source: str | None = None
+    result: RunResult,
+    out: Path,
+    command: str | None = None,
+    source: str | None = None,
+    events: bool | None = None,
 ) -> list[Path]:
-    """Write summary.json, customers.parquet, timeseries.parquet, tables, events and manifest."""
+    """Write summary.json, customers.parquet, timeseries.parquet, tables, events and manifest.
+
+    ``events``: write events.csv (default: when the run kept its event log). The manifest
+    is written last and lists every file in ``out`` with its size and SHA-256.
+    """
     out.mkdir(parents=True, exist_ok=True)
     info = manifest(result, command, source)
     written = []
@@ -73,18 +157,30 @@ def write_run(
         written.append(out / name)
         return out / name
 
-    path("summary.json").write_text(json.dumps(result.summary, indent=2) + "\n")
+    path("summary.json").write_text(strict_json(result.summary) + "\n", encoding="utf-8")
     write_parquet(result.customers, path("customers.parquet"), info)
     write_parquet(result.timeseries, path("timeseries.parquet"), info)
     result.spiral.to_csv(path("spiral.csv"))
     result.by_failure_step.to_csv(path("by_failure_step.csv"))
     result.silos.to_csv(path("silos.csv"))
-    if result.events is not None:
-        result.events.to_csv(path("events.csv"), index=False)
+    if events is None:
+        events = result.raw.events is not None
+    if events:
+        write_events_csv(result, path("events.csv"))
     else:
         (out / "events.csv").unlink(missing_ok=True)  # a stale log from an earlier run would lie
-    path("manifest.json").write_text(json.dumps(info, indent=2) + "\n")
+    written.append(write_manifest(out, info))
     return written
+
+
+def write_events_csv(result: RunResult, path: Path) -> Path:
+    """Write the engine's event log as CSV a chunk at a time (never whole in memory)."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        header = True
+        for chunk in result.event_chunks():
+            chunk.to_csv(handle, index=False, header=header)
+            header = False
+    return path
 
 
 def write_comparison(
@@ -117,6 +213,5 @@ def write_comparison(
     comparison.runs.to_csv(written[2], index=False)
     comparison.effects.to_csv(written[3], index=False)
     written.append(comparison_chart(comparison, out / "compare.png", scenario.money.currency))
-    (out / "compare_manifest.json").write_text(json.dumps(info, indent=2) + "\n")
-    written.append(out / "compare_manifest.json")
+    written.append(write_manifest(out, info, "compare_manifest.json"))
     return written

@@ -7,6 +7,7 @@ the event log exists only when asked for, so memory never grows with events othe
 from __future__ import annotations
 
 from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -165,10 +166,13 @@ EVENT_COLUMNS = ("time", "customer", "node", "event", "severity", "detail")
 
 
 def events_frame(
-    rows: list[tuple], node_names: tuple[str, ...], node_silo: tuple[str | None, ...]
+    rows: list[tuple] | pd.DataFrame,
+    node_names: tuple[str, ...],
+    node_silo: tuple[str | None, ...],
 ) -> pd.DataFrame:
     """Return the event log as a DataFrame (time in minutes, one row per event)."""
-    frame = pd.DataFrame(rows, columns=list(EVENT_COLUMNS))
+    frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows, columns=EVENT_COLUMNS)
+    frame = frame.reset_index(drop=True)
     codes = frame["node"].to_numpy(dtype=np.int64) if len(frame) else np.array([], np.int64)
     silo_names = sorted({s for s in node_silo if s is not None})
     silo_codes = np.array([silo_names.index(s) if s else -1 for s in node_silo] + [-1])
@@ -176,6 +180,87 @@ def events_frame(
     frame["node"] = pd.Categorical.from_codes(codes, list(node_names))
     frame["event"] = frame["event"].astype("category")
     return frame[["time", "customer", "node", "silo", "event", "severity", "detail"]]
+
+
+class EventSink:
+    """A run's event log, spooled to parquet files on disk as it grows.
+
+    The engine appends tuples to ``rows`` (a plain list, as fast as it gets) and calls
+    ``spill`` now and then: once ``rows`` holds ``chunk`` events they are written to a
+    part file and dropped, so memory never holds more than one chunk of the log. The
+    files live in a temporary folder removed when the sink is garbage-collected.
+    """
+
+    CHUNK = 200_000
+
+    def __init__(self, chunk: int | None = None) -> None:
+        import tempfile
+        import weakref
+
+        self.rows: list[tuple] = []
+        self.chunk = chunk or self.CHUNK
+        self.count = 0
+        self.parts: list[str] = []
+        self.folder = tempfile.mkdtemp(prefix="spiral-events-")
+        self._cleanup = weakref.finalize(self, _remove_folder, self.folder)
+
+    def spill(self, force: bool = False) -> None:
+        """Write the events held in memory to a part file once there are enough (or now)."""
+        rows = self.rows
+        if not rows or (len(rows) < self.chunk and not force):
+            return
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        columns = list(zip(*rows, strict=True))
+        table = pa.table(
+            {
+                "time": pa.array(columns[0], pa.float64()),
+                "customer": pa.array(columns[1], pa.int64()),
+                "node": pa.array(columns[2], pa.int32()),
+                "event": pa.array(columns[3], pa.string()).dictionary_encode(),
+                "severity": pa.array(columns[4], pa.float64()),
+                "detail": pa.array(columns[5], pa.string()),
+            }
+        )
+        path = f"{self.folder}/part-{len(self.parts):06d}.parquet"
+        pq.write_table(table, path)
+        self.parts.append(path)
+        self.count += len(rows)
+        rows.clear()
+
+    def __len__(self) -> int:
+        return self.count + len(self.rows)
+
+    def raw_chunks(self) -> Iterator[pd.DataFrame]:
+        """Yield the log in time order, one chunk at a time, as written (node codes)."""
+        import pyarrow.parquet as pq
+
+        for path in self.parts:
+            frame = pq.read_table(path).to_pandas()
+            frame["event"] = frame["event"].astype(str)
+            yield frame
+        if self.rows:
+            yield pd.DataFrame(self.rows, columns=EVENT_COLUMNS)
+
+    def chunks(
+        self, node_names: tuple[str, ...], node_silo: tuple[str | None, ...]
+    ) -> Iterator[pd.DataFrame]:
+        """Yield the log in time order, one readable chunk at a time."""
+        for raw in self.raw_chunks():
+            yield events_frame(raw, node_names, node_silo)
+
+    def frame(self, node_names: tuple[str, ...], node_silo: tuple[str | None, ...]) -> pd.DataFrame:
+        """Return the whole log as one DataFrame (it all comes into memory)."""
+        raws = list(self.raw_chunks())
+        raw = pd.concat(raws, ignore_index=True) if raws else pd.DataFrame(columns=EVENT_COLUMNS)
+        return events_frame(raw, node_names, node_silo)
+
+
+def _remove_folder(folder: str) -> None:
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 # Counted as they happen; arrivals, completions and outcomes come from the customer table.

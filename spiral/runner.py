@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -10,7 +11,6 @@ import pandas as pd
 from spiral.engine import RawRun, simulate
 from spiral.interventions import BASELINE, Arm, intervention_cost, parse_arm
 from spiral.metrics import by_failure_step, silo_table, spiral_table, summarise, timeseries
-from spiral.records import events_frame
 from spiral.scenario import Scenario
 
 
@@ -30,12 +30,24 @@ class RunResult:
 
     @cached_property
     def events(self) -> pd.DataFrame | None:
-        """One row per event, or None when the run was made without ``event_log=True``."""
+        """One row per event, or None when the run was made without ``event_log=True``.
+
+        The whole log comes into memory; ``event_chunks()`` reads it a chunk at a time.
+        """
         if self.raw.events is None:
             return None
+        return self.raw.events.frame(*self._event_names())
+
+    def event_chunks(self) -> Iterator[pd.DataFrame]:
+        """Yield the event log in time order, a chunk at a time (memory: one chunk)."""
+        if self.raw.events is None:
+            raise ValueError("the run kept no event log; run it with event_log=True")
+        return self.raw.events.chunks(*self._event_names())
+
+    def _event_names(self) -> tuple[tuple[str, ...], tuple[str | None, ...]]:
         journey = self.raw.journey
         silos = tuple(journey.silo_names[s] if s >= 0 else None for s in journey.silo)
-        return events_frame(self.raw.events, journey.names, silos)
+        return journey.names, silos
 
     @cached_property
     def timeseries(self) -> pd.DataFrame:
@@ -78,12 +90,14 @@ def run(
     event_log: bool = False,
     what_if: str | Arm | None = None,
     engine: str = "des",
+    progress: Callable[[float], None] | None = None,
 ) -> RunResult:
     """Simulate a scenario once; ``seed`` defaults to the scenario's own.
 
     ``what_if`` switches on the scenario's what-ifs: a name, ``'a+b'`` or ``'name@10%'``.
     ``engine``: ``'des'`` (SimPy, everything), ``'vectorised'`` (numpy, for unlimited staff
     and no loops, no event log or what-ifs) or ``'auto'`` (vectorised where it can).
+    ``progress(fraction)`` is called now and then with the share of the run done.
     """
     seed = scenario.seed if seed is None else seed
     if seed < 0:
@@ -95,8 +109,10 @@ def run(
     if chosen == "vectorised":
         from spiral.vectorised import simulate_vectorised
 
-        return RunResult(scenario, seed, simulate_vectorised(scenario, seed), arm)
-    return RunResult(scenario, seed, simulate(scenario, seed, event_log, arm.what_ifs), arm)
+        raw = simulate_vectorised(scenario, seed, progress=progress)
+    else:
+        raw = simulate(scenario, seed, event_log, arm.what_ifs, progress)
+    return RunResult(scenario, seed, raw, arm)
 
 
 def choose_engine(scenario: Scenario, engine: str, event_log: bool, what_ifs: bool) -> str:

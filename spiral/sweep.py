@@ -14,6 +14,7 @@ import logging
 import math
 import os
 import re
+import signal
 import socket
 import time
 import uuid
@@ -21,11 +22,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from spiral.atomic_output import OutputLock
 from spiral.compare import metrics_of
 from spiral.designs import design_points
 from spiral.runner import run
 from spiral.sweep_file import Sweep, scenario_with
 from spiral.sweep_store import SweepStore
+from spiral.workers import Interrupted, cores, process_pool, stop_pool, submit_failed
 
 
 @dataclass(frozen=True)
@@ -125,13 +128,13 @@ class LocalPool:
 
     def results(self, tasks: Iterable[RunTask], runner: Runner) -> Iterator[dict]:
         """Yield each task's row as it finishes; a worker that dies fails only its own run."""
-        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+        from concurrent.futures import FIRST_COMPLETED, wait
         from concurrent.futures.process import BrokenProcessPool
 
         pending = list(tasks)[::-1]  # pop() from the end takes design order
         size = max(1, min(self.workers, len(pending)))  # no idle processes to start
         while pending:
-            pool = ProcessPoolExecutor(size)
+            pool = process_pool(size)
             running: dict = {}
             broken = False
             try:
@@ -142,6 +145,8 @@ class LocalPool:
                         except BrokenProcessPool:  # a worker died since the last check
                             broken = True
                             break
+                        except OSError as error:  # the system refused a new process
+                            raise submit_failed(error) from None
                         running[future] = pending.pop()
                     if broken:
                         break
@@ -159,8 +164,10 @@ class LocalPool:
                         yield row
                     if broken:
                         break
-            finally:
-                pool.shutdown(wait=not broken, cancel_futures=True)
+            except BaseException:
+                stop_pool(pool)  # Ctrl-C, SIGTERM or an error: no worker runs on alone
+                raise
+            pool.shutdown(wait=not broken, cancel_futures=True)
             if broken:
                 # which run killed its worker is unknown: run each one that was in
                 # flight alone; the one that dies again is failed, the rest go on
@@ -171,14 +178,20 @@ class LocalPool:
 
 def _alone(task: RunTask, runner: Runner) -> dict:
     """Run one task in a process of its own; a dead worker gives a failed row."""
-    from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    with ProcessPoolExecutor(1) as pool:
-        try:
-            return pool.submit(runner, task).result()
-        except BrokenProcessPool:
-            return failed_row(task, "WorkerDied: the worker process ended during this run")
+    pool = process_pool(1)
+    try:
+        return pool.submit(runner, task).result()
+    except BrokenProcessPool:
+        return failed_row(task, "WorkerDied: the worker process ended during this run")
+    except OSError as error:
+        raise submit_failed(error) from None
+    except BaseException:
+        stop_pool(pool)
+        raise
+    finally:
+        pool.shutdown()
 
 
 class ExecutorLost(RuntimeError):
@@ -291,7 +304,7 @@ class DaskCluster:
 
 def executor_for(workers: int | None, scheduler: str | None) -> LocalPool | DaskCluster:
     """Return the executor a command asks for: local cores by default, or Dask."""
-    count = workers or len(os.sched_getaffinity(0)) or 1
+    count = workers or cores()
     if scheduler:
         return DaskCluster(scheduler, count)
     return LocalPool(count)
@@ -308,7 +321,7 @@ class SweepOutcome:
     ran: int = 0
     skipped: int = 0
     seconds: float = 0.0
-    interrupted: bool = False
+    interrupted: int = 0  # the signal that stopped the sweep (SIGINT: Ctrl-C), or 0
     results: Path | None = None
 
 
@@ -325,22 +338,42 @@ def run_sweep(
     Ctrl-C saves what has finished and returns with ``interrupted`` set; a re-run resumes.
     """
     tasks = plan(sweep)
+    lock = OutputLock(out, "--out")  # two sweeps in one folder would run every run twice
+    out.parent.mkdir(parents=True, exist_ok=True)
+    lock.acquire()
+    try:
+        return _run_locked(sweep, out, executor, tasks, batch, on_row, runner)
+    finally:
+        lock.release()
+
+
+def _run_locked(
+    sweep: Sweep,
+    out: Path,
+    executor: LocalPool | DaskCluster,
+    tasks: list[RunTask],
+    batch: int,
+    on_row: Callable[[dict], None] | None,
+    runner: Runner,
+) -> SweepOutcome:
     store = SweepStore.open(out, sweep, len(tasks))
     done = store.finished()
     todo = [t for t in tasks if t.run not in done]
     outcome = SweepOutcome(total=len(tasks), ok=0, skipped=len(tasks) - len(todo))
     started = time.perf_counter()
+    rows = executor.results(todo, runner)
     try:
-        for row in executor.results(todo, runner):
+        for row in rows:
             store.add(row)
             outcome.ran += 1
             if len(store.buffer) >= batch:
                 store.flush()
             if on_row is not None:
                 on_row(row)
-    except KeyboardInterrupt:
-        outcome.interrupted = True
+    except (KeyboardInterrupt, Interrupted) as error:  # keep what finished, end the workers
+        outcome.interrupted = getattr(error, "signum", signal.SIGINT)
     finally:
+        rows.close()
         store.flush()
     outcome.seconds = time.perf_counter() - started
     frame = store.load()

@@ -22,7 +22,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from spiral.compare import KEY_METRICS, MORE_METRICS
 from spiral.errors import ScenarioError, problem
-from spiral.fields import Model
+from spiral.fields import Model, Name, Whole
 from spiral.interventions import BASELINE, parse_arm
 from spiral.loading import (
     parse_scenario,
@@ -93,14 +93,14 @@ class Design(Model):
         description="grid: every combination; lhs: Latin hypercube; sobol: Saltelli sample "
         "for Sobol indices; morris: elementary-effect trajectories."
     )
-    samples: int = Field(
+    samples: Whole = Field(
         default=16,
         ge=1,
         le=1_000_000,
         description="lhs: points; sobol: base samples N (a power of 2; points N·(d+2)); "
         "morris: trajectories (points N·(d+1)); grid: unused.",
     )
-    levels: int = Field(
+    levels: Whole = Field(
         default=4, ge=2, le=1000, description="grid: values per range; morris: grid levels."
     )
 
@@ -114,16 +114,32 @@ class Design(Model):
 class SweepFile(Model):
     """A sweep: what to vary, how to sample it, how often to run each point, what to keep."""
 
-    name: str | None = None
+    name: Name | None = None
     scenario: str = Field(description="Built-in scenario name or path, relative to this file.")
     horizon: str | None = Field(default=None, description="Override the scenario's horizon.")
-    customers: int | None = Field(default=None, ge=1, description="Or run this many customers.")
+    customers: Whole | None = Field(default=None, ge=1, description="Or run this many customers.")
     engine: Literal["auto", "des", "vectorised"] = "auto"
     design: Design
     parameters: dict[str, Range | list[int | float | str]] = Field(min_length=1)
-    replications: int = Field(default=1, ge=1, le=10_000)
-    seed: int = Field(default=1, ge=0)
+    replications: Whole = Field(
+        default=1, ge=1, le=10_000, description="Runs per point, a whole number from 1."
+    )
+    seed: Whole = Field(default=1, ge=0, le=2**63 - 1, description="Root seed (0 to 2^63 - 1).")
     metrics: list[str] = Field(default_factory=lambda: list(METRICS[:7]), min_length=1)
+
+    @field_validator("scenario", mode="before")
+    @classmethod
+    def _scenario_text(cls, value: object) -> object:
+        if isinstance(value, bool | int | float):
+            text = str(value).lower() if isinstance(value, bool) else repr(value)
+            kind = "a boolean" if isinstance(value, bool) else "a number"
+            raise ValueError(
+                f"YAML read {text} as {kind}; expected a scenario file or built-in name: "
+                f"quote it ('{text}')"
+            )
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("expected a scenario file or built-in name, got ''")
+        return value
 
     @field_validator("metrics")
     @classmethod
@@ -234,13 +250,7 @@ def load_sweep(path: str | Path) -> Sweep:
         spec = SweepFile.model_validate(data)
     except ValidationError as error:
         raise ScenarioError(source, validation_problems(error, data)) from None
-    try:
-        scenario_path = resolve_source(_relative(spec.scenario, Path(path).parent))
-    except ScenarioError as error:
-        raise problem(source, "scenario", error.problems[0][1]) from None
-    base = read_yaml(scenario_path)
-    if not isinstance(base, dict):
-        raise problem(str(scenario_path), "(top level)", "expected a mapping of scenario fields")
+    base, scenario_path = _base_scenario(source, spec.scenario)
     if spec.horizon is not None:
         base["horizon"] = spec.horizon
         base.pop("customers", None)
@@ -259,6 +269,28 @@ def load_sweep(path: str | Path) -> Sweep:
         cases += _check_parameter(sweep, name, values)
     sweep = _with_integer_ranges(sweep)
     return replace(sweep, engine=_engine(sweep, cases))
+
+
+def _base_scenario(source: str, scenario: str) -> tuple[dict, Path]:
+    """Return the data of the scenario a sweep names and its file; problems name the sweep."""
+    try:
+        scenario_path = resolve_source(_relative(scenario, Path(source).parent))
+    except ScenarioError as error:
+        raise problem(source, "scenario", error.problems[0][1]) from None
+    if scenario_path.is_dir():
+        raise problem(
+            source,
+            "scenario",
+            f"{scenario_path} is a folder; expected a scenario file or a built-in scenario name",
+        )
+    try:
+        base = read_yaml(scenario_path)
+    except ScenarioError as error:
+        reason = "; ".join(f"{where}: {what}" for where, what in error.problems)
+        raise problem(source, "scenario", f"{scenario_path}: {reason}") from None
+    if not isinstance(base, dict):
+        raise problem(source, "scenario", f"{scenario_path}: expected a mapping of scenario fields")
+    return base, scenario_path
 
 
 def _check_parameter(sweep: Sweep, name: str, values: Range | list) -> list[tuple]:

@@ -66,8 +66,10 @@ def pick_customer(
 
 def story(result, customer: int) -> list[str]:  # noqa: ANN001 - a RunResult
     """Return the customer's journey as lines of text, one per thing that happened."""
-    events = result.events
-    mine = events[events["customer"] == customer]
+    mine = pd.concat(
+        [chunk[chunk["customer"] == customer] for chunk in result.event_chunks()],
+        ignore_index=True,
+    )
     row = result.customers.set_index("customer").loc[customer]
     lines = [
         f"Customer {customer} of {result.scenario.name} (seed {result.seed}): "

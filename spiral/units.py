@@ -38,6 +38,10 @@ _RATE = re.compile(rf"^\s*({_NUMBER})\s*(?:per|/)\s*({_NUMBER}\s*)?([a-zA-Z]+)\s
 
 UNIT_NAMES = "s, min, h, day(s), week(s)"
 
+MAX_YEARS = 100
+MAX_DURATION = MAX_YEARS * 365.25 * 1440.0
+"""The longest duration a file may give, in minutes: 100 years (36,525 days)."""
+
 
 def parse_duration(value: object) -> float:
     """Return a duration such as ``'8 min'`` or ``'3 days'`` in minutes."""
@@ -60,6 +64,11 @@ def parse_duration(value: object) -> float:
         raise ValueError(f"expected a finite duration, got {value!r}")
     if minutes < 0:
         raise ValueError(f"expected a non-negative duration, got {value!r}")
+    if minutes > MAX_DURATION:
+        raise ValueError(
+            f"expected a duration of at most {MAX_YEARS} years "
+            f"({MAX_DURATION / 1440:,.0f} days), got {value!r}"
+        )
     return minutes
 
 

@@ -11,6 +11,7 @@ Customers are simulated in chunks, so memory stays bounded whatever their number
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from types import SimpleNamespace
 
 import numpy as np
@@ -60,13 +61,20 @@ class _Chunk:
 class VectorisedEngine:
     """Simulate a scenario with no queues and no loops, all customers at once per hop."""
 
-    def __init__(self, scenario: Scenario, seed: int, chunk: int = CHUNK) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        seed: int,
+        chunk: int = CHUNK,
+        progress: Callable[[float], None] | None = None,
+    ) -> None:
         problems = closed_form_problems(scenario)
         if problems:
             raise ValueError("; ".join(f"{f}: {why}" for f, why in problems))
         self.scenario = scenario
         self.seed = seed
         self.chunk = chunk
+        self.progress = progress
         self.j: Journey = compile_journey(scenario)
         nodes = {**scenario.steps, **scenario.contacts}
         self.dists = [
@@ -339,6 +347,8 @@ class VectorisedEngine:
             c = _Chunk(ids, arrivals[ids], luck_rng.random(len(ids)))
             rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(99, k)))
             self._chunk(c, rng)
+            if self.progress is not None:
+                self.progress(min(first + self.chunk, n) / n)
             self.end = max(self.end, float(np.nanmax(c.end)) if len(ids) else 0.0)
             counts = {name: c.counts(name) for name in TALLIES}
             counts["handoffs_warm"] = counts.pop("handoffs") - counts["handoffs_cold"]
@@ -386,6 +396,11 @@ class VectorisedEngine:
         )
 
 
-def simulate_vectorised(scenario: Scenario, seed: int, chunk: int = CHUNK) -> RawRun:
+def simulate_vectorised(
+    scenario: Scenario,
+    seed: int,
+    chunk: int = CHUNK,
+    progress: Callable[[float], None] | None = None,
+) -> RawRun:
     """Run the vectorised engine once (unlimited staff, no loops) and return its records."""
-    return VectorisedEngine(scenario, seed, chunk).run()
+    return VectorisedEngine(scenario, seed, chunk, progress).run()

@@ -12,16 +12,17 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field, model_validator
 
 from spiral.distributions import Duration
-from spiral.fields import Model, Probability
+from spiral.fields import MAX_AMOUNT, Amount, Model, Name, Probability, Whole
 
 Factor = Annotated[float, Field(gt=0, le=1)]
+MAX_STAFF_CHANGE = 100_000
 
 
 class FixStep(Model):
     """Fix a step: lower its failure probability by a factor or to a value."""
 
     change: Literal["fix_step"]
-    step: str
+    step: Name
     factor: Factor | None = Field(default=None, description="New failure = old × factor.")
     to: Probability | None = Field(default=None, description="New failure = min(old, to).")
 
@@ -36,8 +37,12 @@ class AddStaff(Model):
     """Add staff to a silo (a negative count removes them, leaving at least one)."""
 
     change: Literal["add_staff"]
-    silo: str
-    count: int = Field(description="Staff added (negative: removed).")
+    silo: Name
+    count: Whole = Field(
+        ge=-MAX_STAFF_CHANGE,
+        le=MAX_STAFF_CHANGE,
+        description="Staff added (negative: removed); -100,000 to 100,000, not 0.",
+    )
 
     @model_validator(mode="after")
     def _nonzero(self) -> AddStaff:
@@ -50,16 +55,16 @@ class MoveStaff(Model):
     """Move staff from one silo to another."""
 
     change: Literal["move_staff"]
-    from_silo: str = Field(alias="from")
-    to_silo: str = Field(alias="to")
-    count: int = Field(gt=0)
+    from_silo: Name = Field(alias="from")
+    to_silo: Name = Field(alias="to")
+    count: Whole = Field(gt=0, le=MAX_STAFF_CHANGE, description="Staff moved: 1 to 100,000.")
 
 
 class RecoveryTraining(Model):
     """Service-recovery training: contacts resolve more, recovered customers churn less."""
 
     change: Literal["recovery_training"]
-    contacts: list[str] | None = Field(
+    contacts: list[Name] | None = Field(
         default=None, description="Contact points trained; default: all (in scope)."
     )
     fcr_gain: Probability = Field(
@@ -84,7 +89,7 @@ class BackOfficeSupport(Model):
     """Support a back-office team that serves the front line: fewer failures, faster work."""
 
     change: Literal["back_office_support"]
-    silo: str
+    silo: Name
     failure_factor: Factor = Field(default=1.0, description="Its steps' failure × this.")
     time_factor: Factor = Field(default=1.0, description="Its steps' service time × this.")
 
@@ -98,7 +103,7 @@ class FeedbackLoop(Model):
         default=None, description="New loops.learning.fix_effect."
     )
     slack_below: float | None = Field(
-        default=None, gt=0, description="New loops.learning.slack_below."
+        default=None, gt=0, le=100, description="New loops.learning.slack_below (above 0, <= 100)."
     )
 
 
@@ -106,12 +111,15 @@ class Empower(Model):
     """Front-line empowerment: resolve at first contact, without a handoff, up to a cost limit."""
 
     change: Literal["empowerment"]
-    contacts: list[str] | None = Field(
+    contacts: list[Name] | None = Field(
         default=None, description="Contact points empowered; default: all (in scope)."
     )
-    limit: float = Field(ge=0, description="Money an agent may spend to put one case right.")
+    limit: Amount = Field(description="Money an agent may spend to put one case right (0 to 1e9).")
     mean_cost: float = Field(
-        gt=0, description="Mean cost of putting a case right (exponentially distributed)."
+        gt=0,
+        le=MAX_AMOUNT,
+        description="Mean cost of putting a case right (exponentially distributed; "
+        "above 0, at most 1e9).",
     )
 
 
@@ -146,7 +154,7 @@ class Scope(Model):
     customers: Probability = Field(
         default=1.0, description="Share of customers in the pilot (1 = everyone)."
     )
-    silos: list[str] | None = Field(
+    silos: list[Name] | None = Field(
         default=None, description="Only changes at nodes of these silos apply; default all."
     )
 
@@ -154,12 +162,11 @@ class Scope(Model):
 class Cost(Model):
     """What a what-if costs to run (staff it adds are paid through the silo's staff cost)."""
 
-    one_off: float = Field(default=0.0, ge=0, description="Paid once, at the start.")
-    per_period: float = Field(
+    one_off: Amount = Field(default=0.0, description="Paid once, at the start (0 to 1e9).")
+    per_period: Amount = Field(
         default=0.0,
-        ge=0,
         description="Paid every period (the scenario's `period`) from the start to the end "
-        "of arrivals; a customer-share pilot pays this share of it.",
+        "of arrivals; a customer-share pilot pays this share of it (0 to 1e9).",
     )
 
 

@@ -20,6 +20,7 @@ import yaml
 from conftest import TINY_YAML
 from examples import RUN_FILES, TINY
 
+from spiral.atomic_output import manifest_problems
 from spiral.cli import main
 from spiral.loading import (
     DEFAULT_SCENARIO,
@@ -144,8 +145,8 @@ def cli(folder: Path, tiny_path: Path) -> dict:
         "scenarios": ("scenarios",),
         "schema": ("schema",),
         "json": (*run, "--seed", "3", "--json"),
-        "first": (*run, "--seed", "3", "--out", out["first"]),
-        "again": (*run, "--seed", "3", "--out", out["again"]),
+        "first": (*run, "--seed", "3", "--out", out["first"], "--events"),
+        "again": (*run, "--seed", "3", "--out", out["again"], "--events"),
         "other": (*run, "--seed", "4", "--out", out["other"]),
         "quiet": (*run, "--json", "--no-events", "--out", out["quiet"]),
     }
@@ -246,7 +247,7 @@ USAGE = [
     (("run", "TINY", "--colour", "red"), "spiral run: No such option: --colour"),
     (
         ("run", "TINY", "--customers", "20", "--out", "BLOCKED"),
-        "BLOCKED: --out: cannot write results (Not a directory)",
+        "BLOCKED: --out: cannot create the folder",
     ),
 ]
 
@@ -325,7 +326,7 @@ def test_without_seed_the_scenarios_own_seed_is_used(runs):
     assert strict_json(runs["done"]["quiet"].stdout)["seed"] == 1
 
 
-def test_out_writes_every_file_including_the_event_log(runs):
+def test_out_with_events_writes_every_file_including_the_event_log(runs):
     assert {p.name for p in runs["out"]["first"].iterdir()} == RUN_FILES | {"events.csv"}
 
 
@@ -371,7 +372,11 @@ def test_the_manifest_traces_the_run_and_is_in_every_parquet_file(runs, tiny_pat
     assert manifest["source"] == str(tiny_path)
     assert manifest["versions"] == package_versions()
     assert manifest["spiral_version"] == manifest["versions"]["spiral"]
-    assert manifest["command"] == f"spiral run {tiny_path} --customers 300 --seed 3 --out {out}"
+    assert manifest["command"] == (
+        f"spiral run {tiny_path} --customers 300 --seed 3 --out {out} --events"
+    )
+    assert manifest_problems(out) == []  # it lists every file beside it, as they are
+    del manifest["files"]  # which the tables' own metadata cannot hold
     for table in ("customers.parquet", "timeseries.parquet"):
         assert read_parquet_manifest(out / table) == manifest
 

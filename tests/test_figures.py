@@ -61,4 +61,7 @@ def test_a_plot_folder_that_cannot_be_written_is_one_line_and_exit_code_2(
         monkeypatch, capsys, "run", "online_retail", "--horizon", "4 days", "--plot", blocker / "x"
     )
     assert code == 2
-    assert err.strip().startswith(f"{blocker / 'x'}: --plot: cannot write pictures (")
+    assert err.strip() == (
+        f"{blocker / 'x'}: --plot: cannot create the folder {blocker}: {blocker} is a file; "
+        "expected a place that can be written"
+    )
