@@ -258,8 +258,8 @@ class RunSize:
 # Calibrated on the built-ins (benchmarks/bench_memory.py): a run's resident memory is
 # about a base for the interpreter and libraries plus, per customer, the customer table
 # and its DataFrame and metric copies; loops sample one row per tick.
-BASE_MEMORY = 250 * 2**20
-BYTES_PER_CUSTOMER = 600
+BASE_MEMORY = 300 * 2**20
+BYTES_PER_CUSTOMER = 500
 BYTES_PER_TICK_VALUE = 8 * 3
 
 
