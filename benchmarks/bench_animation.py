@@ -12,9 +12,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from spiral.animation import animate
-from spiral.loading import builtin_scenarios, load_scenario, with_length
-from spiral.runner import run
+from spiral.analysis.results import run
+from spiral.model.loading import builtin_scenarios, load_scenario, with_length
+from spiral.views.animation import animate
 
 
 def main() -> None:

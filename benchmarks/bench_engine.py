@@ -25,10 +25,10 @@ from bisect import bisect_right
 
 import simpy
 
-from spiral.journey import CONTACT, OUTCOME, compile_journey
-from spiral.loading import builtin_scenarios, load_scenario, with_length
-from spiral.runner import run
-from spiral.streams import draws, generator, uniforms
+from spiral.analysis.results import run
+from spiral.engines.journey import CONTACT, OUTCOME, compile_journey
+from spiral.engines.streams import draws, generator, uniforms
+from spiral.model.loading import builtin_scenarios, load_scenario, with_length
 
 
 def plain_simpy(scenario, customers: int, seed: int) -> tuple[float, int]:
@@ -104,8 +104,8 @@ def spiral_engine(scenario, customers: int, seed: int) -> tuple[float, int]:
 
 PEAK_RSS = """
 import json, resource, sys
-from spiral.engine import simulate
-from spiral.loading import load_scenario, with_length
+from spiral.engines.simpy_engine import simulate
+from spiral.model.loading import load_scenario, with_length
 
 def peak() -> int:
     # VmHWM is this process's own high-water mark; Linux carries ru_maxrss over from the
@@ -140,8 +140,8 @@ def vectorised_table(big: int, small: int, repeats: int) -> None:
     Every built-in with unlimited staff and the loops off (what the vectorised engine
     runs); the SimPy engine runs ``small`` customers, the vectorised one ``big``.
     """
-    from spiral.analytic import unlimited, without_loops
-    from spiral.vectorised import simulate_vectorised
+    from spiral.engines.analytic import unlimited, without_loops
+    from spiral.engines.vectorised import simulate_vectorised
 
     print(
         f"\n# vectorised engine, unlimited staff and loops off: {big:,} customers "

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import time
 
-from spiral.analytic import EXPLAIN_TOLERANCE, explain, theory
-from spiral.interventions import apply
-from spiral.loading import builtin_scenarios, load_scenario
-from spiral.what_if import WhatIf
+from spiral.engines.analytic import EXPLAIN_TOLERANCE, explain, theory
+from spiral.model.loading import builtin_scenarios, load_scenario
+from spiral.model.what_if import WhatIf
+from spiral.model.what_if_arms import apply
 
 
 def one_at_a_time(scenario) -> None:

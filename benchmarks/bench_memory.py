@@ -3,7 +3,7 @@
 Each run is a fresh process running the real command line (``spiral run online_retail
 --customers N --out DIR``, the default outputs); its peak resident memory is read from
 the kernel (``ru_maxrss``). Targets: a five-million-customer run completes within this
-machine's memory, and the guard's estimate (``spiral.limits.run_size``) is never below
+machine's memory, and the guard's estimate (``spiral.model.limits.run_size``) is never below
 what a run really takes (the guard must not let through a run that will not fit).
 
     python benchmarks/bench_memory.py                 # 100k, 1M and 5M customers (~8 min)
@@ -51,16 +51,18 @@ def measure(customers: int, scenario: str) -> tuple[float, float, int]:
 
 def main() -> None:
     """Print each target, its measured value and the ratio."""
-    from spiral.limits import available_memory, run_size, size
-    from spiral.loading import load_scenario, with_length
+    from spiral.model.limits import available_memory, run_size, size
+    from spiral.model.loading import load_scenario, with_length
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, nargs="*", default=[100_000, 1_000_000, 5_000_000])
     parser.add_argument("--scenario", default="online_retail")
     args = parser.parse_args()
     machine = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    print(f"machine: {os.cpu_count()} cores, {size(machine)} of memory, "
-          f"{size(available_memory())} available now")
+    print(
+        f"machine: {os.cpu_count()} cores, {size(machine)} of memory, "
+        f"{size(available_memory())} available now"
+    )
     print()
     print("| customers | wall | peak RSS | guard's estimate | estimate / peak | peak / machine |")
     print("|---:|---:|---:|---:|---:|---:|")
@@ -80,16 +82,22 @@ def main() -> None:
     largest, peak, estimate = rows[-1]
     print("| target | measured | ratio |")
     print("|---|---:|---:|")
-    print(f"| {largest:,} customers fit in 80% of this machine's memory "
-          f"(≤ {size(0.8 * machine)}) | {size(peak)} | {peak / (0.8 * machine):.2f} |")
+    print(
+        f"| {largest:,} customers fit in 80% of this machine's memory "
+        f"(≤ {size(0.8 * machine)}) | {size(peak)} | {peak / (0.8 * machine):.2f} |"
+    )
     worst = min(estimate / peak for _, peak, estimate in rows)
-    print(f"| the guard's estimate ≥ the peak, every size | lowest estimate / peak {worst:.2f} "
-          f"| {worst:.2f} |")
+    print(
+        f"| the guard's estimate ≥ the peak, every size | lowest estimate / peak {worst:.2f} "
+        f"| {worst:.2f} |"
+    )
     if len(rows) >= 2:
         (n0, p0, _), (n1, p1, _) = rows[-2], rows[-1]
         print()
-        print(f"memory per extra customer: {(p1 - p0) / (n1 - n0):.0f} bytes "
-              f"({n0:,} -> {n1:,} customers)")
+        print(
+            f"memory per extra customer: {(p1 - p0) / (n1 - n0):.0f} bytes "
+            f"({n0:,} -> {n1:,} customers)"
+        )
 
 
 if __name__ == "__main__":

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from spiral.sweep import DaskCluster, LocalPool, run_sweep
-from spiral.sweep_file import load_sweep
+from spiral.sweeps.execution import DaskCluster, LocalPool, run_sweep
+from spiral.sweeps.sweep_file import load_sweep
 
 SWEEP = Path(__file__).resolve().parent.parent / "sweeps" / "online_retail_sobol.yaml"
 

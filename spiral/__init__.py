@@ -16,12 +16,12 @@ Public API:
 ========================  =====================================================
 """
 
-from spiral.compare import Comparison, compare
-from spiral.errors import ScenarioError
-from spiral.graph import build_graph
-from spiral.loading import builtin_scenarios, load_scenario, parse_scenario
-from spiral.runner import RunResult, run
-from spiral.scenario import Scenario
+from spiral.analysis.compare import Comparison, compare
+from spiral.analysis.results import RunResult, run
+from spiral.model.errors import ScenarioError
+from spiral.model.graph import build_graph
+from spiral.model.loading import builtin_scenarios, load_scenario, parse_scenario
+from spiral.model.scenario import Scenario
 
 __all__ = [
     "Comparison",

@@ -10,8 +10,8 @@ import pytest
 import yaml
 from examples import TINY
 
-from spiral.loading import parse_scenario
-from spiral.scenario import Scenario
+from spiral.model.loading import parse_scenario
+from spiral.model.scenario import Scenario
 
 TINY_YAML = """\
 name: tiny

@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from spiral.analytic import (
+from spiral.analysis.results import run
+from spiral.engines.analytic import (
     NoClosedForm,
     erlang_a,
     erlang_c,
@@ -19,8 +20,7 @@ from spiral.analytic import (
     fix_ranking,
     theory,
 )
-from spiral.loading import parse_scenario, with_length
-from spiral.runner import run
+from spiral.model.loading import parse_scenario, with_length
 
 QUIET = {
     "social": {"threshold": 1e6, "probability": 0},
@@ -210,8 +210,8 @@ def assert_within_99(sim: dict[str, np.ndarray], exact: dict[str, float]) -> Non
 
 
 def test_the_simulation_agrees_with_the_analytic_engine_on_a_builtin(tiny_data):
-    from spiral.analytic import unlimited
-    from spiral.loading import load_scenario
+    from spiral.engines.analytic import unlimited
+    from spiral.model.loading import load_scenario
 
     scenario = with_length(unlimited(load_scenario("airline_disruption")), customers=30_000)
     exact = theory(scenario, tolerance=1e-7)

@@ -7,10 +7,10 @@ import pytest
 from PIL import Image
 from test_cli import call_main
 
-from spiral.animation import _first_per_node, animate, visits_of
-from spiral.journey_map import map_data
-from spiral.loading import load_scenario, with_length
-from spiral.runner import run
+from spiral.analysis.results import run
+from spiral.model.loading import load_scenario, with_length
+from spiral.views.animation import _first_per_node, animate, visits_of
+from spiral.views.journey_map import map_data
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +65,7 @@ def test_a_gif_over_50_frames_a_second_is_refused(monkeypatch, capsys, tmp_path)
 
 
 def test_the_clip_ends_when_99_percent_of_customers_have_finished(result):
-    from spiral.animation import frame_times
+    from spiral.views.animation import frame_times
 
     times = frame_times(result, 11)
     ends = result.customers["end"].dropna()

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from spiral.atomic_output import (
+from spiral.io.atomic_output import (
     OutputFile,
     OutputFolder,
     OutputLock,
     file_records,
     manifest_problems,
 )
-from spiral.errors import ScenarioError
+from spiral.model.errors import ScenarioError
 
 
 def staged_folder(tmp_path, **files) -> tuple[OutputFolder, dict]:
@@ -75,7 +75,7 @@ def test_a_second_writer_is_refused_while_the_first_holds_the_place(tmp_path):
 
 def test_a_writer_in_another_process_holds_the_lock_until_it_ends(tmp_path):
     code = (
-        "import sys, time; from pathlib import Path; from spiral.atomic_output import OutputLock;"
+        "import sys; from pathlib import Path; from spiral.io.atomic_output import OutputLock;"
         "lock = OutputLock(Path(sys.argv[1]), '--out'); lock.acquire(); print('held', flush=True);"
         "sys.stdin.readline()"
     )
@@ -267,7 +267,7 @@ def test_a_full_disk_while_writing_is_one_line_and_keeps_the_old_results(
 ):
     from test_cli import call_main
 
-    import spiral.output
+    import spiral.io.result_files
 
     res = tmp_path / "res"
     code, _, err = call_main(
@@ -279,7 +279,7 @@ def test_a_full_disk_while_writing_is_one_line_and_keeps_the_old_results(
     def full(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(spiral.output, "write_parquet", full)
+    monkeypatch.setattr(spiral.io.result_files, "write_parquet", full)
     code, _, err = call_main(
         monkeypatch, capsys, "run", tiny_file, "--customers", "200", "--seed", "5", "--out", res
     )

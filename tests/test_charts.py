@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import spiral
-from spiral.charts import BAR_METRICS, comparison_bars, comparison_differences
-from spiral.loading import load_scenario, with_length
+from spiral.model.loading import load_scenario, with_length
+from spiral.views.comparison_charts import BAR_METRICS, comparison_bars, comparison_differences
 
 
 @pytest.fixture(scope="module")

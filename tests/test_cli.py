@@ -20,17 +20,17 @@ import yaml
 from conftest import TINY_YAML
 from examples import RUN_FILES, TINY
 
-from spiral.atomic_output import manifest_problems
 from spiral.cli import main
-from spiral.loading import (
+from spiral.io.atomic_output import manifest_problems
+from spiral.io.result_files import package_versions, read_parquet_manifest
+from spiral.model.loading import (
     DEFAULT_SCENARIO,
     builtin_scenarios,
     load_scenario,
     scenario_hash,
     with_length,
 )
-from spiral.output import package_versions, read_parquet_manifest
-from spiral.scenario import Scenario
+from spiral.model.scenario import Scenario
 
 LINE = re.compile(r"^(?P<file>[^:]+): (?P<field>[\w.\[\]]+|\(top level\)): (?P<what>.+)$")
 SUMMARY_KEYS = {

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from spiral.compare import KEY_METRICS, compare, t_half_width, welch_half_width
-from spiral.loading import load_scenario, with_length
+from spiral.analysis.compare import KEY_METRICS, compare, t_half_width, welch_half_width
+from spiral.model.loading import load_scenario, with_length
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,7 @@ def row(comparison, arm, metric):
 def test_fixing_the_step_where_most_failures_are_born_lowers_complaints_significantly(
     retail, retail_comparison
 ):
-    from spiral.runner import run
+    from spiral.analysis.results import run
 
     born = run(retail, seed=11).by_failure_step["customers"]
     assert born.idxmax() == "deliver"  # the fix_delivery what-if targets it

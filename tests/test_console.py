@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from spiral.console import print_run
-from spiral.loading import parse_scenario
-from spiral.runner import run
+from spiral.analysis.results import run
+from spiral.model.loading import parse_scenario
+from spiral.views.console import print_run
 
 
 def rendered(result) -> str:

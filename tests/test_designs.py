@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spiral.designs import design_points, levels, unit_points, value_at
-from spiral.sweep_file import Design, Range
+from spiral.sweeps.designs import design_points, levels, unit_points, value_at
+from spiral.sweeps.sweep_file import Design, Range
 
 PARAMETERS = {
     "a": Range(low=0.0, high=1.0),

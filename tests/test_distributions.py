@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from spiral.distributions import Distribution, Empirical, Exponential, Fixed, Gamma, LogNormal
+from spiral.model.distributions import Distribution, Empirical, Exponential, Fixed, Gamma, LogNormal
 
 ADAPTER = TypeAdapter(Distribution)
 N = 200_000

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from spiral.dynamics import Dynamics, corner_target, eroded
-from spiral.loading import parse_scenario
-from spiral.runner import run
+from spiral.analysis.results import run
+from spiral.engines.dynamics import Dynamics, corner_target, eroded
+from spiral.model.loading import parse_scenario
 
 TEAM = {
     "name": "team",

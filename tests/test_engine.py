@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from spiral.graph import build_graph
-from spiral.loading import parse_scenario
-from spiral.runner import run
+from spiral.analysis.results import run
+from spiral.model.graph import build_graph
+from spiral.model.loading import parse_scenario
 
 Z99 = stats.norm.ppf(0.995)
 

@@ -12,7 +12,8 @@ import pytest
 import yaml
 from test_cli import call_main
 
-from spiral.event_log import (
+from spiral.analysis.results import run
+from spiral.io.event_log import (
     ACTIVITY,
     CASE,
     FAILURE,
@@ -23,10 +24,9 @@ from spiral.event_log import (
     process_log,
     write_log,
 )
-from spiral.graph import build_graph
-from spiral.journey_map import _transitions
-from spiral.loading import load_scenario, parse_scenario, resolve_source, with_length
-from spiral.runner import run
+from spiral.model.graph import build_graph
+from spiral.model.loading import load_scenario, parse_scenario, resolve_source, with_length
+from spiral.views.journey_map import _transitions
 
 
 def pm4py():
@@ -172,7 +172,7 @@ def test_an_event_log_under_a_file_is_refused_before_the_run(tmp_path, monkeypat
 
 def test_a_log_spooled_to_disk_in_small_chunks_reads_back_the_same(plain, monkeypatch, tmp_path):
     """Chunks of 97 events (a misrouted visit is sure to span two) give the same log."""
-    from spiral.records import EventSink
+    from spiral.engines.records import EventSink
 
     monkeypatch.setattr(EventSink, "CHUNK", 97)
     again = run(plain.scenario, seed=plain.seed, event_log=True)
@@ -186,9 +186,9 @@ def test_a_log_spooled_to_disk_in_small_chunks_reads_back_the_same(plain, monkey
 
 def test_streamed_csv_and_xes_equal_the_logs_written_whole(monkeypatch, tmp_path):
     """Cases spread over buckets of 7 customers still come out one trace each, in order."""
-    import spiral.event_log
-    from spiral.event_log import write_run_log
-    from spiral.records import EventSink
+    import spiral.io.event_log
+    from spiral.engines.records import EventSink
+    from spiral.io.event_log import write_run_log
 
     scenario = with_length(load_scenario("online_retail"), horizon=4 * 1440.0)
     result = run(scenario, seed=4, event_log=True)
@@ -196,7 +196,7 @@ def test_streamed_csv_and_xes_equal_the_logs_written_whole(monkeypatch, tmp_path
     write_log(whole, tmp_path / "whole.csv")
     write_log(whole, tmp_path / "whole.xes")
     monkeypatch.setattr(EventSink, "CHUNK", 300)
-    monkeypatch.setattr(spiral.event_log, "CASES_PER_BUCKET", 7)
+    monkeypatch.setattr(spiral.io.event_log, "CASES_PER_BUCKET", 7)
     streamed = run(scenario, seed=4, event_log=True)
     write_run_log(streamed, tmp_path / "streamed.csv")
     write_run_log(streamed, tmp_path / "streamed.xes")

@@ -8,9 +8,9 @@ import threading
 
 from rich.console import Console
 
-from spiral.feedback import Feedback, feedback
-from spiral.loading import load_scenario, with_length
-from spiral.runner import run
+from spiral.analysis.results import run
+from spiral.cli.feedback import Feedback, feedback
+from spiral.model.loading import load_scenario, with_length
 
 
 def test_the_plain_line_names_the_command_phase_share_and_time():

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 from PIL import Image
 from test_cli import call_main
 
-from spiral.figures import COMPARISON_FIGURES, RUN_FIGURES
+from spiral.views.pictures import COMPARISON_FIGURES, RUN_FIGURES
 
 
 def check_pictures(folder, names):

@@ -11,11 +11,11 @@ import yaml
 from test_cli import call_main
 from test_event_log import plain  # noqa: F401 - the fixture
 
-from spiral.errors import ScenarioError
-from spiral.event_log import ACTIVITY, CASE, LIFECYCLE, process_log, write_log
-from spiral.from_log import read_log, scenario_from_log
-from spiral.loading import parse_scenario
-from spiral.runner import run
+from spiral.analysis.results import run
+from spiral.io.event_log import ACTIVITY, CASE, LIFECYCLE, process_log, write_log
+from spiral.io.from_log import read_log, scenario_from_log
+from spiral.model.errors import ScenarioError
+from spiral.model.loading import parse_scenario
 
 
 def transitions(log: pd.DataFrame) -> dict[str, Counter]:
@@ -102,8 +102,8 @@ def test_from_log_writes_a_scenario_that_runs(plain, tmp_path, monkeypatch, caps
 
 
 def test_fitting_a_built_in_log_drops_misrouted_detours(tmp_path):
-    from spiral.graph import build_graph
-    from spiral.loading import load_scenario, with_length
+    from spiral.model.graph import build_graph
+    from spiral.model.loading import load_scenario, with_length
 
     result = run(
         with_length(load_scenario("online_retail"), horizon=7 * 1440.0), seed=1, event_log=True

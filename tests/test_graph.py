@@ -7,10 +7,10 @@ import copy
 import pytest
 from examples import TINY
 
-from spiral.errors import ScenarioError
-from spiral.graph import build_graph, check_scenario
-from spiral.loading import parse_scenario
-from spiral.scenario import Scenario
+from spiral.model.errors import ScenarioError
+from spiral.model.graph import build_graph, check_scenario
+from spiral.model.loading import parse_scenario
+from spiral.model.scenario import Scenario
 
 ALL_NODES = "order, ship, help, done, gone"
 

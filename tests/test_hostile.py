@@ -16,8 +16,8 @@ import yaml
 from examples import TINY
 from test_cli import call_main
 
-from spiral.atomic_output import OutputLock
-from spiral.loading import read_yaml
+from spiral.io.atomic_output import OutputLock
+from spiral.model.loading import read_yaml
 
 CORPUS = Path(__file__).parent / "hostile" / "cases.yaml"
 CASES = yaml.safe_load(CORPUS.read_text(encoding="utf-8"))

@@ -8,11 +8,11 @@ import pytest
 import yaml
 from conftest import TINY_YAML
 
-from spiral.errors import ScenarioError, problem, safe_text
-from spiral.from_log import fitted_yaml, read_log, scenario_from_log
-from spiral.loading import load_scenario, parse_scenario, read_yaml
-from spiral.scenario import Scenario
-from spiral.sweep_file import load_sweep
+from spiral.io.from_log import fitted_yaml, read_log, scenario_from_log
+from spiral.model.errors import ScenarioError, problem, safe_text
+from spiral.model.loading import load_scenario, parse_scenario, read_yaml
+from spiral.model.scenario import Scenario
+from spiral.sweeps.sweep_file import load_sweep
 
 DEEP = "expected at most 50 levels of mappings and lists"
 

@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from spiral.errors import ScenarioError
-from spiral.interventions import apply, intervention_cost, parse_arm, with_what_ifs
-from spiral.loading import builtin_scenarios, load_scenario, parse_scenario
-from spiral.runner import run
-from spiral.what_if import WhatIf
+from spiral.analysis.results import run
+from spiral.model.errors import ScenarioError
+from spiral.model.loading import builtin_scenarios, load_scenario, parse_scenario
+from spiral.model.what_if import WhatIf
+from spiral.model.what_if_arms import apply, intervention_cost, parse_arm, with_what_ifs
 
 FIX_SHIP = {"changes": [{"change": "fix_step", "step": "ship", "to": 0.0}]}
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from examples import TINY
 
-from spiral.journey import CONTACT, OUTCOME, STEP, Route, compile_journey
-from spiral.loading import parse_scenario
+from spiral.engines.journey import CONTACT, OUTCOME, STEP, Route, compile_journey
+from spiral.model.loading import parse_scenario
 
 
 def test_route_pick_follows_cumulative_probabilities():

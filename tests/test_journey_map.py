@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spiral.journey_map import edge_widths, journey_map, map_data, node_colours
-from spiral.loading import load_scenario, with_length
-from spiral.runner import run
+from spiral.analysis.results import run
+from spiral.model.loading import load_scenario, with_length
+from spiral.views.journey_map import edge_widths, journey_map, map_data, node_colours
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +66,7 @@ def test_without_an_event_log_flows_are_estimated_and_cold_shares_follow_the_bat
 
 
 def test_a_run_where_nothing_fails_draws_with_no_red(tiny_data):
-    from spiral.loading import parse_scenario
+    from spiral.model.loading import parse_scenario
 
     for step in tiny_data["steps"].values():
         step["failure"] = 0.0

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from spiral.limits import (
+from spiral.model.limits import (
     Limits,
     expected_visits,
     journey_problems,
@@ -17,7 +17,7 @@ from spiral.limits import (
     suggest,
     trapped_nodes,
 )
-from spiral.loading import builtin_scenarios, load_scenario, parse_scenario
+from spiral.model.loading import builtin_scenarios, load_scenario, parse_scenario
 
 
 def test_expected_visits_of_the_tiny_journey_match_the_hand_computed_chain(tiny_data):

@@ -7,8 +7,9 @@ import re
 import pytest
 import yaml
 
-from spiral.errors import ScenarioError, problem
-from spiral.loading import (
+from spiral.analysis.results import run
+from spiral.model.errors import ScenarioError, problem
+from spiral.model.loading import (
     DEFAULT_SCENARIO,
     builtin_description,
     builtin_scenarios,
@@ -17,7 +18,6 @@ from spiral.loading import (
     scenario_hash,
     with_length,
 )
-from spiral.runner import run
 
 UNITS = "s, min, h, day(s), week(s)"
 LINE = re.compile(r"^(?P<file>[^:]+): (?P<field>[\w.\[\]]+|\(top level\)): (?P<what>.+)$")

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 from examples import TINY
 
-from spiral.loading import parse_scenario
-from spiral.metrics import by_failure_step, spiral_table
-from spiral.runner import run
+from spiral.analysis.metrics import by_failure_step, spiral_table
+from spiral.analysis.results import run
+from spiral.model.loading import parse_scenario
 
 
 def customers_frame(rows: list[tuple[int, float, str, str | None, bool]]) -> pd.DataFrame:

@@ -11,8 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 from examples import RUN_FILES, TINY
 
-from spiral.loading import parse_scenario, scenario_hash
-from spiral.output import (
+from spiral.analysis.results import run
+from spiral.io.result_files import (
     METADATA_KEY,
     manifest,
     package_versions,
@@ -20,7 +20,7 @@ from spiral.output import (
     write_parquet,
     write_run,
 )
-from spiral.runner import run
+from spiral.model.loading import parse_scenario, scenario_hash
 
 
 @pytest.fixture(scope="module")

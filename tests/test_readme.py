@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from spiral.loading import parse_scenario
+from spiral.model.loading import parse_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")

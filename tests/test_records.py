@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from spiral.records import (
+from spiral.engines.records import (
     CHURNED,
     COLUMN_ORDER,
     IN_PROGRESS,

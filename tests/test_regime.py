@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from spiral.loading import load_scenario
-from spiral.regime import RUNAWAY, STABLE, STRESSED, backlog_trend, verdict
-from spiral.runner import run
+from spiral.analysis.regime import RUNAWAY, STABLE, STRESSED, backlog_trend, verdict
+from spiral.analysis.results import run
+from spiral.model.loading import load_scenario
 
 CALM = {"in_progress": 0, "customers": 1000, "contacts": 100, "abandons": 2}
 

@@ -13,12 +13,12 @@ from test_cli import call_main
 from test_sweep import fast_scenario
 
 import spiral
-from spiral.loading import load_scenario, with_length
-from spiral.report import run_report
-from spiral.runner import run
-from spiral.sensitivity import sweep_report
-from spiral.sweep import LocalPool, run_sweep
-from spiral.sweep_file import load_sweep
+from spiral.analysis.results import run
+from spiral.model.loading import load_scenario, with_length
+from spiral.sweeps.execution import LocalPool, run_sweep
+from spiral.sweeps.sensitivity import sweep_report
+from spiral.sweeps.sweep_file import load_sweep
+from spiral.views.report import run_report
 
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's package
 

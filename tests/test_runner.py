@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from examples import TINY
 
-from spiral.loading import parse_scenario
-from spiral.runner import run
+from spiral.analysis.results import run
+from spiral.model.loading import parse_scenario
 
 
 def test_a_negative_seed_is_refused_with_its_value():

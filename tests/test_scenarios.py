@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from spiral.loading import DEFAULT_SCENARIO, builtin_scenarios, load_scenario
-from spiral.runner import run
+from spiral.analysis.results import run
+from spiral.model.loading import DEFAULT_SCENARIO, builtin_scenarios, load_scenario
 
 NAMES = sorted(builtin_scenarios())
 

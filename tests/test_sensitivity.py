@@ -12,9 +12,9 @@ from scipy import stats
 from test_cli import call_main
 from test_sweep import fast_scenario, write_sweep
 
-from spiral.sensitivity import _src, heatmap_table, point_means, ranking, sweep_report
-from spiral.sweep import LocalPool, run_sweep
-from spiral.sweep_file import load_sweep
+from spiral.sweeps.execution import LocalPool, run_sweep
+from spiral.sweeps.sensitivity import _src, heatmap_table, point_means, ranking, sweep_report
+from spiral.sweeps.sweep_file import load_sweep
 
 # the order step's failure spans 0–0.5; the other two barely move
 DOMINANT = {

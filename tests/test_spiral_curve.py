@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from spiral.loading import load_scenario, with_length
-from spiral.runner import run
-from spiral.spiral_curve import spiral_curve, spiral_points
+from spiral.analysis.results import run
+from spiral.model.loading import load_scenario, with_length
+from spiral.views.spiral_curve import spiral_curve, spiral_points
 
 
 @pytest.fixture(scope="module")

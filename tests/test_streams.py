@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spiral.streams import BLOCK, PURPOSES, draws, generator, stream_key, uniforms
+from spiral.engines.streams import BLOCK, PURPOSES, draws, generator, stream_key, uniforms
 
 
 def test_the_same_seed_purpose_and_name_give_the_same_stream():

@@ -17,9 +17,9 @@ import yaml
 from examples import TINY
 from test_cli import call_main
 
-from spiral.sweep import DaskCluster, LocalPool, RunTask, execute, plan, run_sweep
-from spiral.sweep_file import load_sweep
-from spiral.sweep_store import PARTS, RESULTS
+from spiral.sweeps.execution import DaskCluster, LocalPool, RunTask, execute, plan, run_sweep
+from spiral.sweeps.store import PARTS, RESULTS
+from spiral.sweeps.sweep_file import load_sweep
 
 TIMING = ["seconds", "worker"]  # the only columns allowed to differ between executors
 
@@ -392,8 +392,8 @@ def test_an_out_that_is_a_file_is_one_line_and_exit_code_2(tmp_path, monkeypatch
 
 
 def test_a_list_of_quantities_is_stored_as_numbers_and_labels_keep_the_files_order(tmp_path):
-    from spiral.sensitivity import _src
-    from spiral.sweep_store import parameter_columns, units
+    from spiral.sweeps.sensitivity import _src
+    from spiral.sweeps.store import parameter_columns, units
 
     path = write_sweep(
         tmp_path / "in",

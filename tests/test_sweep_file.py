@@ -6,9 +6,9 @@ import pytest
 import yaml
 from test_cli import call_main
 
-from spiral.errors import ScenarioError
-from spiral.loading import resolve_source as resolve_builtin
-from spiral.sweep_file import Range, load_sweep, set_path
+from spiral.model.errors import ScenarioError
+from spiral.model.loading import resolve_source as resolve_builtin
+from spiral.sweeps.sweep_file import Range, load_sweep, set_path
 
 BASE = {
     "scenario": "online_retail",
@@ -107,7 +107,7 @@ def test_set_path_creates_missing_mappings_and_refuses_to_enter_a_value():
 
 def test_a_scenario_path_is_read_relative_to_the_sweep_file(tmp_path):
     (tmp_path / "sub").mkdir()
-    from spiral.loading import resolve_source
+    from spiral.model.loading import resolve_source
 
     (tmp_path / "sub" / "mine.yaml").write_text(
         resolve_source("online_retail").read_text(encoding="utf-8"), encoding="utf-8"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from spiral.loading import load_scenario, with_length
-from spiral.runner import run
-from spiral.timeseries_chart import MIN_FINISHED, PANELS, panel_series, timeseries_chart
+from spiral.analysis.results import run
+from spiral.model.loading import load_scenario, with_length
+from spiral.views.timeseries_chart import MIN_FINISHED, PANELS, panel_series, timeseries_chart
 
 
 def test_every_line_is_a_series_of_the_run_and_the_title_gives_the_verdict():

@@ -8,9 +8,9 @@ import sys
 import pytest
 from test_cli import call_main
 
-from spiral.loading import load_scenario, with_length
-from spiral.runner import run
-from spiral.trace import SPIRAL_FAILURES, NoSuchCustomer, clock, pick_customer, story
+from spiral.analysis.results import run
+from spiral.model.loading import load_scenario, with_length
+from spiral.views.trace import SPIRAL_FAILURES, NoSuchCustomer, clock, pick_customer, story
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,13 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from spiral.units import MAX_DURATION, MINUTES_PER, format_duration, parse_duration, parse_rate
+from spiral.model.units import (
+    MAX_DURATION,
+    MINUTES_PER,
+    format_duration,
+    parse_duration,
+    parse_rate,
+)
 
 UNITS = "s, min, h, day(s), week(s)"
 

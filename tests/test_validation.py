@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from spiral.loading import builtin_scenarios
-from spiral.validation import interval, markdown, validation_report
+from spiral.analysis.theory_check import interval, markdown, validation_report
+from spiral.model.loading import builtin_scenarios
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "validation.md"
 

@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from scipy import stats
 from test_analytic import assert_within_99, expected, journeys, per_customer
 
-from spiral.analytic import theory, unlimited, without_loops
-from spiral.loading import load_scenario, parse_scenario, with_length
-from spiral.runner import choose_engine, run
+from spiral.analysis.results import choose_engine, run
+from spiral.engines.analytic import theory, unlimited, without_loops
+from spiral.model.loading import load_scenario, parse_scenario, with_length
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +52,7 @@ def test_both_simulation_engines_agree_in_distribution(airline):
 
 
 def test_chunks_bound_memory_and_keep_every_customer(airline):
-    from spiral.vectorised import simulate_vectorised
+    from spiral.engines.vectorised import simulate_vectorised
 
     scenario = with_length(airline, customers=5_000)
     raw = simulate_vectorised(scenario, 1, chunk=700)

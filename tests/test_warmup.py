@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from spiral.warmup import mser5, work_in_progress
+from spiral.analysis.warmup import mser5, work_in_progress
 
 
 def test_mser5_cuts_a_linear_ramp_and_keeps_a_stationary_series():

@@ -14,7 +14,7 @@ import pytest
 from test_cli import call_main
 
 import spiral
-from spiral.workers import cores, process_pool, stop_pool
+from spiral.analysis.parallel import cores, process_pool, stop_pool
 
 LINUX = Path("/proc/self/stat").exists()
 
@@ -82,14 +82,14 @@ def test_the_cores_here_are_counted():
 
 def test_compare_starts_no_more_workers_than_runs(monkeypatch, tiny_file):
     """--jobs 1000 for 2 arms × 2 replications: 4 processes at most."""
-    module = importlib.import_module("spiral.compare")  # spiral.compare is the function
+    module = importlib.import_module("spiral.analysis.compare")  # spiral.compare is the function
     sizes = []
     real = module.process_pool
     monkeypatch.setattr(module, "process_pool", lambda n: sizes.append(n) or real(n))
     scenario = spiral.load_scenario(tiny_file)
     scenario = scenario.model_copy(update={"horizon": 1440.0 * 2})
     arm = "{name: quick, changes: [{change: fix_step, step: ship, factor: 0.5}]}"
-    from spiral.cli import _arms
+    from spiral.cli.common import arms_from as _arms
 
     model, arms = _arms(scenario, [arm])
     spiral.compare(model, arms, replications=2, jobs=1000)

@@ -1,0 +1,135 @@
+"""Running a scenario: one call from a validated scenario to a result object."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import pandas as pd
+
+from spiral.analysis.metrics import by_failure_step, silo_table, spiral_table, summarise, timeseries
+from spiral.engines.simpy_engine import RawRun, simulate
+from spiral.model.scenario import Scenario
+from spiral.model.what_if_arms import BASELINE, Arm, intervention_cost, parse_arm
+
+
+@dataclass
+class RunResult:
+    """One run's records and metrics: ``.summary``, ``.customers``, ``.events``, ``.timeseries``."""
+
+    scenario: Scenario
+    seed: int
+    raw: RawRun = field(repr=False)
+    arm: Arm = field(default=Arm(BASELINE))
+
+    @cached_property
+    def customers(self) -> pd.DataFrame:
+        """One row per customer (all arrivals, warm-up included; see ``arrival``)."""
+        return self.raw.customers.to_frame(self.raw.journey.names)
+
+    @cached_property
+    def events(self) -> pd.DataFrame | None:
+        """One row per event, or None when the run was made without ``event_log=True``.
+
+        The whole log comes into memory; ``event_chunks()`` reads it a chunk at a time.
+        """
+        if self.raw.events is None:
+            return None
+        return self.raw.events.frame(*self._event_names())
+
+    def event_chunks(self) -> Iterator[pd.DataFrame]:
+        """Yield the event log in time order, a chunk at a time (memory: one chunk)."""
+        if self.raw.events is None:
+            raise ValueError("the run kept no event log; run it with event_log=True")
+        return self.raw.events.chunks(*self._event_names())
+
+    def _event_names(self) -> tuple[tuple[str, ...], tuple[str | None, ...]]:
+        journey = self.raw.journey
+        silos = tuple(journey.silo_names[s] if s >= 0 else None for s in journey.silo)
+        return journey.names, silos
+
+    @cached_property
+    def timeseries(self) -> pd.DataFrame:
+        """One row per period with arrivals, failures, contacts, escalations, churn, revenue."""
+        return timeseries(self.raw, self.customers, self.scenario)
+
+    @cached_property
+    def summary(self) -> dict:
+        """Headline metrics of the measured customers (after the warm-up)."""
+        raw = self.raw
+        what_ifs = [w for _, w in self.arm.what_ifs]
+        cost = intervention_cost(what_ifs, self.scenario, raw.arrivals_end, raw.empowerment_spend)
+        summary = summarise(raw, self.customers, self.scenario, self.seed, self.timeseries, cost)
+        summary["what_if"] = self.arm.label
+        return summary
+
+    @cached_property
+    def spiral(self) -> pd.DataFrame:
+        """Severity, churn and escalations by number of failures: the death spiral."""
+        return spiral_table(self._measured)
+
+    @cached_property
+    def by_failure_step(self) -> pd.DataFrame:
+        """Churn and revenue at risk by the step where customers' first failure was born."""
+        return by_failure_step(self._measured, self.scenario)
+
+    @cached_property
+    def silos(self) -> pd.DataFrame:
+        """Utilisation, waits and cost per silo."""
+        return silo_table(self.raw, self.scenario)
+
+    @cached_property
+    def _measured(self) -> pd.DataFrame:
+        return self.customers[self.customers["arrival"] >= self.scenario.warmup]
+
+
+def run(
+    scenario: Scenario,
+    seed: int | None = None,
+    event_log: bool = False,
+    what_if: str | Arm | None = None,
+    engine: str = "des",
+    progress: Callable[[float], None] | None = None,
+) -> RunResult:
+    """Simulate a scenario once; ``seed`` defaults to the scenario's own.
+
+    ``what_if`` switches on the scenario's what-ifs: a name, ``'a+b'`` or ``'name@10%'``.
+    ``engine``: ``'des'`` (SimPy, everything), ``'vectorised'`` (numpy, for unlimited staff
+    and no loops, no event log or what-ifs) or ``'auto'`` (vectorised where it can).
+    ``progress(fraction)`` is called now and then with the share of the run done.
+    """
+    seed = scenario.seed if seed is None else seed
+    if seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed}")
+    arm = Arm(BASELINE) if what_if is None else what_if
+    if isinstance(arm, str):
+        arm = parse_arm(arm, scenario)
+    chosen = choose_engine(scenario, engine, event_log, bool(arm.what_ifs))
+    if chosen == "vectorised":
+        from spiral.engines.vectorised import simulate_vectorised
+
+        raw = simulate_vectorised(scenario, seed, progress=progress)
+    else:
+        raw = simulate(scenario, seed, event_log, arm.what_ifs, progress)
+    return RunResult(scenario, seed, raw, arm)
+
+
+def choose_engine(scenario: Scenario, engine: str, event_log: bool, what_ifs: bool) -> str:
+    """Return 'des' or 'vectorised' for a request; refuse an impossible one (ValueError)."""
+    if engine not in ("auto", "des", "vectorised"):
+        raise ValueError(f"engine must be 'auto', 'des' or 'vectorised', got {engine!r}")
+    if engine == "des":
+        return "des"
+    from spiral.engines.analytic import closed_form_problems
+
+    reasons = [f"{field}: {why.split(',')[0]}" for field, why in closed_form_problems(scenario)]
+    if event_log:
+        reasons.append("event log: the vectorised engine keeps none")
+    if what_ifs:
+        reasons.append("what-if: the vectorised engine runs the scenario as it is")
+    if engine == "auto":
+        return "des" if reasons else "vectorised"
+    if reasons:
+        raise ValueError("the vectorised engine cannot run this: " + "; ".join(reasons))
+    return "vectorised"

@@ -1,0 +1,194 @@
+"""`spiral compare`: the baseline and what-ifs over replications, with intervals."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from spiral.cli.common import (
+    HorizonOption,
+    LimitOption,
+    PlotOption,
+    ScenarioArgument,
+    SeedOption,
+    app,
+    arms_from,
+    check_seed,
+    commit,
+    err_console,
+    fail,
+    guard,
+    inside,
+    limits_from,
+    load_for,
+    opened,
+    out_console,
+    percent,
+    writing,
+)
+from spiral.model.loading import DEFAULT_SCENARIO, resolve_source
+from spiral.model.what_if_arms import Arm
+
+
+@app.command("compare")
+def compare_command(
+    scenario: ScenarioArgument = DEFAULT_SCENARIO,
+    what_if: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--what-if",
+            help="A what-if of the scenario: NAME, A+B (together), NAME@10% (a pilot), or a "
+            "YAML mapping with a name and changes. Repeatable; default: all of them.",
+        ),
+    ] = None,
+    replications: Annotated[
+        str, typer.Option(help="Replications per arm, or 'auto' (until the CIs are tight).")
+    ] = "10",
+    seed: SeedOption = None,
+    pilot: Annotated[
+        str | None,
+        typer.Option(help="Also run each what-if as a pilot for this share, e.g. '10%'."),
+    ] = None,
+    target: Annotated[
+        str, typer.Option(help="With --replications auto: half-width target, share of the mean.")
+    ] = "5%",
+    max_replications: Annotated[
+        int, typer.Option(help="With --replications auto: never more than this.")
+    ] = 50,
+    crn: Annotated[
+        bool, typer.Option(help="Common random numbers: every arm replays the same luck.")
+    ] = True,
+    horizon: HorizonOption = None,
+    jobs: Annotated[
+        int, typer.Option(help="Run replications in this many processes (same results).")
+    ] = 1,
+    out: Annotated[
+        Path | None, typer.Option(help="Write compare.csv/.parquet, runs.csv and compare.png.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the tidy table as JSON.")] = False,
+    plot: PlotOption = None,
+    limit: LimitOption = None,
+) -> None:
+    """Compare the baseline with what-ifs over replications, with 95% confidence intervals."""
+    from spiral.analysis.compare import compare
+    from spiral.cli.feedback import feedback
+    from spiral.io.result_files import write_comparison
+    from spiral.views.console import print_comparison
+
+    where = "spiral compare"
+    limits = limits_from(limit, where)
+    model = load_for(scenario, horizon, where)
+    check_seed(seed, where)
+    reps: int | str = replications
+    if replications != "auto":
+        if not (replications.isascii() and replications.isdecimal()) or int(replications) < 2:
+            raise fail(
+                [
+                    f"{where}: --replications: expected 'auto' or a whole number >= 2, "
+                    f"got {replications!r}"
+                ]
+            )
+        reps = int(replications)
+    share = percent(target, f"{where}: --target")
+    if share <= 0:
+        raise fail([f"{where}: --target: expected a share above 0%, got {target!r}"])
+    if jobs < 1:
+        raise fail([f"{where}: --jobs: expected at least 1, got {jobs}"])
+    if max_replications < 2:
+        raise fail([f"{where}: --max-replications: expected at least 2, got {max_replications}"])
+    model, parsed = arms_from(model, what_if or list(model.what_ifs))
+    if not parsed:
+        raise fail(
+            [
+                f"{scenario}: what_ifs: none declared; expected what-ifs in the file "
+                "or --what-if '{name: ..., changes: [...]}'"
+            ]
+        )
+    if pilot is not None:
+        pilot_share = percent(pilot, f"{where}: --pilot")
+        from spiral.model.what_if_arms import staff_changes
+
+        def pilotable(arm: Arm) -> bool:
+            return "@" not in arm.label and not any(
+                staff_changes(w, model) for _, w in arm.what_ifs
+            )
+
+        skipped = [a.label for a in parsed if "@" not in a.label and not pilotable(a)]
+        if skipped:
+            err_console.print(
+                f"--pilot: no pilot of {', '.join(skipped)} (staff changes reach everyone)",
+                highlight=False,
+            )
+        pilots = [f"{a.label}@{100 * pilot_share:g}%" for a in parsed if pilotable(a)]
+        model, more = arms_from(model, pilots)
+        parsed += [a for a in more if a.label not in {p.label for p in parsed}]
+    from spiral.analysis.parallel import WorkersFailed
+    from spiral.io.atomic_output import OutputFolder
+    from spiral.io.result_files import COMPARE_NAMES, spiral_wrote, strict_json
+
+    runs = (reps if isinstance(reps, int) else max_replications) * len(parsed) + len(parsed)
+    guard(model, limits, str(resolve_source(scenario)), parallel=min(jobs, runs))
+    stack = ExitStack()
+    with stack:
+        folder = None
+        if out is not None:
+            known = spiral_wrote(out, "compare_manifest.json", COMPARE_NAMES)
+            folder = opened(stack, OutputFolder(out, "--out", known))
+        if plot is not None:
+            plots = (
+                folder.place(plot)
+                if inside(plot, out)
+                else opened(stack, OutputFolder(plot, "--plot", whole=False)).stage
+            )
+        with feedback(err_console, where, enabled=not as_json) as shown:
+            shown.step("replications")
+
+            def progress(done: int, total: int) -> None:
+                shown.step(f"replications {done} of {total}", done / total)
+
+            try:
+                result = compare(
+                    model,
+                    parsed,
+                    replications=reps,
+                    seed=seed,
+                    crn=crn,
+                    target=share,
+                    max_replications=max_replications,
+                    jobs=jobs,
+                    progress=progress,
+                )
+            except WorkersFailed as error:
+                err_console.print(f"{where}: --jobs: {error}", highlight=False, soft_wrap=True)
+                raise typer.Exit(code=1) from None
+        if as_json:
+            print(strict_json(result.table.to_dict(orient="records")))
+        else:
+            print_comparison(result, model, out_console)
+        with feedback(err_console, where, enabled=not as_json) as shown:
+            with writing(out, "--out"):
+                if folder is not None:
+                    shown.step("writing results")
+                    command = shlex.join(["spiral", *sys.argv[1:]])
+                    written = write_comparison(
+                        result, model, folder.stage, command, str(resolve_source(scenario))
+                    )
+            with writing(plot, "--plot"):
+                if plot is not None:
+                    from spiral.views.pictures import comparison_figures
+
+                    shown.step("drawing")
+                    plots.mkdir(parents=True, exist_ok=True)
+                    drawn = comparison_figures(result, plots, model.money.currency, model.name)
+            shown.step("saving")
+            commit(stack)
+    if not as_json:
+        if out is not None:
+            out_console.print(f"wrote {len(written)} files to {out}/", highlight=False)
+        if plot is not None:
+            out_console.print(f"drew {len(drawn)} pictures in {plot}/", highlight=False)

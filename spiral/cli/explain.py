@@ -1,0 +1,77 @@
+"""`spiral explain`: exact answers from the journey's chain, and which step to fix first."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from spiral.cli.common import (
+    LimitOption,
+    ScenarioArgument,
+    app,
+    err_console,
+    fail,
+    limits_from,
+    load,
+    out_console,
+)
+from spiral.model.loading import DEFAULT_SCENARIO
+
+
+@app.command("explain")
+def explain_command(
+    scenario: ScenarioArgument = DEFAULT_SCENARIO,
+    unlimited: Annotated[
+        bool,
+        typer.Option(help="Treat every silo's staff as unlimited (no queues): an approximation."),
+    ] = False,
+    loops_off: Annotated[
+        bool, typer.Option("--without-loops", help="Switch the system loops off.")
+    ] = False,
+    factor: Annotated[
+        float, typer.Option(help="Rank steps by fixing each to failure × this.")
+    ] = 0.5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the numbers as JSON.")] = False,
+    limit: LimitOption = None,
+) -> None:
+    """Exact answers without simulating, and which step to fix first (unlimited staff, no loops)."""
+    from spiral.engines.analytic import EXPLAIN_TOLERANCE, NoClosedForm, explain
+    from spiral.io.result_files import strict_json
+    from spiral.model.limits import journey_problems
+    from spiral.views.console import print_theory
+
+    where = "spiral explain"
+    limits = limits_from(limit, where)
+    model = load(scenario)
+    if not 0 < factor < 1:
+        raise fail([f"{where}: --factor: expected a number between 0 and 1, got {factor}"])
+    source = scenario  # as typed: a built-in's name, or a file
+    # a journey customers can hardly leave would keep the chain's mass travelling for ever
+    problems = journey_problems(model, limits)
+    if problems:
+        raise fail([f"{source}: {field}: {why}" for field, why in problems])
+    from spiral.cli.feedback import feedback
+
+    try:
+        with feedback(err_console, where, enabled=not as_json) as shown:
+            shown.step("solving the journey's chain")
+            # one solve gives the numbers and every fix; what it leaves is printed as truncated
+            exact, ranking = explain(
+                model, factor, unlimited, loops_off, tolerance=EXPLAIN_TOLERANCE
+            )
+    except NoClosedForm as error:
+        raise fail([f"{source}: {field}: {why}" for field, why in error.reasons]) from None
+    if as_json:
+        payload = {
+            **exact.summary(),
+            "visits": exact.visits,
+            "outcomes": exact.outcomes,
+            "born": exact.born,
+            "failures_distribution": {str(k): v for k, v in exact.failures_distribution.items()},
+            "fix_ranking": ranking.reset_index().to_dict(orient="records"),
+        }
+        print(strict_json(payload))
+        return
+    notes = [n for n, on in (("unlimited staff", unlimited), ("loops off", loops_off)) if on]
+    print_theory(exact, ranking, factor, notes, out_console)

@@ -1,0 +1,112 @@
+"""`spiral validate`, `spiral scenarios`, `spiral schema`: check, list and describe scenarios."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from spiral.cli.common import (
+    LimitOption,
+    app,
+    err_console,
+    fail,
+    limits_from,
+    load,
+    out_console,
+)
+from spiral.model.loading import builtin_description, builtin_scenarios, resolve_source
+from spiral.model.scenario import Scenario
+
+
+@app.command("validate")
+def validate_command(
+    scenario: Annotated[
+        str | None, typer.Argument(help="Scenario file or built-in name to check.")
+    ] = None,
+    theory: Annotated[
+        bool, typer.Option("--theory", help="Run the simulation-against-theory report instead.")
+    ] = False,
+    quick: Annotated[bool, typer.Option(help="With --theory: fewer, smaller runs.")] = False,
+    markdown: Annotated[
+        bool, typer.Option(help="With --theory: print Markdown (docs/validation.md).")
+    ] = False,
+    limit: LimitOption = None,
+) -> None:
+    """Check a scenario file ('ok' or one line per problem, exit 2), or validate against theory.
+
+    A file that would run past a size guard (customers, visits per customer, loop ticks,
+    periods, memory) is refused as a run of it would be.
+    """
+    from spiral.model.errors import safe_text
+    from spiral.model.limits import run_problems
+
+    if theory:
+        _theory_report(quick, markdown)
+        return
+    if scenario is None:
+        raise fail(["spiral validate: expected a scenario file or built-in name, or --theory"])
+    limits = limits_from(limit, "spiral validate")
+    model = load(scenario)
+    source = str(resolve_source(scenario))
+    problems = run_problems(model, limits)
+    if problems:
+        raise fail([f"{source}: {field}: {why}" for field, why in problems])
+    n = len(model.node_names())
+    out_console.print(
+        f"{safe_text(scenario)}: ok ({n} nodes, {len(model.silos)} silos)",
+        highlight=False,
+        markup=False,
+    )
+
+
+def _theory_report(quick: bool, as_markdown: bool) -> None:
+    """Print the validation report; exit 1 if more than 3% of exact values fall outside."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from spiral.analysis.theory_check import markdown, validation_report
+    from spiral.cli.feedback import feedback
+
+    with feedback(err_console, "spiral validate --theory") as shown:
+        shown.step("simulating against theory")
+        report = validation_report(quick=quick)
+    if as_markdown:
+        print(markdown(report), end="")
+    else:
+        table = Table(
+            title="spiral validate --theory: exact value vs simulated mean (99% interval)"
+        )
+        for name in ("case", "quantity", "exact", "simulated", "99% interval", ""):
+            table.add_column(name, justify="left" if name in ("case", "quantity", "") else "right")
+        for row in report.itertuples():
+            table.add_row(
+                escape(row.case),
+                escape(row.quantity),
+                f"{row.exact:.6g}",
+                f"{row.simulated:.6g}",
+                f"{row.low:.6g} … {row.high:.6g}",
+                "pass" if row.inside else "[bold red]outside[/]",
+            )
+        out_console.print(table)
+        passed = int(report["inside"].sum())
+        out_console.print(
+            f"{passed} of {len(report)} exact values inside their 99% interval "
+            "(about 1 in 100 is expected outside by chance)"
+        )
+    if (~report["inside"]).mean() > 0.03:
+        raise typer.Exit(code=1)
+
+
+@app.command("scenarios")
+def scenarios_command() -> None:
+    """List the built-in scenarios, one line each."""
+    for name, path in builtin_scenarios().items():
+        out_console.print(f"{name:<22} {builtin_description(path)}", highlight=False, markup=False)
+
+
+@app.command("schema")
+def schema_command() -> None:
+    """Print the JSON Schema of scenario files (for editors)."""
+    print(json.dumps(Scenario.model_json_schema(by_alias=True), indent=2))

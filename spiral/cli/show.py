@@ -1,0 +1,209 @@
+"""The commands that show the spiral: `spiral trace`, `spiral animate`, `spiral report`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from spiral.cli.common import (
+    HorizonOption,
+    LimitOption,
+    ScenarioArgument,
+    SeedOption,
+    app,
+    check_seed,
+    commit,
+    err_console,
+    fail,
+    guard,
+    limits_from,
+    load_for,
+    opened,
+    out_console,
+    writing,
+)
+from spiral.model.loading import DEFAULT_SCENARIO, resolve_source
+
+STYLES = (("FAILED", "bold red"), ("⚠", "bold red"), ("COLD", "dark_orange"), ("warm", "blue"))
+
+
+def _logged_run(  # noqa: ANN202 - a RunResult
+    scenario: str, seed: int | None, horizon: str | None, where: str, limit: list[str] | None
+):
+    """Run a scenario with its event log (the SimPy engine); bad options are one line, exit 2."""
+    from spiral.analysis.results import run
+
+    check_seed(seed, where)
+    limits = limits_from(limit, where)
+    model = load_for(scenario, horizon, where)
+    guard(model, limits, str(resolve_source(scenario)))
+    return model, lambda shown: run(model, seed=seed, event_log=True, progress=shown.update)
+
+
+@app.command("trace")
+def trace_command(
+    scenario: ScenarioArgument = DEFAULT_SCENARIO,
+    customer: Annotated[int | None, typer.Option(help="Tell this customer's journey.")] = None,
+    worst: Annotated[bool, typer.Option("--worst", help="Tell the worst-hit customer.")] = False,
+    spiral: Annotated[
+        bool, typer.Option("--spiral", help="Tell a customer who suffered 3+ failures.")
+    ] = False,
+    seed: SeedOption = None,
+    horizon: HorizonOption = None,
+    limit: LimitOption = None,
+) -> None:
+    """Tell one customer's journey as a story: where it broke, who had the baton, what it cost."""
+    from rich.text import Text
+
+    from spiral.cli.feedback import feedback
+    from spiral.views.trace import NoSuchCustomer, pick_customer, story
+
+    where = "spiral trace"
+    if sum([customer is not None, worst, spiral]) > 1:
+        raise fail([f"{where}: --customer/--worst/--spiral: expected at most one of them"])
+    _, simulate = _logged_run(scenario, seed, horizon, where, limit)
+    with feedback(err_console, where) as shown:
+        shown.step("simulating")
+        result = simulate(shown)
+    try:
+        chosen = pick_customer(result, customer, worst, spiral)
+    except NoSuchCustomer as error:
+        option = "--customer" if customer is not None else "--spiral" if spiral else "--horizon"
+        raise fail([f"{where}: {option}: {error}"]) from None
+    for line in story(result, chosen):
+        style = next((s for word, s in STYLES if word in line), "")
+        out_console.print(Text(line, style=style), soft_wrap=True)
+
+
+@app.command("report")
+def report_command(
+    out: Annotated[Path, typer.Option(help="The HTML file to write, e.g. report.html.")],
+    source: Annotated[
+        str, typer.Argument(help="Scenario file or built-in name, or a sweep's folder.")
+    ] = DEFAULT_SCENARIO,
+    what_if: Annotated[
+        list[str] | None,
+        typer.Option("--what-if", help="Compare these what-ifs too (repeat the option)."),
+    ] = None,
+    sweep: Annotated[
+        Path | None, typer.Option(help="Add this sweep folder's report (spiral sweep --out).")
+    ] = None,
+    replications: Annotated[int, typer.Option(help="Replications per what-if arm.")] = 3,
+    seed: SeedOption = None,
+    horizon: HorizonOption = None,
+    limit: LimitOption = None,
+) -> None:
+    """Write one self-contained HTML report: the run, its pictures, what-ifs and a sweep."""
+    import json
+    from contextlib import ExitStack
+
+    from spiral.analysis.results import run
+    from spiral.cli.common import arms_from
+    from spiral.cli.feedback import feedback
+    from spiral.io.atomic_output import OutputFile
+    from spiral.sweeps.sensitivity import sweep_report
+    from spiral.sweeps.store import MANIFEST
+    from spiral.views.report import run_report
+
+    where = "spiral report"
+    limits = limits_from(limit, where)
+    if replications < 2:
+        raise fail([f"{where}: --replications: expected at least 2, got {replications}"])
+    check_seed(seed, where)
+    folder = Path(source)
+    if folder.is_dir():
+        if not (folder / MANIFEST).exists():
+            raise fail([f"{folder}: {MANIFEST}: not found; expected a scenario or a sweep folder"])
+        sweep = folder
+        try:
+            manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+            source = manifest["scenario"]
+            horizon = horizon or manifest["spec"].get("horizon")
+        except (OSError, ValueError, KeyError, AttributeError):
+            raise fail(
+                [f"{folder / MANIFEST}: file: unreadable; expected a sweep manifest"]
+            ) from None
+    if sweep is not None and not (sweep / MANIFEST).exists():
+        raise fail([f"{sweep}: {MANIFEST}: not found; expected a folder written by spiral sweep"])
+    summary = None
+    if sweep is not None:  # read the sweep before simulating: a bad folder fails fast
+        from spiral.sweeps.sensitivity import NoRuns
+
+        try:
+            summary = sweep_report(sweep)
+        except NoRuns as error:
+            raise fail([str(error)]) from None
+    model = load_for(source, horizon, where)
+    guard(model, limits, str(resolve_source(source)))
+    stack = ExitStack()
+    with stack:
+        page = opened(stack, OutputFile(out, "--out"))
+        with feedback(err_console, where) as shown:
+            comparison = None
+            if what_if:
+                from spiral.analysis.compare import compare
+
+                model, arms = arms_from(model, what_if)
+                shown.step("comparing what-ifs")
+                comparison = compare(
+                    model,
+                    arms,
+                    replications=replications,
+                    seed=seed,
+                    progress=lambda done, total: shown.update(done / total),
+                )
+            shown.step("simulating")
+            result = run(model, seed=seed, event_log=True, progress=shown.update)
+            shown.step("drawing")
+            report = run_report(result, comparison, summary)
+            with writing(out, "--out"):
+                page.stage.write_text(report.html(), encoding="utf-8")
+            commit(stack)
+    size = out.stat().st_size / 1024
+    out_console.print(f"wrote {out} ({size:,.0f} KB, self-contained)", highlight=False)
+
+
+@app.command("animate")
+def animate_command(
+    out: Annotated[Path, typer.Option(help="The clip to write: run.gif, or run.mp4 (ffmpeg).")],
+    scenario: ScenarioArgument = DEFAULT_SCENARIO,
+    seconds: Annotated[float, typer.Option(help="Length of the clip.")] = 30.0,
+    fps: Annotated[int, typer.Option(help="Frames per second.")] = 10,
+    seed: SeedOption = None,
+    horizon: HorizonOption = None,
+    limit: LimitOption = None,
+) -> None:
+    """Animate a run: customers as dots over the journey map, complaints reddening the nodes."""
+    from contextlib import ExitStack
+
+    from spiral.cli.feedback import feedback
+    from spiral.io.atomic_output import OutputFile
+    from spiral.views.animation import animate, can_write
+
+    where = "spiral animate"
+    problem = can_write(out, fps)
+    if problem:
+        raise fail([f"{where}: --out: {problem}"])
+    if not 0 < seconds <= 600:
+        raise fail([f"{where}: --seconds: expected more than 0 and at most 600, got {seconds:g}"])
+    if not 1 <= fps <= 60:
+        raise fail([f"{where}: --fps: expected 1 to 60, got {fps}"])
+    _, simulate = _logged_run(scenario, seed, horizon, where, limit)
+    stack = ExitStack()
+    with stack:
+        clip = opened(stack, OutputFile(out, "--out"))
+        with feedback(err_console, where) as shown:
+            shown.step("simulating")
+            result = simulate(shown)
+            shown.step("drawing frames")
+            try:
+                animate(result, clip.stage, seconds, fps)
+            except OSError as error:
+                raise fail([f"{out}: --out: cannot write the clip ({error.strerror})"]) from None
+            commit(stack)
+    size = out.stat().st_size / 2**20
+    out_console.print(
+        f"wrote {out}: {round(seconds * fps)} frames, {seconds:g} s, {size:.1f} MB", highlight=False
+    )

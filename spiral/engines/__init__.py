@@ -1,0 +1,1 @@
+"""The engines: customer rules, the SimPy, vectorised and analytic engines, their records."""

@@ -1,0 +1,623 @@
+"""The analytic engine: a journey with unlimited staff and no system loops, solved exactly.
+
+A customer's journey is then an absorbing Markov chain on states (node, failures so far,
+severity, open issue, contacts about it, recovered, escalated, a pending ping-pong
+bounce). ``theory`` pushes probability mass through that chain hop by hop, exactly as
+the SimPy engine decides at each visit, and adds up expectations on the way; it stops
+when the mass still travelling is below ``tolerance`` and reports it as truncated.
+Queues have closed forms of their own: ``erlang_c`` and ``erlang_a``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+
+from spiral.engines.journey import CONTACT, OUTCOME, STEP, compile_journey, power_cap
+from spiral.model.scenario import Scenario
+
+TOLERANCE = 1e-12
+EXPLAIN_TOLERANCE = 1e-6  # `spiral explain`: probabilities to ~6 decimals, in seconds
+
+
+class NoClosedForm(ValueError):
+    """The scenario has parts the analytic engine cannot solve exactly."""
+
+    def __init__(self, reasons: list[tuple[str, str]]) -> None:
+        self.reasons = reasons
+        super().__init__("; ".join(f"{field}: {why}" for field, why in reasons))
+
+
+def closed_form_problems(scenario: Scenario) -> list[tuple[str, str]]:
+    """Return (field, reason) for each part of a scenario without a closed form."""
+    problems = []
+    paid = {n.silo for n in scenario.steps.values() if not n.self_service}
+    paid |= {n.silo for n in scenario.contacts.values()}
+    for name, silo in scenario.silos.items():
+        if silo.staff != "unlimited" and name in paid:
+            problems.append(
+                (
+                    f"silos.{name}.staff",
+                    f"{silo.staff} staff make a queue, which has no closed form here; expected "
+                    "unlimited staff (approximate=True, `spiral explain --unlimited`)",
+                )
+            )
+    loops = scenario.loops
+    for name in ("erosion", "reputation", "learning"):
+        if getattr(loops, name).enabled:
+            problems.append(
+                (
+                    f"loops.{name}.enabled",
+                    "a system loop couples customers, which has no closed form; expected it "
+                    "off (loops_off=True, `spiral explain --without-loops`)",
+                )
+            )
+    return problems
+
+
+def unlimited(scenario: Scenario) -> Scenario:
+    """Return the scenario with every silo's staff unlimited (no queues, no abandonment)."""
+    silos = {
+        name: silo.model_copy(update={"staff": "unlimited"})
+        for name, silo in scenario.silos.items()
+    }
+    return scenario.model_copy(update={"silos": silos})
+
+
+@dataclass
+class Theory:
+    """Exact per-customer expectations and distributions of a journey."""
+
+    scenario: str
+    visits: dict[str, float]
+    failures_by_step: dict[str, float]
+    born: dict[str, float]  # P(first failure at the step)
+    failures_distribution: dict[int, float]
+    outcomes: dict[str, float]  # P(journey ends at the outcome node)
+    retained: float
+    advocate: float
+    churned: float
+    severity: list[tuple[float, float]]  # (final severity, probability), ascending
+    contacts: float
+    repeat_contacts: float
+    failure_demand: float
+    handoffs_warm: float
+    handoffs_cold: float
+    ping_pongs: float
+    social: float
+    ceo: float
+    social_reach: float
+    truncated: float
+
+    @property
+    def failures_mean(self) -> float:
+        """Return the expected failures per customer."""
+        return sum(k * p for k, p in self.failures_distribution.items())
+
+    @property
+    def severity_mean(self) -> float:
+        """Return the expected final severity."""
+        return sum(s * p for s, p in self.severity)
+
+    def severity_quantile(self, q: float) -> float:
+        """Return the smallest severity whose cumulative probability reaches ``q``."""
+        total = 0.0
+        for s, p in self.severity:
+            total += p
+            if total >= q - 1e-12:
+                return s
+        return self.severity[-1][0]
+
+    @property
+    def churn_rate(self) -> float:
+        """Return P(churned) among customers who finish."""
+        return self.churned / max(self.retained + self.advocate + self.churned, 1e-300)
+
+    def summary(self) -> dict[str, float]:
+        """Return the headline numbers, named as in a run's summary, per customer."""
+        return {
+            "failures_per_customer": self.failures_mean,
+            "contacts_per_customer": self.contacts,
+            "repeat_contacts_per_customer": self.repeat_contacts,
+            "failure_demand_share": self.failure_demand / self.contacts if self.contacts else 0.0,
+            "severity_mean": self.severity_mean,
+            "severity_p95": self.severity_quantile(0.95),
+            "churn_rate": self.churn_rate,
+            "advocacy_rate": self.advocate,
+            "social_rate": self.social,
+            "ceo_rate": self.ceo,
+            "handoffs_warm_per_customer": self.handoffs_warm,
+            "handoffs_cold_per_customer": self.handoffs_cold,
+            "ping_pongs_per_customer": self.ping_pongs,
+            "truncated_mass": self.truncated,
+        }
+
+
+def without_loops(scenario: Scenario) -> Scenario:
+    """Return the scenario with erosion, reputation and learning switched off."""
+    loops = scenario.loops
+    update = {
+        name: getattr(loops, name).model_copy(update={"enabled": False})
+        for name in ("erosion", "reputation", "learning")
+    }
+    return scenario.model_copy(update={"loops": loops.model_copy(update=update)})
+
+
+def theory(
+    scenario: Scenario,
+    approximate: bool = False,
+    loops_off: bool = False,
+    tolerance: float = TOLERANCE,
+) -> Theory:
+    """Return the exact journey expectations; refuse (NoClosedForm) unless it has one.
+
+    ``approximate=True`` treats every silo as unlimited (the no-queue approximation);
+    ``loops_off=True`` switches the system loops off; otherwise both are refused.
+    """
+    return _Chain(_solvable(scenario, approximate, loops_off), tolerance).solve()[0]
+
+
+def _solvable(scenario: Scenario, approximate: bool, loops_off: bool) -> Scenario:
+    """Return the scenario as asked (unlimited staff, loops off); refuse one with no closed form."""
+    if approximate:
+        scenario = unlimited(scenario)
+    if loops_off:
+        scenario = without_loops(scenario)
+    problems = closed_form_problems(scenario)
+    if problems:
+        raise NoClosedForm(problems)
+    return scenario
+
+
+class _Chain:
+    """Forward propagation of probability mass over the journey's states.
+
+    A state is (node, failures, open issue, contacts about it (0, 1, 2+), recovered,
+    pending bounce). Escalation flags and severity are exact and kept per state as an
+    array x[variant, social, ceo, b, c]: a customer with f >= 1 failures, b cold handoffs
+    and c repeat contacts since the first failure has severity
+    min(amplification^(f-1) · cold^b · repeat^c, cap). Every factor is >= 1, so capping
+    once at the end equals capping at each step, and an index past the point where one
+    factor alone reaches the cap can stay at that edge without changing anything.
+
+    Variants are the same journey with other step failure probabilities, solved together:
+    the states and every operation are shared, only the masses differ.
+    """
+
+    def __init__(
+        self, scenario: Scenario, tolerance: float, failures: list[list[float]] | None = None
+    ) -> None:
+        self.scenario = scenario
+        self.tolerance = tolerance
+        self.j = compile_journey(scenario)
+        self.failure = np.asarray(failures or [list(self.j.failure)]).T  # node -> per variant
+        self.v = self.failure.shape[1]
+        exp = scenario.experience
+        self.exp = exp
+        self.esc = exp.escalation
+        self.cap = exp.severity_cap
+        self._sizes: dict[int, tuple[int, int]] = {}
+        self._grids: dict[int, np.ndarray] = {}
+        self._odds: dict[int, tuple] = {}
+        n = self.j.size
+        self.visits = np.zeros((n, self.v))
+        self.fails_at = np.zeros((n, self.v))
+        self.born = np.zeros((n, self.v))
+        self.ends: dict[tuple, np.ndarray] = {}  # (node, failures, recovered) -> masses
+        self.t: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(self.v))
+
+    def _amplified(self, f: int) -> float:
+        """Return the severity of a customer with f >= 1 failures and nothing else."""
+        return self.exp.amplification ** min(f - 1, power_cap(self.exp.amplification))
+
+    def sizes(self, f: int) -> tuple[int, int]:
+        """Return the lattice extent at f failures along (cold handoffs, repeat contacts).
+
+        The more failures, the sooner one factor alone reaches the cap: past that point
+        every severity is the cap, so the lattice shrinks as failures grow.
+        """
+        if f not in self._sizes:
+            amp = self._amplified(max(f, 1))
+            exp = self.exp
+            self._sizes[f] = (
+                _axis(exp.cold_handoff, self.cap, amp),
+                _axis(exp.repeat_contact, self.cap, amp),
+            )
+        return self._sizes[f]
+
+    def grid(self, f: int) -> np.ndarray:
+        """Return the severity of each lattice point for a customer with f >= 1 failures."""
+        if f not in self._grids:
+            b, c = self.sizes(f)
+            exp = self.exp
+            lattice = np.outer(exp.cold_handoff ** np.arange(b), exp.repeat_contact ** np.arange(c))
+            self._grids[f] = np.minimum(self._amplified(f) * lattice, self.cap)
+        return self._grids[f]
+
+    def _fit(self, f: int, x: np.ndarray) -> np.ndarray:
+        """Return masses cut to the lattice at f failures, what lies past an edge on the edge."""
+        b, c = self.sizes(f)
+        if x.shape[-2] > b:
+            x = np.concatenate([x[..., : b - 1, :], x[..., b - 1 :, :].sum(-2, keepdims=True)], -2)
+        if x.shape[-1] > c:
+            x = np.concatenate([x[..., : c - 1], x[..., c - 1 :].sum(-1, keepdims=True)], -1)
+        return x
+
+    def empty(self) -> np.ndarray:
+        """Return a lattice of zero mass: (variant, social, ceo, cold handoffs, repeat contacts)."""
+        return np.zeros((self.v, 2, 2, 1, 1))  # grows along an axis only as far as masses reach
+
+    # --- severity and escalation --------------------------------------------------------
+    def _chances(self, f: int) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Return per lattice point the chance of escalating to social, to the CEO (or None)."""
+        if f not in self._odds:
+            s = self.grid(f)
+            out = []
+            for channel in (self.esc.social, self.esc.ceo):
+                chance = (s >= channel.threshold) * channel.probability
+                out.append(chance if chance.any() else None)
+            self._odds[f] = tuple(out)
+        return self._odds[f]
+
+    def _escalate(self, f: int, x: np.ndarray) -> np.ndarray:
+        """Return the masses after the escalation checks at f failures, as the engine makes them."""
+        b, c = x.shape[-2], x.shape[-1]
+        # x is always a fresh array no one else holds, so it is changed in place
+        for flag, chance, name in zip((0, 1), self._chances(f), ("social", "ceo"), strict=True):
+            # severity grows along both axes: no chance at the far corner means none at all
+            if chance is None or chance[b - 1, c - 1] == 0:
+                continue
+            if flag == 0:
+                hit = x[:, 0] * chance[:b, :c]
+                x[:, 0] -= hit
+                x[:, 1] += hit
+            else:
+                hit = x[:, :, 0] * chance[:b, :c]
+                x[:, :, 0] -= hit
+                x[:, :, 1] += hit
+            self.t[name] += hit.sum(axis=(1, 2, 3))
+        return x
+
+    def _worsen(self, f: int, axis: int, times: int, x: np.ndarray) -> np.ndarray:
+        """Return the masses after ``times`` bad events on a lattice axis (-2: cold, -1: repeat)."""
+        if f == 0:  # no complaint yet: nothing to worsen
+            return x
+        limit = self.sizes(f)[axis + 2]
+        for _ in range(times):
+            x = self._escalate(f, _shift(x, axis, limit))
+        return x
+
+    # --- the chain ----------------------------------------------------------------------
+    def solve(self) -> list[Theory]:
+        """Push the mass through the chain; return one Theory per variant."""
+        j = self.j
+        live: dict[tuple, np.ndarray] = {}
+        for target, p in j.start.probabilities().items():
+            x = self.empty()
+            x[:, 0, 0, 0, 0] = p
+            _add(live, (target, 0, False, 0, False, -1), x)
+        # Mass reaching a state is pooled until the state's turn comes, whichever visit it
+        # came from: every quantity is linear in mass, so the order of pushes does not
+        # matter, and a state is worked on once per round instead of once per path.
+        truncated = np.zeros(self.v)
+        while live:
+            masses = sum(_mass(x) for x in live.values())
+            if masses.max() < self.tolerance:
+                truncated += masses
+                break
+            for state in list(live):
+                x = live.pop(state, None)
+                if x is None:
+                    continue
+                m = _mass(x)
+                if m.max() < self.tolerance * 1e-3:
+                    truncated += m
+                    continue
+                self._visit(state, m, x, live)
+        return [self._theory(v, float(truncated[v])) for v in range(self.v)]
+
+    def _visit(self, state: tuple, m: np.ndarray, x: np.ndarray, nxt: dict) -> None:
+        j, exp = self.j, self.exp
+        node, f, open_, ic, rec, bounce = state
+        kind = j.kind[node]
+        if kind == OUTCOME:
+            self.visits[node] += m
+            key = (node, f, rec and f == 1)
+            _add(self.ends, key, x)
+            return
+        if kind == CONTACT and bounce < 0:
+            self.t["contacts"] += m
+            if open_:
+                self.t["failure_demand"] += m
+                ic = min(ic + 1, 2)
+                if ic == 2:
+                    self.t["repeat_contacts"] += m
+                    x = self._worsen(f, -1, 1, x)
+        if bounce >= 0:
+            _add(nxt, (bounce, f, open_, ic, rec, -1), x)
+            return
+        self.visits[node] += m
+        # (failures, open, issue contacts, recovered, masses, route)
+        after = []
+        if kind == STEP:
+            p = self.failure[node]
+            if f and exp.compounding != 1.0:
+                odds = (
+                    p
+                    / (1 - np.where(p < 1, p, 0))
+                    * exp.compounding ** min(f, power_cap(exp.compounding))
+                )
+                p = np.where((0 < p) & (p < 1), odds / (1 + odds), p)
+            if (p > 0).any():
+                self.fails_at[node] += m * p
+                if f == 0:
+                    self.born[node] += m * p
+                failed = self._escalate(f + 1, self._fit(f + 1, x * _per_variant(p)))
+                after.append((f + 1, True, ic, rec, failed, j.failed[node]))
+            if (p < 1).any():
+                after.append((f, open_, ic, rec, x * _per_variant(1 - p), j.success[node]))
+        else:
+            r = j.fcr[node]
+            rule = j.empowerment[node]
+            if open_ and rule is not None:
+                limit, mean_cost = rule
+                r = r + (1 - r) * (1 - math.exp(-limit / mean_cost))
+            if r > 0.0:
+                if open_:
+                    after.append((f, False, 0, True, x * r, j.success[node]))
+                else:
+                    after.append((f, open_, ic, rec, x * r, j.success[node]))
+            if r < 1.0:
+                after.append((f, open_, ic, rec, x * (1 - r), j.failed[node]))
+        for f1, o1, ic1, r1, y, route in after:
+            self._route(node, route, (f1, o1, ic1, r1 and f1 == 1), y, nxt)
+
+    def _route(self, node: int, route, carry: tuple, x: np.ndarray, nxt: dict) -> None:  # noqa: ANN001
+        j = self.j
+        f, open_, ic, rec = carry
+        silo = j.silo[node]
+        for target, q in route.probabilities().items():
+            target_silo = j.silo[target]
+            if target_silo == silo or target_silo < 0:
+                _add(nxt, (target, f, open_, ic, rec, -1), x * q)
+                continue
+            mass = _mass(x) * q
+            baton, pp = j.baton[node], j.ping_pong[node]
+            if baton > 0:
+                self.t["handoffs_warm"] += mass * baton
+                _add(nxt, (target, f, open_, ic, rec, -1), x * (q * baton))
+            if baton >= 1:
+                continue
+            self.t["handoffs_cold"] += mass * (1 - baton)
+            self.t["ping_pongs"] += mass * (1 - baton) * pp
+            for misrouted, share in ((True, pp), (False, 1 - pp)):
+                if share <= 0:
+                    continue
+                cold = x * (q * (1 - baton) * share)
+                bounce = node if misrouted else -1
+                y = self._worsen(f, -2, 2 if misrouted else 1, cold)
+                _add(nxt, (target, f, open_, ic, rec, bounce), y)
+
+    def _theory(self, v: int, truncated: float) -> Theory:
+        """Return the expectations of variant ``v``."""
+        j, scenario = self.j, self.scenario
+        loyalty = scenario.experience.loyalty
+        retained = advocate = churned = 0.0
+        outcomes: dict[str, float] = defaultdict(float)
+        failures: dict[int, float] = defaultdict(float)
+        severity: dict[float, float] = defaultdict(float)
+        for (node, f, rec), flagged in self.ends.items():
+            x = flagged[v].sum(axis=(0, 1))
+            total = float(x.sum())
+            if total == 0.0:
+                continue
+            outcomes[j.names[node]] += total
+            failures[f] += total
+            if f == 0:
+                severity[0.0] += total
+                s = np.zeros(1)
+                x = np.array([total])
+            else:
+                s = self.grid(f)[: x.shape[0], : x.shape[1]].ravel()
+                x = x.ravel()
+                for value, mass in zip(s[x > 0].tolist(), x[x > 0].tolist(), strict=True):
+                    severity[value] += mass
+            if j.churn_outcome[node]:
+                churned += total
+                continue
+            churn, adv = loyalty.odds(s, np.asarray(rec))
+            churned += float((x * churn).sum())
+            advocate += float((x * adv).sum())
+            retained += float((x * (1 - churn - adv)).sum())
+        social = scenario.experience.escalation.social
+        reach = social.reach_median * math.exp(social.reach_sigma**2 / 2)
+        t = {name: float(values[v]) for name, values in self.t.items()}
+        t = defaultdict(float, t)
+        steps = [i for i in range(j.size) if j.kind[i] == STEP]
+        return Theory(
+            scenario=scenario.name,
+            visits={name: float(self.visits[i, v]) for i, name in enumerate(j.names)},
+            failures_by_step={j.names[i]: float(self.fails_at[i, v]) for i in steps},
+            born={j.names[i]: float(self.born[i, v]) for i in steps},
+            failures_distribution=dict(sorted(failures.items())),
+            outcomes={name: outcomes.get(name, 0.0) for name in scenario.outcomes},
+            retained=retained,
+            advocate=advocate,
+            churned=churned,
+            severity=sorted(severity.items()),
+            contacts=t["contacts"],
+            repeat_contacts=t["repeat_contacts"],
+            failure_demand=t["failure_demand"],
+            handoffs_warm=t["handoffs_warm"],
+            handoffs_cold=t["handoffs_cold"],
+            ping_pongs=t["ping_pongs"],
+            social=t["social"],
+            ceo=t["ceo"],
+            social_reach=t["social"] * reach,
+            truncated=truncated,
+        )
+
+
+def _mass(x: np.ndarray) -> np.ndarray:
+    """Return the total mass of each variant."""
+    return x.reshape(x.shape[0], -1).sum(axis=1)
+
+
+def _per_variant(p: np.ndarray) -> np.ndarray:
+    """Return per-variant factors shaped to multiply masses."""
+    return p[:, None, None, None, None]
+
+
+def _axis(factor: float, cap: float, scale: float = 1.0) -> int:
+    """Return the lattice length along a factor: up to where scale·factor^k reaches the cap."""
+    if factor <= 1.0 or scale >= cap:
+        return 1
+    k = max(0, math.ceil(math.log(cap / scale) / math.log(factor)))
+    while scale * factor**k < cap:  # the float product, as the grid computes it
+        k += 1
+    return k + 1
+
+
+def _shift(x: np.ndarray, axis: int, limit: int) -> np.ndarray:
+    """Move every mass one step along a lattice axis; index ``limit - 1`` keeps what passes it."""
+    if limit == 1:
+        return x
+    if x.shape[axis] < limit:  # grow by one: a zero slice in front
+        shape = list(x.shape)
+        shape[axis] = 1
+        return np.concatenate([np.zeros(shape), x], axis=axis)
+    out = np.zeros_like(x)
+    if axis == -2:
+        out[..., 1:, :] = x[..., :-1, :]
+        out[..., -1, :] += x[..., -1, :]
+    else:
+        out[..., 1:] = x[..., :-1]
+        out[..., -1] += x[..., -1]
+    return out
+
+
+def _add(states: dict, key: tuple, x: np.ndarray) -> None:
+    if key not in states:
+        states[key] = x
+        return
+    y = states[key]
+    if y.shape != x.shape:
+        shape = np.maximum(y.shape, x.shape)
+        y, x = _padded(y, shape), _padded(x, shape)
+    states[key] = y + x
+
+
+def _padded(x: np.ndarray, shape: np.ndarray) -> np.ndarray:
+    if tuple(x.shape) == tuple(shape):
+        return x
+    out = np.zeros(shape)
+    out[..., : x.shape[-2], : x.shape[-1]] = x
+    return out
+
+
+def fix_ranking(  # noqa: ANN201 - a DataFrame; pandas is imported lazily
+    scenario: Scenario,
+    factor: float = 0.5,
+    approximate: bool = False,
+    loops_off: bool = False,
+    tolerance: float = 1e-7,
+):
+    """Rank steps by how much fixing each (failure × factor) cuts expected churn and severity.
+
+    Returns a DataFrame indexed by step: failure now, share of complaints born there,
+    and the cuts in churn rate, mean severity and failures per customer, sorted by the
+    churn cut (largest first), then the severity cut.
+    """
+    return explain(scenario, factor, approximate, loops_off, tolerance)[1]
+
+
+def explain(  # noqa: ANN201 - (Theory, DataFrame); pandas is imported lazily
+    scenario: Scenario,
+    factor: float = 0.5,
+    approximate: bool = False,
+    loops_off: bool = False,
+    tolerance: float = 1e-7,
+):
+    """Return the exact expectations and the fix ranking, from one solve of every variant.
+
+    The journey as it is and the journey with each step's failure × ``factor`` share
+    their states, so they are pushed through the chain together.
+    """
+    import pandas as pd
+
+    scenario = _solvable(scenario, approximate, loops_off)
+    j = compile_journey(scenario)
+    now = list(j.failure)
+    steps = [name for name, step in scenario.steps.items() if step.failure > 0]
+    variants = [now]
+    for name in steps:
+        fixed = list(now)
+        fixed[j.names.index(name)] *= factor
+        variants.append(fixed)
+    base, *fixes = _Chain(scenario, tolerance, variants).solve()
+    born = max(sum(base.born.values()), 1e-300)
+    rows = [
+        {
+            "step": name,
+            "failure": scenario.steps[name].failure,
+            "born_share": base.born[name] / born,
+            "churn_cut": base.churn_rate - fixed.churn_rate,
+            "severity_cut": base.severity_mean - fixed.severity_mean,
+            "failures_cut": base.failures_mean - fixed.failures_mean,
+        }
+        for name, fixed in zip(steps, fixes, strict=True)
+    ]
+    columns = ["step", "failure", "born_share", "churn_cut", "severity_cut", "failures_cut"]
+    frame = pd.DataFrame(rows, columns=columns).set_index("step")
+    return base, frame.sort_values(["churn_cut", "severity_cut"], ascending=False)
+
+
+# --- queues -------------------------------------------------------------------------------
+
+
+def erlang_c(arrival_rate: float, service_rate: float, servers: int) -> tuple[float, float]:
+    """Return (P(wait), mean wait in queue) of an M/M/c queue (Erlang C); rates per minute."""
+    a = arrival_rate / service_rate
+    if servers < 1 or a >= servers:
+        raise ValueError(f"unstable or empty queue: offered load {a:g} with {servers} servers")
+    term, total = 1.0, 1.0
+    for k in range(1, servers):
+        term *= a / k
+        total += term
+    top = term * a / servers * servers / (servers - a)
+    p_wait = top / (total + top)
+    return p_wait, p_wait / (servers * service_rate - arrival_rate)
+
+
+def erlang_a(
+    arrival_rate: float, service_rate: float, servers: int, patience_rate: float
+) -> dict[str, float]:
+    """Return P(abandon), P(wait), mean queue wait and mean queue length of an M/M/c+M queue.
+
+    Exact stationary distribution of the birth-death chain (births λ, deaths
+    min(n, c)·μ + max(n − c, 0)·θ), summed until the tail is negligible.
+    """
+    if servers < 1 or service_rate <= 0 or patience_rate <= 0:
+        raise ValueError("expected servers >= 1 and positive service and patience rates")
+    weights = [1.0]
+    n = 0
+    while True:
+        n += 1
+        death = min(n, servers) * service_rate + max(n - servers, 0) * patience_rate
+        weights.append(weights[-1] * arrival_rate / death)
+        if n > servers and weights[-1] < 1e-16 * sum(weights):
+            break
+    p = np.asarray(weights) / sum(weights)
+    states = np.arange(len(p))
+    queue = np.maximum(states - servers, 0)
+    mean_queue = float((queue * p).sum())
+    abandon_rate = patience_rate * mean_queue
+    return {
+        "p_abandon": abandon_rate / arrival_rate,
+        "p_wait": float(p[servers:].sum()),
+        "mean_wait": mean_queue / arrival_rate,  # Little: over all arrivals
+        "mean_queue": mean_queue,
+    }

@@ -1,0 +1,244 @@
+"""The organisation's feedback loops: work pressure, quality erosion, reputation, learning.
+
+A ``Dynamics`` object lives inside one engine run. Every ``loops.tick`` it measures each
+silo's work pressure, lets eroded standards drift, decays reputation and records a
+sample; the engine calls it back on social escalations, advocates and recoveries.
+Exact equations: docs/model.md, section "System loops".
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from spiral.engines.journey import STEP, Journey
+from spiral.engines.streams import uniforms
+from spiral.model.scenario import Learning, Scenario
+
+WEEK = 10080.0
+
+
+def smoothing(dt: float, window: float) -> float:
+    """Return the weight of a new observation in an exponential average over ``window``."""
+    return 1.0 - math.exp(-dt / window)
+
+
+def smoothed(values: np.ndarray, weight: float) -> np.ndarray:
+    """Return the exponential average of each column, starting from 0 (as the loops do)."""
+    out = np.empty_like(values, dtype=float)
+    level = np.zeros(values.shape[1:])
+    for k, row in enumerate(values):
+        level = level + (row - level) * weight
+        out[k] = level
+    return out
+
+
+def eroded(p: float, corners: float, sensitivity: float) -> float:
+    """Return failure probability ``p`` with its odds raised by corners cut."""
+    if p <= 0.0 or p >= 1.0 or corners <= 0.0:
+        return p
+    odds = p / (1.0 - p) * (1.0 + sensitivity * corners)
+    return odds / (1.0 + odds)
+
+
+def corner_target(pressure: float, threshold: float, elasticity: float) -> float:
+    """Return the share of work skipped at a pressure: 1 - (pressure/threshold)^-elasticity."""
+    if pressure <= threshold:
+        return 0.0
+    return 1.0 - (pressure / threshold) ** -elasticity
+
+
+@dataclass
+class Samples:
+    """One flat row per tick of the loops' state.
+
+    A row is: time, reputation, then per silo the queue, the customers present (queue
+    plus in service), the servers, cumulative wait and services, then per step the
+    failure probability. Pressure is smoothed from these afterwards, by the same formula
+    the loops use live.
+    """
+
+    silos: int
+    steps: int
+    weight: float  # of a new observation in the pressure average
+    rows: array = field(default_factory=lambda: array("d"))  # 8 bytes a value, no objects
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """Return the rows as named arrays (2-D for per-silo and per-step values)."""
+        n, k = self.silos, self.steps
+        width = 2 + 5 * n + k
+        data = np.frombuffer(self.rows, dtype=np.float64).reshape(-1, width)
+        out = {"time": data[:, 0], "reputation": data[:, 1]}
+        for j, name in enumerate(("queue", "present", "staff")):  # interleaved per silo
+            out[name] = data[:, 2 + j : 2 + 3 * n : 3]
+        for j, name in enumerate(("waited", "served")):
+            out[name] = data[:, 2 + (3 + j) * n : 2 + (4 + j) * n]
+        out["failure"] = data[:, 2 + 5 * n :]
+        return out
+
+
+class Dynamics:
+    """State and updates of the system loops for one run."""
+
+    def __init__(self, scenario: Scenario, journey: Journey, engine: object, seed: int) -> None:
+        self.loops = scenario.loops
+        self.journey = journey
+        self.engine = engine
+        self.failure_now: list[float] = engine.failure_now  # type: ignore[attr-defined]
+        self.base_failure = list(journey.failure)
+        n = len(journey.silo_names)
+        self.pressure = [0.0] * n
+        self.corners = [0.0] * n
+        self.staff = [float(s) if s else 0.0 for s in journey.staff]
+        self.reputation = 1.0
+        self.fixes = 0
+        self.steps = [i for i, k in enumerate(journey.kind) if k == STEP]
+        self.learn_draw = uniforms(seed, "decisions", "__learning__")
+        self.smooth = smoothing(self.loops.tick, self.loops.pressure_window)
+        self.samples = Samples(n, len(self.steps), self.smooth)
+        loops = self.loops
+        learns = any(rule is not None for rule in engine.learnings)  # type: ignore[attr-defined]
+        self.live = loops.erosion.enabled or loops.reputation.enabled or learns
+
+    @property
+    def active(self) -> list[str]:
+        """Return the names of the loops that are switched on."""
+        loops = self.loops
+        names = ["failure_demand"] if loops.failure_demand else []
+        for name in ("erosion", "reputation", "learning"):
+            if getattr(loops, name).enabled:
+                names.append(name)
+        return names
+
+    def process(self):  # noqa: ANN201 - a SimPy process
+        """Update and sample every tick, forever (the run stops it)."""
+        env = self.engine.env  # type: ignore[attr-defined]
+        tick = self.loops.tick
+        live, update, sample, timeout = self.live, self.update, self.sample, env.timeout
+        while True:
+            yield timeout(tick)
+            if live:
+                update(tick)
+            sample(env.now)
+
+    def update(self, dt: float) -> None:
+        """Advance pressure, erosion, attrition and reputation by ``dt`` minutes."""
+        loops = self.loops
+        erosion = loops.erosion
+        smooth = self.smooth if dt == loops.tick else smoothing(dt, loops.pressure_window)
+        silos = self.engine.silos  # type: ignore[attr-defined]
+        for s, silo in enumerate(silos):
+            if silo is None:
+                continue
+            load = (len(silo.users) + len(silo.queue)) / silo.capacity
+            self.pressure[s] += (load - self.pressure[s]) * smooth
+            if not erosion.enabled:
+                continue
+            target = corner_target(self.pressure[s], erosion.threshold, erosion.elasticity)
+            tau = erosion.erode_time if target > self.corners[s] else erosion.recover_time
+            self.corners[s] += (target - self.corners[s]) * (1.0 - math.exp(-dt / tau))
+            if erosion.attrition and self.pressure[s] > erosion.threshold:
+                self.staff[s] *= 1.0 - erosion.attrition * dt / WEEK
+                silo._capacity = max(1, round(self.staff[s]))
+        if erosion.enabled:
+            for i in self.steps:
+                self._refresh(i)
+        reputation = loops.reputation
+        if reputation.enabled:
+            self.reputation = 1.0 + (self.reputation - 1.0) * math.exp(-dt / reputation.memory)
+
+    def _refresh(self, step: int) -> None:
+        silo = self.journey.silo[step]
+        sensitivity = self.loops.erosion.sensitivity
+        self.failure_now[step] = eroded(self.base_failure[step], self.corners[silo], sensitivity)
+        engine = self.engine
+        for ratio, failures in zip(engine.failure_ratio[1:], engine.failures[1:], strict=True):  # type: ignore[attr-defined]
+            p = min(1.0, self.base_failure[step] * ratio[step])
+            failures[step] = eroded(p, self.corners[silo], sensitivity)
+
+    def on_social(self, reach: float) -> None:
+        """Lower reputation by a post's reach."""
+        r = self.loops.reputation
+        if r.enabled:
+            self.reputation = max(
+                r.floor, self.reputation - r.harm_per_thousand_reached * reach / 1000
+            )
+
+    def on_advocate(self) -> None:
+        """Raise reputation by one advocate's referrals."""
+        r = self.loops.reputation
+        if r.enabled:
+            self.reputation = min(r.ceiling, self.reputation + r.lift_per_advocate)
+
+    def on_recovery(self, step: int, learning: Learning) -> None:
+        """Maybe turn a resolved complaint born at ``step`` into a root-cause fix."""
+        if step < 0:
+            return
+        if self.pressure[self.journey.silo[step]] >= learning.slack_below:
+            return  # firefighting: no time to fix causes
+        if self.learn_draw() < learning.fix_share:
+            self.base_failure[step] *= 1.0 - learning.fix_effect
+            self.fixes += 1
+            self._refresh(step)
+
+    def sample(self, now: float) -> None:
+        """Record the state at ``now`` as one flat row."""
+        engine = self.engine
+        silos = engine.silos  # type: ignore[attr-defined]
+        failure = engine.shown_failure()  # type: ignore[attr-defined]
+        row = [now, self.reputation]
+        for s in silos:
+            if s is None:
+                row += (0, 0, 0)
+            else:
+                queued = len(s.queue)
+                row += (queued, queued + len(s.users), s._capacity)
+        row += engine.silo_wait  # type: ignore[attr-defined]
+        row += engine.silo_served  # type: ignore[attr-defined]
+        row += [failure[i] for i in self.steps]
+        self.samples.rows.extend(row)
+
+
+def samples_by_period(
+    samples: Samples, journey: Journey, period: float, periods: int
+) -> pd.DataFrame:
+    """Return per-period means of the sampled state: backlog, pressure, staff, waits, failures."""
+    data: dict[str, np.ndarray] = {}
+    if not samples.rows:
+        return pd.DataFrame(index=range(periods))
+    columns = samples.columns()
+    index = np.minimum((columns["time"] - 1e-9) // period, periods - 1).astype(int)
+    counts = np.bincount(index, minlength=periods).astype(float)
+
+    def mean(values: np.ndarray) -> np.ndarray:
+        sums = np.bincount(index, weights=values, minlength=periods)
+        return np.divide(sums, counts, out=np.full(periods, np.nan), where=counts > 0)
+
+    data["reputation"] = mean(columns["reputation"])
+    queue, staff = columns["queue"], columns["staff"]
+    load = np.divide(columns["present"], staff, out=np.zeros_like(staff), where=staff > 0)
+    pressure = smoothed(load, samples.weight)
+    waited, served = columns["waited"], columns["served"]
+    for s, name in enumerate(journey.silo_names):
+        if journey.staff[s] is None:
+            continue
+        data[f"backlog_{name}"] = mean(queue[:, s])
+        data[f"pressure_{name}"] = mean(pressure[:, s])
+        data[f"staff_{name}"] = mean(staff[:, s])
+        # mean wait of services started in the period, from cumulative totals at period ends
+        last = np.full(periods, -1)
+        last[index] = np.arange(len(index))  # the last sample of each period
+        w = np.where(last >= 0, waited[np.maximum(last, 0), s], np.nan)
+        n = np.where(last >= 0, served[np.maximum(last, 0), s], np.nan)
+        w, n = pd.Series(w).ffill().fillna(0).to_numpy(), pd.Series(n).ffill().fillna(0).to_numpy()
+        dw, dn = np.diff(w, prepend=0.0), np.diff(n, prepend=0.0)
+        data[f"wait_{name}"] = np.divide(dw, dn, out=np.zeros(periods), where=dn > 0)
+    failure = columns["failure"]
+    steps = [i for i, k in enumerate(journey.kind) if k == STEP]
+    for j, i in enumerate(steps):
+        data[f"failure_{journey.names[i]}"] = mean(failure[:, j])
+    return pd.DataFrame(data)

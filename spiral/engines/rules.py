@@ -1,0 +1,185 @@
+"""The customer rules, written once: what happens to a customer at each kind of event.
+
+Every function works on a Python float and on numpy arrays alike (element by element),
+so the SimPy engine calls it for one customer, the vectorised engine for a whole group,
+and the analytic engine for every variant of a journey at once. The engines differ only
+in how they schedule customers and count what happens; the semantics are in
+docs/model.md §3.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TypeVar
+
+import numpy as np
+
+from spiral.model.scenario import Loyalty
+
+Number = TypeVar("Number", float, np.ndarray)
+
+EXPONENT_LIMIT = 600.0
+"""factor**k is computed only up to e^600: odds and severity are 1 (or capped) long before."""
+
+
+def power_cap(factor: float) -> int:
+    """Return the largest exponent k worth computing ``factor**k`` with (no overflow)."""
+    return int(EXPONENT_LIMIT / math.log(factor)) if factor > 1 else 1 << 30
+
+
+def failure_probability(p: Number, failures: Number, compounding: float) -> Number:
+    """Return P(a step fails) for a customer who has already failed ``failures`` times.
+
+    Exception paths are poorly defined: each failure already suffered multiplies the
+    odds of failing by ``compounding`` (1: no compounding). A step that never fails
+    (p = 0) or always fails (p = 1) is not changed, nor is anyone who has not failed.
+    """
+    if compounding == 1.0:
+        return p
+    if np.ndim(p) == 0 and np.ndim(failures) == 0:
+        if not failures or p <= 0.0 or p >= 1.0:
+            return p
+        odds = p / (1.0 - p) * compounding ** min(failures, power_cap(compounding))
+        return odds / (1.0 + odds)
+    p_arr = np.asarray(p, dtype=float)
+    k = np.minimum(np.asarray(failures), power_cap(compounding))
+    inside = (p_arr > 0) & (p_arr < 1) & (np.asarray(failures) > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        odds = p_arr / (1 - p_arr) * np.power(float(compounding), k)
+        compounded = odds / (1 + odds)
+    return np.where(inside, compounded, p_arr)
+
+
+def worsened(severity: Number, factor: float, cap: float) -> Number:
+    """Return severity after a bad event: × ``factor``, at most ``cap``; no complaint stays 0."""
+    if np.ndim(severity) == 0:
+        return min(severity * factor, cap) if severity > 0.0 else severity
+    s = np.asarray(severity, dtype=float)
+    return np.where(s > 0, np.minimum(s * factor, cap), s)
+
+
+def after_failure(severity: Number, amplification: float, cap: float) -> Number:
+    """Return severity after a failure: the complaint is born (1) or amplified."""
+    if np.ndim(severity) == 0:
+        return 1.0 if severity == 0.0 else min(severity * amplification, cap)
+    s = np.asarray(severity, dtype=float)
+    return np.where(s == 0, 1.0, np.minimum(s * amplification, cap))
+
+
+def amplified(failures: Number, amplification: float) -> Number:
+    """Return the severity of a customer with ``failures`` >= 1 failures and nothing else.
+
+    ``amplification ** (failures - 1)``, the spiral in its simplest form (cap it yourself).
+    """
+    exponent = np.minimum(np.asarray(failures) - 1, power_cap(amplification))
+    value = np.power(float(amplification), exponent)
+    return float(value) if np.ndim(value) == 0 else value
+
+
+def escalation_due(severity: Number, escalated: Number, threshold: float) -> Number:
+    """Return whether a customer may escalate to a channel: at its threshold, not yet there."""
+    if np.ndim(severity) == 0 and np.ndim(escalated) == 0:
+        return (not escalated) and severity >= threshold
+    return ~np.asarray(escalated, dtype=bool) & (np.asarray(severity) >= threshold)
+
+
+def loyalty_odds(
+    severity: Number, recovered_once: Number, loyalty: Loyalty
+) -> tuple[Number, Number]:
+    """Return P(churn) and P(advocate) at the end of a journey.
+
+    Churn rises from ``base_churn`` (severity 0) toward ``max_churn`` as
+    max − (max − base)·e^(−severity/scale); a customer recovered after exactly one
+    failure has it × ``recovery_effect``. Advocacy is ``base_advocacy``·e^(−decay·severity),
+    never more than 1 − churn.
+    """
+    span = loyalty.max_churn - loyalty.base_churn
+    if np.ndim(severity) == 0 and np.ndim(recovered_once) == 0:
+        if severity == 0.0:
+            return loyalty.base_churn, min(loyalty.base_advocacy, 1.0 - loyalty.base_churn)
+        churn = loyalty.max_churn - span * math.exp(-severity / loyalty.severity_scale)
+        if recovered_once:
+            churn *= loyalty.recovery_effect
+        advocacy = min(loyalty.base_advocacy * math.exp(-loyalty.advocacy_decay * severity), 1 - churn)
+        return churn, advocacy
+    s = np.asarray(severity, dtype=float)
+    churn = np.where(
+        s == 0, loyalty.base_churn, loyalty.max_churn - span * np.exp(-s / loyalty.severity_scale)
+    )
+    churn = np.where(np.asarray(recovered_once) & (s > 0), churn * loyalty.recovery_effect, churn)
+    advocacy = np.minimum(
+        np.where(
+            s == 0, loyalty.base_advocacy, loyalty.base_advocacy * np.exp(-loyalty.advocacy_decay * s)
+        ),
+        1 - churn,
+    )
+    return churn, advocacy
+
+
+def handoff(
+    warm_draw: Number, misroute_draw: Number, baton: float, ping_pong: float
+) -> tuple[Number, Number]:
+    """Return (warm, misrouted) for a handoff between silos, from two uniform draws.
+
+    Warm with probability ``baton`` (the context travels); otherwise cold, and then
+    misrouted (sent to the wrong place, to bounce back) with probability ``ping_pong``.
+    """
+    if np.ndim(warm_draw) == 0:
+        warm = warm_draw < baton
+        return warm, (not warm) and misroute_draw < ping_pong
+    warm = np.asarray(warm_draw) < baton
+    return warm, ~warm & (np.asarray(misroute_draw) < ping_pong)
+
+
+def split_draw(u: np.ndarray, baton: float) -> np.ndarray:
+    """Return, from one uniform draw that was above ``baton``, a fresh uniform for misrouting.
+
+    (u − baton) / (1 − baton) is uniform on [0, 1) given u >= baton: one draw can decide
+    both parts of a handoff (the vectorised engine's way).
+    """
+    if baton >= 1.0:
+        return np.ones_like(u)
+    return (np.asarray(u) - baton) / (1.0 - baton)
+
+
+def empowerment_cost(u: Number, mean_cost: float) -> Number:
+    """Return the cost of putting a case right: exponential with mean ``mean_cost`` (from U(0,1))."""
+    if np.ndim(u) == 0:
+        return -mean_cost * math.log(1.0 - u)
+    return -mean_cost * np.log1p(-np.asarray(u))
+
+
+def empowered_probability(limit: float, mean_cost: float) -> float:
+    """Return P(an exponential cost with mean ``mean_cost`` is within ``limit``)."""
+    return 1.0 - math.exp(-limit / mean_cost)
+
+
+def resolution_probability(fcr: float, empowerment: tuple[float, float] | None) -> float:
+    """Return P(a contact puts an open issue right): resolved, or else empowered.
+
+    Empowerment reaches only the cases the agent could not resolve (``1 - fcr`` of them).
+    """
+    if empowerment is None:
+        return fcr
+    limit, mean_cost = empowerment
+    return fcr + (1.0 - fcr) * empowered_probability(limit, mean_cost)
+
+
+def effort(contacts: Number, cold: Number, misrouted: Number, abandons: Number) -> Number:
+    """Return a customer's effort: one per contact, cold handoff, misrouting and abandoned wait.
+
+    CEB (Dixon et al. 2013): transfers, repeating information and repeat contacts drive
+    disloyalty; each such event counts the same (a guess).
+    """
+    return contacts + cold + misrouted + abandons
+
+
+def accepted_arrival(u: Number, peak: float, multiplier: Number) -> Number:
+    """Return whether a candidate arrival at the peak rate is kept in a slot (thinning).
+
+    Arrivals are drawn at the profile's peak rate and each kept with probability
+    multiplier / peak, which gives the slot's rate exactly (Lewis & Shedler 1979).
+    """
+    if np.ndim(u) == 0 and np.ndim(multiplier) == 0:
+        return u * peak < multiplier
+    return np.asarray(u) * peak < np.asarray(multiplier)

@@ -1,0 +1,656 @@
+"""The discrete-event engine: customers walk the journey graph as SimPy processes."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import simpy
+
+from spiral.engines.dynamics import Dynamics
+from spiral.engines.journey import CONTACT, OUTCOME, STEP, Journey, compile_journey, power_cap
+from spiral.engines.records import (
+    ADVOCATE,
+    CHURNED,
+    IN_PROGRESS,
+    RETAINED,
+    Customer,
+    CustomerTable,
+    EventSink,
+    PeriodCounters,
+)
+from spiral.engines.streams import draws, generator, uniforms
+from spiral.model.scenario import Scenario
+from spiral.model.what_if import WhatIf
+from spiral.model.what_if_arms import apply, staff_changes
+
+
+class Silo(simpy.Resource):
+    """A silo's staff: a SimPy ``Resource`` with a fast path when someone is free.
+
+    ``request()`` schedules an event and resumes the process even when a server is
+    free; ``seize`` takes a free server at once and only falls back to a real
+    ``Request`` (and a queue) when every server is busy. ``free`` releases either
+    kind and lets the queue move on, exactly as ``release`` does.
+    """
+
+    def seize(self, holder: object) -> simpy.resources.resource.Request | None:
+        """Take a free server for ``holder`` (return None) or return a Request to wait on."""
+        if len(self.users) < self._capacity and not self.put_queue:
+            self.users.append(holder)
+            return None
+        return self.request()
+
+    def grant_or_timeout(self, req: simpy.Event, limit: float) -> simpy.Event:
+        """Return an event that fires when ``req`` is granted or ``limit`` has passed.
+
+        A lighter ``req | env.timeout(limit)``: no Condition bookkeeping, one plain event.
+        """
+        wake = self._env.event()
+
+        def fire(_: simpy.Event) -> None:
+            if not wake.triggered:
+                wake.succeed()
+
+        req.callbacks.append(fire)
+        self._env.timeout(limit).callbacks.append(fire)
+        return wake
+
+    def free(self, holder: object) -> None:
+        """Give back the server held by ``holder`` (a customer or a granted Request)."""
+        self.users.remove(holder)
+        if self.put_queue:
+            self._trigger_put(None)
+
+
+@dataclass
+class RawRun:
+    """What one simulation run produced, before metrics."""
+
+    customers: CustomerTable
+    counters: PeriodCounters
+    events: EventSink | None
+    end: float
+    node_visits: list[int]
+    silo_busy: list[float]
+    silo_wait: list[float]
+    silo_served: list[int]
+    journey: Journey
+    dynamics: Dynamics
+    arrivals_end: float
+    staff_log: list[tuple[float, int, int]]
+    empowerment_spend: float
+    engine: str = "des"
+
+
+class Engine:
+    """One simulation of a scenario under one root seed."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        seed: int,
+        event_log: bool = False,
+        what_ifs: tuple[tuple[str, WhatIf], ...] = (),
+        progress: Callable[[float], None] | None = None,
+    ) -> None:
+        self.scenario = scenario
+        self.seed = seed
+        self.progress = progress
+        self.journey = journey = compile_journey(scenario)
+        self.env = env = simpy.Environment()
+        self.silos = [Silo(env, staff) if staff else None for staff in journey.staff]
+        names = journey.names
+        nodes = {**scenario.steps, **scenario.contacts}
+        self.service = [
+            draws(
+                generator(seed, "service", n),
+                nodes[n].service.sample if n in scenario.steps else nodes[n].handling.sample,
+            )
+            if n in nodes
+            else None
+            for n in names
+        ]
+        self.patience = [
+            draws(generator(seed, "patience", n), scenario.contacts[n].patience.sample)
+            if n in scenario.contacts and scenario.contacts[n].patience is not None
+            else None
+            for n in names
+        ]
+        self.redial_after = [
+            draws(
+                generator(seed, "patience", "redial:" + n), scenario.contacts[n].redial_after.sample
+            )
+            if n in scenario.contacts
+            else None
+            for n in names
+        ]
+        self.fail_draw = [uniforms(seed, "failures", n) for n in names]
+        self.decide = [uniforms(seed, "decisions", n) for n in names]
+        self.handoff_draw = [uniforms(seed, "decisions", "handoff:" + n) for n in names]
+        self.start_draw = uniforms(seed, "decisions", "__start__")
+        self.escalation_draw = uniforms(seed, "escalation")
+        social = scenario.experience.escalation.social
+        self.reach_draw = draws(
+            generator(seed, "escalation", "reach"),
+            lambda rng, n: rng.lognormal(
+                math.log(max(social.reach_median, 1e-12)), social.reach_sigma, n
+            ),
+        )
+        self.luck_draw = uniforms(seed, "outcome")
+        self.failure_now = list(journey.failure)  # moved by erosion and learning
+        self.empower_draw = [
+            uniforms(seed, "decisions", "empower:" + n) if journey.kind[i] == CONTACT else None
+            for i, n in enumerate(names)
+        ]
+        self._plan(what_ifs)
+        self.dynamics = Dynamics(scenario, journey, self, seed)
+        loops = scenario.loops
+        self.shared_failure_demand = loops.failure_demand
+        self.arrivals_end = 0.0
+        loyalty = scenario.experience.loyalty
+        self.loyalty = (
+            loyalty.max_churn,
+            loyalty.max_churn - loyalty.base_churn,
+            loyalty.severity_scale,
+            loyalty.recovery_effect,
+            loyalty.base_advocacy,
+            loyalty.advocacy_decay,
+        )
+        self.calm_outcome = (loyalty.base_churn, min(loyalty.base_advocacy, 1 - loyalty.base_churn))
+        self.sink = EventSink() if event_log else None
+        self.events: list[tuple] | None = self.sink.rows if self.sink is not None else None
+        self.table = CustomerTable()
+        self.counters = PeriodCounters(scenario.period)
+        self.node_visits = [0] * journey.size
+        n_silos = len(journey.silo_names)
+        self.silo_busy = [0.0] * n_silos
+        self.silo_wait = [0.0] * n_silos
+        self.silo_served = [0] * n_silos
+        self.staff_log: list[tuple[float, int, int]] = []  # (time, silo, change) from what-ifs
+        self.empowerment_spend = 0.0
+        self.active: dict[int, Customer] = {}
+        self.arrivals_done = False
+        self.all_done = env.event()
+        self.stop = env.event()
+
+    # --- arrivals -----------------------------------------------------------------
+    def _arrivals(self):  # noqa: ANN202 - a SimPy process
+        scenario = self.scenario
+        env = self.env
+        rate = scenario.arrivals.rate
+        schedule = scenario.arrivals.schedule
+        if schedule is not None:
+            peak = max(schedule.multipliers)
+            cycle = 1440.0 if schedule.cycle == "day" else 10080.0
+            slot = cycle / len(schedule.multipliers)
+            accept = uniforms(self.seed, "arrivals", "thinning")
+        else:
+            peak = 1.0
+        # reputation scales the rate: thin from its ceiling down to the current reputation
+        reputation = scenario.loops.reputation
+        lift = reputation.ceiling if reputation.enabled else 1.0
+        if reputation.enabled:
+            follow = uniforms(self.seed, "arrivals", "reputation")
+        top_rate = rate * peak * lift
+        limit = scenario.customers
+        horizon = scenario.horizon
+        progress = self.progress
+        sink = self.sink
+        if top_rate > 0:
+            gaps = draws(
+                generator(self.seed, "arrivals"), lambda rng, n: rng.exponential(1.0 / top_rate, n)
+            )
+            cid = 0
+            at = 0.0  # thinned-out candidates advance time without a SimPy event
+            while limit is None or cid < limit:
+                at += gaps()
+                if horizon is not None and at >= horizon:
+                    break
+                if schedule is not None:
+                    m = schedule.multipliers[int((at % cycle) / slot)]
+                    if accept() * peak >= m:
+                        continue
+                if reputation.enabled and follow() * lift >= self.dynamics.reputation:
+                    continue
+                yield env.timeout(at - env.now)
+                customer = Customer(cid, env.now, self.luck_draw())
+                if self.switching:
+                    scope = self.full_scope
+                    for bit, share, draw in self.pilots:
+                        if draw() < share:
+                            scope |= bit
+                    customer.scope = scope
+                cid += 1
+                if sink is not None and len(sink.rows) >= sink.chunk:
+                    sink.spill()  # also here: a long stretch without finishes still spills
+                if progress is not None and not cid & 1023:
+                    progress(cid / limit if limit is not None else at / horizon)
+                # registered here, not in _walk, which starts only at the next event
+                self.active[customer.id] = customer
+                env.process(self._walk(customer))
+            if horizon is not None:
+                yield env.timeout(horizon - env.now)
+        elif horizon is not None:
+            yield env.timeout(horizon)
+        self.arrivals_done = True
+        self.arrivals_end = env.now
+        if not self.active:
+            self.all_done.succeed()
+        yield env.timeout(scenario.drain)
+        if not self.stop.triggered:
+            self.stop.succeed()
+
+    # --- one customer -------------------------------------------------------------
+    def _plan(self, what_ifs: tuple[tuple[str, WhatIf], ...]) -> None:
+        """Build one node table per combination of what-ifs a customer can be under.
+
+        Variant ``v`` is a bit mask: bit i set means what-if i reaches this customer and
+        has started. All variants share the random streams (common random numbers).
+        """
+        base = self.scenario
+        self.what_ifs = what_ifs
+        self.switching = bool(what_ifs)
+        self.started = 0
+        self.full_scope = 0  # what-ifs that reach every customer
+        self.pilots: list[tuple[int, float, object]] = []
+        self.tables: list[list[tuple]] = []
+        self.failure_ratio: list[list[float]] = []
+        self.failures: list[list[float]] = []
+        self.recovery: list[float] = []
+        self.learnings: list[object] = []
+        for i, (name, what_if) in enumerate(what_ifs):
+            share = what_if.scope.customers
+            if share >= 1.0:
+                self.full_scope |= 1 << i
+            else:
+                self.pilots.append((1 << i, share, uniforms(self.seed, "outcome", "pilot:" + name)))
+        for v in range(1 << len(what_ifs)):
+            chosen = [w for i, (_, w) in enumerate(what_ifs) if v >> i & 1]
+            variant = apply(base, chosen) if chosen else base
+            journey = compile_journey(variant) if chosen else self.journey
+            self.tables.append(self._node_table(journey, variant))
+            ratio = [
+                new / old if old > 0 else new
+                for new, old in zip(journey.failure, self.journey.failure, strict=True)
+            ]
+            self.failure_ratio.append(ratio)
+            self.failures.append(
+                self.failure_now
+                if not chosen
+                else [min(1.0, r * p) for r, p in zip(ratio, self.failure_now, strict=True)]
+            )
+            self.recovery.append(variant.experience.loyalty.recovery_effect)
+            learning = variant.loops.learning
+            self.learnings.append(learning if learning.enabled else None)
+        self.nodes = self.tables[0]
+
+    def _node_table(self, journey: Journey, variant: Scenario) -> list[tuple]:
+        """Return, per node, everything a visit reads, so a visit indexes once."""
+        J = journey
+        base = self.scenario
+        nodes = {**variant.steps, **variant.contacts}
+        base_nodes = {**base.steps, **base.contacts}
+        table = []
+        for i, name in enumerate(J.names):
+            serve = self.service[i]
+            if name in nodes and nodes[name] is not base_nodes[name]:
+                old = base_nodes[name].service if name in base.steps else base_nodes[name].handling
+                new = nodes[name].service if name in base.steps else nodes[name].handling
+                if old.mean() > 0 and new.mean() != old.mean():
+                    serve = _scaled(serve, new.mean() / old.mean())
+            empower = J.empowerment[i]
+            table.append(
+                (
+                    J.kind[i],
+                    J.silo[i],
+                    J.staffed[i],
+                    J.paid[i],
+                    J.fcr[i],
+                    J.success[i],
+                    J.failed[i],
+                    J.patience[i],
+                    serve,
+                    self.fail_draw[i],
+                    self.decide[i],
+                    self.handoff_draw[i],
+                    J.baton[i],
+                    J.ping_pong[i],
+                    None if empower is None else (*empower, self.empower_draw[i]),
+                )
+            )
+        return table
+
+    def _start(self, bit: int, what_if: WhatIf):  # noqa: ANN202 - a SimPy process
+        """Switch a what-if on at its start time; change staff where it says so."""
+        if what_if.start > 0:
+            yield self.env.timeout(what_if.start)
+        self.started |= bit
+        silo_index = {name: s for s, name in enumerate(self.journey.silo_names)}
+        for name, delta in staff_changes(what_if, self.scenario).items():
+            s = silo_index[name]
+            silo = self.silos[s]
+            before = silo._capacity
+            silo._capacity = max(1, before + delta)
+            self.dynamics.staff[s] = max(1.0, self.dynamics.staff[s] + delta)
+            self.staff_log.append((self.env.now, s, silo._capacity - before))
+            while silo.put_queue and len(silo.users) < silo._capacity:
+                silo._trigger_put(None)
+
+    def shown_failure(self) -> list[float]:
+        """Return the failure probabilities of the variant every customer is under now."""
+        return self.failures[self.started & self.full_scope]
+
+    def _walk(self, c: Customer):  # noqa: ANN202, C901 - the hot loop, kept in one piece
+        env = self.env
+        nodes = self.nodes
+        silo_of, names = self.journey.silo, self.journey.names
+        silos, patience = self.silos, self.patience
+        node_visits, failure_now = self.node_visits, self.failure_now
+        shared_failure_demand = self.shared_failure_demand
+        switching, tables, failures = self.switching, self.tables, self.failures
+        learning = self.learnings[0]
+        silo_wait, silo_served, silo_busy = self.silo_wait, self.silo_served, self.silo_busy
+        exp = self.scenario.experience
+        compounding = exp.compounding
+        # odds × compounding^k: p is 1 to machine precision long before e^600; no overflow
+        odds_cap = power_cap(compounding)
+        cold_factor = exp.cold_handoff
+        log = self.events
+        warmup = self.scenario.warmup
+        if log is not None:
+            log.append((env.now, c.id, -1, "arrive", 0.0, ""))
+        route = self.journey.start
+        node = route.targets[0] if len(route.targets) == 1 else route.pick(self.start_draw())
+        while True:
+            if switching:
+                v = c.scope & self.started
+                nodes, failure_now, learning = tables[v], failures[v], self.learnings[v]
+            (
+                kind,
+                silo,
+                staffed,
+                paid,
+                fcr,
+                success,
+                failed,
+                impatient,
+                serve,
+                fail_draw,
+                decide,
+                handoff_draw,
+                baton,
+                ping_pong,
+                empower,
+            ) = nodes[node]
+            if kind == OUTCOME:
+                self._finish(c, node)
+                return
+            bounce = c.bounce
+            if kind == CONTACT and bounce < 0:
+                self._contact(c, node)
+            duration = serve()
+            if staffed and (shared_failure_demand or not (kind == CONTACT and c.open_issue)):
+                res = silos[silo]
+                asked = env.now
+                req = res.seize(c)
+                if req is None:
+                    holder: object = c
+                    waited = 0.0
+                else:
+                    if impatient and bounce < 0:
+                        yield res.grant_or_timeout(req, patience[node]())
+                        if not req.triggered:
+                            req.cancel()
+                            c.wait += env.now - asked
+                            node = yield from self._abandon(c, node)
+                            continue
+                    else:
+                        yield req
+                    holder = req
+                    waited = env.now - asked
+                    c.wait += waited
+                if env.now >= warmup:
+                    silo_wait[silo] += waited
+                    silo_served[silo] += 1
+                    silo_busy[silo] += duration
+                if log is not None:
+                    log.append((env.now, c.id, node, "start", c.severity, f"{waited:.6g}"))
+                if duration > 0:
+                    yield env.timeout(duration)
+                res.free(holder)
+            else:
+                if log is not None:
+                    log.append((env.now, c.id, node, "start", c.severity, "0"))
+                if duration > 0:
+                    if paid and not staffed and env.now >= warmup:  # not the separate team
+                        silo_busy[silo] += duration
+                    yield env.timeout(duration)
+            if bounce >= 0:
+                c.bounce = -1
+                if log is not None:
+                    log.append((env.now, c.id, node, "ping_pong", c.severity, names[bounce]))
+                node = bounce
+                continue
+            c.visits += 1
+            node_visits[node] += 1
+            if log is not None:
+                log.append((env.now, c.id, node, "complete", c.severity, ""))
+            if kind == STEP:
+                p = failure_now[node]
+                if p > 0.0 and c.failures and compounding != 1.0 and p < 1.0:
+                    odds = p / (1.0 - p) * compounding ** min(c.failures, odds_cap)
+                    p = odds / (1.0 + odds)
+                if fail_draw() < p:  # always drawn: pilots and fixes keep the stream aligned
+                    self._fail(c, node)
+                    route = failed
+                else:
+                    route = success
+            elif decide() < fcr or (
+                empower is not None and c.open_issue and self._empowered(c, node, empower)
+            ):
+                if c.open_issue:
+                    c.recovered = True
+                    c.open_issue = False
+                    c.issue_contacts = 0
+                    if learning is not None:
+                        self.dynamics.on_recovery(c.last_failure, learning)
+                if log is not None:
+                    log.append((env.now, c.id, node, "resolved", c.severity, ""))
+                route = success
+            else:
+                if log is not None:
+                    log.append((env.now, c.id, node, "unresolved", c.severity, ""))
+                route = failed
+            targets = route.targets
+            nxt = targets[0] if len(targets) == 1 else route.pick(decide())
+            target_silo = silo_of[nxt]
+            if target_silo != silo and target_silo >= 0:
+                warm = handoff_draw() < baton
+                misrouted = handoff_draw() < ping_pong
+                if warm:
+                    c.warm += 1
+                    if log is not None:
+                        log.append((env.now, c.id, nxt, "handoff", c.severity, "warm"))
+                else:
+                    c.cold += 1
+                    c.effort += 1
+                    if log is not None:
+                        log.append((env.now, c.id, nxt, "handoff", c.severity, "cold"))
+                    if misrouted:
+                        c.ping_pongs += 1
+                        c.effort += 1
+                        c.bounce = node
+                    if c.severity > 0.0:  # no complaint yet: nothing to worsen
+                        self._worsen(c, cold_factor, nxt)
+                        if misrouted:
+                            self._worsen(c, cold_factor, nxt)
+            node = nxt
+
+    def _empowered(self, c: Customer, node: int, rule: tuple) -> bool:
+        """Put a case right at first contact if its cost is within the agent's limit."""
+        limit, mean_cost, draw = rule
+        cost = -mean_cost * math.log(1.0 - draw())  # exponential with that mean
+        if cost > limit:
+            return False
+        if self.env.now >= self.scenario.warmup:
+            self.empowerment_spend += cost
+        if self.events is not None:
+            self.events.append((self.env.now, c.id, node, "empowered", c.severity, f"{cost:.2f}"))
+        return True
+
+    def _fail(self, c: Customer, node: int) -> None:
+        """Record a failure at a step: the complaint is born (severity 1) or amplified."""
+        now = self.env.now
+        c.failures += 1
+        c.open_issue = True
+        if c.first_failure < 0:
+            c.first_failure = node
+        c.last_failure = node
+        self.counters.add("failures", now)
+        if self.events is not None:
+            self.events.append((now, c.id, node, "failure", c.severity, ""))
+        if c.severity == 0.0:
+            c.severity = 1.0
+            self._escalate(c, node)
+        else:
+            self._worsen(c, self.scenario.experience.amplification, node)
+
+    def _contact(self, c: Customer, node: int) -> None:
+        """Count a contact: failure demand while an issue is open, repeat after the first."""
+        now = self.env.now
+        c.contacts += 1
+        c.effort += 1
+        self.counters.add("contacts", now)
+        if c.open_issue:
+            c.failure_demand += 1
+            self.counters.add("failure_demand", now)
+            c.issue_contacts += 1
+            if c.issue_contacts > 1:
+                c.repeat_contacts += 1
+                if self.events is not None:
+                    self.events.append((now, c.id, node, "repeat_contact", c.severity, ""))
+                self._worsen(c, self.scenario.experience.repeat_contact, node)
+        if self.events is not None:
+            self.events.append((now, c.id, node, "contact", c.severity, ""))
+
+    def _abandon(self, c: Customer, node: int):  # noqa: ANN202 - a SimPy sub-process
+        """Handle a customer who gave up waiting: redial later or leave; return the next node."""
+        env = self.env
+        c.abandons += 1
+        c.effort += 1
+        self.counters.add("abandons", env.now)
+        if self.events is not None:
+            self.events.append((env.now, c.id, node, "abandon", c.severity, ""))
+        self._worsen(c, self.scenario.experience.abandonment, node)
+        if self.decide[node]() < self.journey.redial[node]:
+            yield env.timeout(self.redial_after[node]())
+            return node
+        return self.journey.give_up[node]
+
+    def _worsen(self, c: Customer, factor: float, node: int) -> None:
+        """Multiply an open complaint's severity by a bad event's factor, then maybe escalate.
+
+        Before the first failure there is no complaint (severity 0) and nothing to multiply.
+        """
+        if c.severity > 0.0:
+            c.severity = min(c.severity * factor, self.scenario.experience.severity_cap)
+            self._escalate(c, node)
+
+    def _escalate(self, c: Customer, node: int) -> None:
+        escalation = self.scenario.experience.escalation
+        now = self.env.now
+        if not c.social and c.severity >= escalation.social.threshold:
+            if self.escalation_draw() < escalation.social.probability:
+                c.social = True
+                c.reach = self.reach_draw()
+                self.dynamics.on_social(c.reach)
+                self.counters.add("social", now)
+                if self.events is not None:
+                    self.events.append((now, c.id, node, "escalate", c.severity, "social"))
+        if not c.ceo and c.severity >= escalation.ceo.threshold:
+            if self.escalation_draw() < escalation.ceo.probability:
+                c.ceo = True
+                self.counters.add("ceo", now)
+                if self.events is not None:
+                    self.events.append((now, c.id, node, "escalate", c.severity, "ceo"))
+
+    def _finish(self, c: Customer, node: int) -> None:
+        now = self.env.now
+        s = c.severity
+        if self.journey.churn_outcome[node]:
+            outcome = CHURNED
+        else:
+            if s == 0.0:  # most customers: never failed
+                churn, advocacy = self.calm_outcome
+            else:
+                max_churn, span, scale, recovery, base_advocacy, decay = self.loyalty
+                if self.switching:
+                    recovery = self.recovery[c.scope & self.started]
+                churn = max_churn - span * math.exp(-s / scale)
+                if c.recovered and c.failures == 1:
+                    churn *= recovery
+                advocacy = min(base_advocacy * math.exp(-decay * s), 1.0 - churn)
+            u = c.luck
+            outcome = CHURNED if u < churn else ADVOCATE if u < churn + advocacy else RETAINED
+        if outcome == ADVOCATE:
+            self.dynamics.on_advocate()
+        c.visits += 1
+        self.node_visits[node] += 1
+        if self.events is not None:
+            names = ("retained", "advocate", "churned")
+            self.events.append((now, c.id, node, "outcome", c.severity, names[outcome]))
+        self.table.append(c, now, outcome, node)
+        if self.sink is not None and len(self.sink.rows) >= self.sink.chunk:
+            self.sink.spill()  # the log goes to disk as it grows, never whole in memory
+        del self.active[c.id]
+        if self.arrivals_done and not self.active and not self.all_done.triggered:
+            self.all_done.succeed()
+
+    def run(self) -> RawRun:
+        """Simulate until every customer has finished or the drain time is up."""
+        env = self.env
+        for i, (_, what_if) in enumerate(self.what_ifs):
+            env.process(self._start(1 << i, what_if))
+        env.process(self._arrivals())
+        env.process(self.dynamics.process())
+        env.run(until=self.all_done | self.stop)
+        end = env.now
+        for c in sorted(self.active.values(), key=lambda c: c.id):
+            self.table.append(c, math.nan, IN_PROGRESS, -1)
+        return RawRun(
+            customers=self.table,
+            counters=self.counters,
+            events=self.sink,
+            end=end,
+            node_visits=self.node_visits,
+            silo_busy=self.silo_busy,
+            silo_wait=self.silo_wait,
+            silo_served=self.silo_served,
+            journey=self.journey,
+            dynamics=self.dynamics,
+            arrivals_end=self.arrivals_end,
+            staff_log=self.staff_log,
+            empowerment_spend=self.empowerment_spend,
+        )
+
+
+def _scaled(serve: Callable[[], float], factor: float) -> Callable[[], float]:
+    """Return draws of ``serve`` times ``factor``: the same luck, scaled (common random numbers)."""
+    return lambda: serve() * factor
+
+
+def simulate(
+    scenario: Scenario,
+    seed: int,
+    event_log: bool = False,
+    what_ifs: tuple[tuple[str, WhatIf], ...] = (),
+    progress: Callable[[float], None] | None = None,
+) -> RawRun:
+    """Run the SimPy engine once, what-ifs switched on at their starts; return its records.
+
+    ``progress(fraction)`` is called as customers arrive (the share of the arrivals or of
+    the horizon so far); the drain after the last arrival is not counted.
+    """
+    return Engine(scenario, seed, event_log, what_ifs, progress).run()

@@ -1,0 +1,217 @@
+"""Writing a run to disk: summary, tables, event log and a manifest that makes it traceable."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import platform
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from spiral.analysis.compare import Comparison
+from spiral.analysis.results import RunResult
+from spiral.model.loading import scenario_hash
+from spiral.model.scenario import Scenario
+
+TRACKED_PACKAGES = ("spiral", "simpy", "numpy", "pandas", "pyarrow", "networkx", "pydantic")
+METADATA_KEY = b"spiral"
+
+
+def package_versions() -> dict[str, str]:
+    """Return the installed versions of spiral and the packages its numbers depend on."""
+    versions = {"python": platform.python_version()}
+    for name in TRACKED_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def manifest(result: RunResult, command: str | None = None, source: str | None = None) -> dict:
+    """Return what is needed to trace and re-run a result."""
+    return {
+        "scenario": result.scenario.name,
+        "source": source,
+        "scenario_sha256": scenario_hash(result.scenario),
+        "seed": result.seed,
+        "what_if": result.arm.label,
+        "engine": result.summary["engine"],
+        "spiral_version": package_versions()["spiral"],
+        "versions": package_versions(),
+        "command": command or "python API",
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+
+
+def write_parquet(frame: pd.DataFrame, path: Path, info: dict) -> None:
+    """Write a DataFrame as parquet with the manifest in the file's metadata under 'spiral'."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    meta = dict(table.schema.metadata or {})
+    meta[METADATA_KEY] = json.dumps(info).encode()
+    pq.write_table(table.replace_schema_metadata(meta), path)
+
+
+def read_parquet_manifest(path: Path) -> dict:
+    """Return the spiral manifest stored in a parquet file's metadata."""
+    return json.loads(pq.read_schema(path).metadata[METADATA_KEY])
+
+
+def strict_json(data: object, indent: int | None = 2) -> str:
+    """Return data as JSON that every parser takes: NaN and infinities become null."""
+    return json.dumps(_finite(data), indent=indent, allow_nan=False, default=str)
+
+
+def _finite(data: object) -> object:
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {str(k): _finite(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_finite(v) for v in data]
+    if hasattr(data, "item") and callable(data.item):  # a numpy scalar
+        return _finite(data.item())
+    return data
+
+
+PICTURES = frozenset(
+    f"{name}.{suffix}"
+    for name in (
+        "spiral_curve",
+        "journey_map",
+        "timeseries",
+        "compare_bars",
+        "compare_differences",
+    )
+    for suffix in ("png", "svg")
+)
+RUN_NAMES = frozenset(
+    {
+        "summary.json",
+        "customers.parquet",
+        "timeseries.parquet",
+        "spiral.csv",
+        "by_failure_step.csv",
+        "silos.csv",
+        "events.csv",
+        "manifest.json",
+    }
+)
+COMPARE_NAMES = frozenset(
+    {
+        "compare.csv",
+        "compare.parquet",
+        "runs.csv",
+        "effects.csv",
+        "compare.png",
+        "compare_manifest.json",
+    }
+)
+
+
+def spiral_wrote(folder: Path, manifest_name: str, names: frozenset[str]):  # noqa: ANN201
+    """Return a test of whether a file in ``folder`` is one a spiral command writes there.
+
+    Its own file names, pictures, and whatever the folder's manifest lists.
+    """
+    try:
+        listed = set(json.loads((folder / manifest_name).read_text(encoding="utf-8"))["files"])
+    except (OSError, ValueError, KeyError, TypeError):
+        listed = set()
+    return lambda name: name in names or name in PICTURES or name in listed
+
+
+def write_manifest(folder: Path, info: dict, name: str = "manifest.json") -> Path:
+    """Write the manifest last, listing every file beside it with its size and SHA-256."""
+    from spiral.io.atomic_output import file_records
+
+    files = file_records(folder)
+    files.pop(name, None)
+    path = folder / name
+    path.write_text(strict_json({**info, "files": files}) + "\n", encoding="utf-8")
+    return path
+
+
+def write_run(
+    result: RunResult,
+    out: Path,
+    command: str | None = None,
+    source: str | None = None,
+    events: bool | None = None,
+) -> list[Path]:
+    """Write summary.json, customers.parquet, timeseries.parquet, tables, events and manifest.
+
+    ``events``: write events.csv (default: when the run kept its event log). The manifest
+    is written last and lists every file in ``out`` with its size and SHA-256.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    info = manifest(result, command, source)
+    written = []
+
+    def path(name: str) -> Path:
+        written.append(out / name)
+        return out / name
+
+    path("summary.json").write_text(strict_json(result.summary) + "\n", encoding="utf-8")
+    write_parquet(result.customers, path("customers.parquet"), info)
+    write_parquet(result.timeseries, path("timeseries.parquet"), info)
+    result.spiral.to_csv(path("spiral.csv"))
+    result.by_failure_step.to_csv(path("by_failure_step.csv"))
+    result.silos.to_csv(path("silos.csv"))
+    if events is None:
+        events = result.raw.events is not None
+    if events:
+        write_events_csv(result, path("events.csv"))
+    else:
+        (out / "events.csv").unlink(missing_ok=True)  # a stale log from an earlier run would lie
+    written.append(write_manifest(out, info))
+    return written
+
+
+def write_events_csv(result: RunResult, path: Path) -> Path:
+    """Write the engine's event log as CSV a chunk at a time (never whole in memory)."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        header = True
+        for chunk in result.event_chunks():
+            chunk.to_csv(handle, index=False, header=header)
+            header = False
+    return path
+
+
+def write_comparison(
+    comparison: Comparison,
+    scenario: Scenario,
+    out: Path,
+    command: str | None = None,
+    source: str | None = None,
+) -> list[Path]:
+    """Write compare.csv/.parquet (tidy), runs.csv (every replication), effects.csv, a chart."""
+    from spiral.views.comparison_charts import comparison_chart
+
+    out.mkdir(parents=True, exist_ok=True)
+    info = {
+        "scenario": scenario.name,
+        "source": source,
+        "scenario_sha256": scenario_hash(scenario),
+        "seeds": sorted(set(comparison.runs["seed"].tolist())),
+        "replications": comparison.replications,
+        "common_random_numbers": comparison.crn,
+        "warmup_min": comparison.warmup,
+        "notes": comparison.notes,
+        "spiral_version": package_versions()["spiral"],
+        "command": command or "python API",
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    written = [out / n for n in ("compare.csv", "compare.parquet", "runs.csv", "effects.csv")]
+    comparison.table.to_csv(written[0], index=False)
+    write_parquet(comparison.table, written[1], info)
+    comparison.runs.to_csv(written[2], index=False)
+    comparison.effects.to_csv(written[3], index=False)
+    written.append(comparison_chart(comparison, out / "compare.png", scenario.money.currency))
+    written.append(write_manifest(out, info, "compare_manifest.json"))
+    return written

@@ -1,0 +1,1 @@
+"""The model: units, distributions, scenarios and what-ifs, loading, the journey graph, guards."""

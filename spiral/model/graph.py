@@ -1,0 +1,179 @@
+"""The journey graph: a networkx DiGraph built from a scenario, and its structural checks."""
+
+from __future__ import annotations
+
+import math
+
+import networkx as nx
+
+from spiral.model.scenario import Scenario
+
+STEP, CONTACT, OUTCOME = "step", "contact", "outcome"
+START = "__start__"
+ROUTING_TOLERANCE = 1e-6
+
+
+def _branches(scenario: Scenario) -> dict[str, dict[str, tuple[float, dict[str, float]]]]:
+    """Return, per node, each named branch as (branch probability, routing)."""
+    out: dict[str, dict[str, tuple[float, dict[str, float]]]] = {}
+    for name, step in scenario.steps.items():
+        out[name] = {"next": (1.0 - step.failure, step.next)}
+        if step.on_failure is not None:
+            out[name]["failure"] = (step.failure, step.on_failure)
+    for name, contact in scenario.contacts.items():
+        out[name] = {
+            "resolved": (contact.fcr, contact.resolved),
+            "unresolved": (1.0 - contact.fcr, contact.unresolved),
+        }
+        if contact.give_up is not None:
+            out[name]["give_up"] = (0.0, {contact.give_up: 1.0})
+    for name, outcome in scenario.outcomes.items():
+        out[name] = {"next": (1.0, outcome.next)} if outcome.next else {}
+    return out
+
+
+def build_graph(scenario: Scenario) -> nx.DiGraph:
+    """Return the journey as a DiGraph; edges carry ``p`` (base probability) and ``branches``.
+
+    ``p`` is the probability of the transition for a customer who has not failed yet, with
+    unlimited staff (no abandonment): the transition matrix of the journey's Markov chain
+    when there is no compounding. An edge whose nodes belong to different silos has
+    ``handoff=True``.
+    """
+    graph = nx.DiGraph(name=scenario.name)
+    for name, step in scenario.steps.items():
+        graph.add_node(name, kind=STEP, silo=step.silo, self_service=step.self_service)
+    for name, contact in scenario.contacts.items():
+        graph.add_node(
+            name,
+            kind=CONTACT,
+            silo=contact.silo,
+            self_service=False,
+            gives_up=contact.patience is not None and contact.redial < 1,
+        )
+    for name in scenario.outcomes:
+        graph.add_node(name, kind=OUTCOME, silo=None, self_service=True)
+    graph.graph["start"] = dict(scenario.start)
+    for source, branches in _branches(scenario).items():
+        for branch, (weight, routing) in branches.items():
+            for target, prob in routing.items():
+                if target not in graph:
+                    continue  # reported by _reference_problems
+                if not graph.has_edge(source, target):
+                    graph.add_edge(source, target, p=0.0, branches={})
+                data = graph.edges[source, target]
+                data["p"] += weight * prob
+                data["branches"][branch] = prob
+    for u, v, data in graph.edges(data=True):
+        su, sv = graph.nodes[u]["silo"], graph.nodes[v]["silo"]
+        data["handoff"] = su is not None and sv is not None and su != sv
+    return graph
+
+
+def _reference_problems(scenario: Scenario) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    nodes = scenario.node_names()
+    known = set(nodes)
+    seen: set[str] = set()
+    for section in ("steps", "contacts", "outcomes"):
+        for name in getattr(scenario, section):
+            if name in seen:
+                problems.append((f"{section}.{name}", "duplicate node name; expected unique names"))
+            seen.add(name)
+
+    def check_routing(where: str, routing: dict[str, float] | None) -> None:
+        if routing is None:
+            return
+        for target in routing:
+            if target not in known:
+                problems.append(
+                    (where, f"unknown node {target!r} (expected one of: {', '.join(nodes)})")
+                )
+        total = sum(routing.values())
+        if not math.isclose(total, 1.0, abs_tol=ROUTING_TOLERANCE):
+            problems.append((where, f"routing probabilities sum to {total:g}, expected 1"))
+
+    check_routing("start", scenario.start)
+    silos = set(scenario.silos)
+    for section in ("steps", "contacts"):
+        for name, node in getattr(scenario, section).items():
+            if node.silo not in silos:
+                problems.append(
+                    (
+                        f"{section}.{name}.silo",
+                        f"unknown silo {node.silo!r} "
+                        f"(expected one of: {', '.join(scenario.silos)})",
+                    )
+                )
+    for name, step in scenario.steps.items():
+        check_routing(f"steps.{name}.next", step.next)
+        check_routing(f"steps.{name}.on_failure", step.on_failure)
+        if step.failure > 0 and step.on_failure is None:
+            problems.append(
+                (f"steps.{name}.on_failure", "missing: expected a node for failures (failure > 0)")
+            )
+    for name, contact in scenario.contacts.items():
+        check_routing(f"contacts.{name}.resolved", contact.resolved)
+        check_routing(f"contacts.{name}.unresolved", contact.unresolved)
+        if contact.give_up is not None and contact.give_up not in scenario.outcomes:
+            problems.append(
+                (
+                    f"contacts.{name}.give_up",
+                    f"unknown outcome {contact.give_up!r} "
+                    f"(expected one of: {', '.join(scenario.outcomes)})",
+                )
+            )
+    for name, outcome in scenario.outcomes.items():
+        check_routing(f"outcomes.{name}.next", outcome.next)
+    return problems
+
+
+def _structure_problems(graph: nx.DiGraph) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    outcomes = [n for n, kind in graph.nodes(data="kind") if kind == OUTCOME]
+    for name in outcomes:
+        if graph.out_degree(name):
+            targets = ", ".join(graph.successors(name))
+            problems.append(
+                (f"outcomes.{name}", f"outcome has outgoing edges to {targets}; expected none")
+            )
+    entry = [n for n, p in graph.graph["start"].items() if n in graph and p > 0]
+    reachable = set(entry)
+    for node in entry:
+        reachable |= nx.descendants(graph, node)
+    for name in graph.nodes:
+        if name not in reachable:
+            problems.append((_where(graph, name), "unreachable from start; expected a path to it"))
+    live = nx.DiGraph()
+    live.add_nodes_from(graph.nodes)
+    live.add_edges_from(
+        (u, v)
+        for u, v, data in graph.edges(data=True)
+        if data["p"] > 0 or ("give_up" in data["branches"] and graph.nodes[u]["gives_up"])
+    )
+    can_finish = set(outcomes)
+    for name in outcomes:
+        can_finish |= nx.ancestors(live, name)
+    for name in graph.nodes:
+        if name in reachable and name not in can_finish:
+            problems.append(
+                (
+                    _where(graph, name),
+                    "cannot reach any outcome (customers would loop forever); "
+                    "expected a path with positive probability to an outcome",
+                )
+            )
+    return problems
+
+
+def _where(graph: nx.DiGraph, name: str) -> str:
+    section = {STEP: "steps", CONTACT: "contacts", OUTCOME: "outcomes"}[graph.nodes[name]["kind"]]
+    return f"{section}.{name}"
+
+
+def check_scenario(scenario: Scenario) -> list[tuple[str, str]]:
+    """Return the structural problems of a scenario as (field, what was expected) pairs."""
+    problems = _reference_problems(scenario)
+    if problems:
+        return problems
+    return _structure_problems(build_graph(scenario))

@@ -1,0 +1,195 @@
+"""What-if models: named interventions a scenario file declares under ``what_ifs:``.
+
+A what-if is a list of changes with a start time, a scope and a cost. Applying one to a
+scenario is ``spiral.model.what_if_arms.apply``; the engine handles its start time and a
+customer-share pilot. Exact semantics: docs/model.md, section "What-ifs".
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator, Field, model_validator
+
+from spiral.model.distributions import Duration
+from spiral.model.fields import MAX_AMOUNT, Amount, Model, Name, Probability, Whole
+
+Factor = Annotated[float, Field(gt=0, le=1)]
+MAX_STAFF_CHANGE = 100_000
+
+
+class FixStep(Model):
+    """Fix a step: lower its failure probability by a factor or to a value."""
+
+    change: Literal["fix_step"]
+    step: Name
+    factor: Factor | None = Field(default=None, description="New failure = old × factor.")
+    to: Probability | None = Field(default=None, description="New failure = min(old, to).")
+
+    @model_validator(mode="after")
+    def _one_way(self) -> FixStep:
+        if (self.factor is None) == (self.to is None):
+            raise ValueError("expected exactly one of factor (0 < f <= 1) or to (a probability)")
+        return self
+
+
+class AddStaff(Model):
+    """Add staff to a silo (a negative count removes them, leaving at least one)."""
+
+    change: Literal["add_staff"]
+    silo: Name
+    count: Whole = Field(
+        ge=-MAX_STAFF_CHANGE,
+        le=MAX_STAFF_CHANGE,
+        description="Staff added (negative: removed); -100,000 to 100,000, not 0.",
+    )
+
+    @model_validator(mode="after")
+    def _nonzero(self) -> AddStaff:
+        if self.count == 0:
+            raise ValueError("expected a non-zero count")
+        return self
+
+
+class MoveStaff(Model):
+    """Move staff from one silo to another."""
+
+    change: Literal["move_staff"]
+    from_silo: Name = Field(alias="from")
+    to_silo: Name = Field(alias="to")
+    count: Whole = Field(gt=0, le=MAX_STAFF_CHANGE, description="Staff moved: 1 to 100,000.")
+
+
+class RecoveryTraining(Model):
+    """Service-recovery training: contacts resolve more, recovered customers churn less."""
+
+    change: Literal["recovery_training"]
+    contacts: list[Name] | None = Field(
+        default=None, description="Contact points trained; default: all (in scope)."
+    )
+    fcr_gain: Probability = Field(
+        default=0.1, description="Added to first-contact resolution (capped at 1)."
+    )
+    recovery_effect: Probability | None = Field(
+        default=None, description="New churn multiplier for a customer recovered once."
+    )
+
+
+class WarmHandoffs(Model):
+    """The customer baton: cross-silo handoffs become warm, fewer bounce back."""
+
+    change: Literal["warm_handoffs"]
+    baton: Probability = Field(description="New probability a cross-silo handoff is warm.")
+    ping_pong: Probability | None = Field(
+        default=None, description="New probability a cold handoff is misrouted."
+    )
+
+
+class BackOfficeSupport(Model):
+    """Support a back-office team that serves the front line: fewer failures, faster work."""
+
+    change: Literal["back_office_support"]
+    silo: Name
+    failure_factor: Factor = Field(default=1.0, description="Its steps' failure × this.")
+    time_factor: Factor = Field(default=1.0, description="Its steps' service time × this.")
+
+
+class FeedbackLoop(Model):
+    """Complaint feedback loop: switch on (or strengthen) learning from resolved complaints."""
+
+    change: Literal["feedback_loop"]
+    fix_share: Probability | None = Field(default=None, description="New loops.learning.fix_share.")
+    fix_effect: Probability | None = Field(
+        default=None, description="New loops.learning.fix_effect."
+    )
+    slack_below: float | None = Field(
+        default=None, gt=0, le=100, description="New loops.learning.slack_below (above 0, <= 100)."
+    )
+
+
+class Empower(Model):
+    """Front-line empowerment: resolve at first contact, without a handoff, up to a cost limit."""
+
+    change: Literal["empowerment"]
+    contacts: list[Name] | None = Field(
+        default=None, description="Contact points empowered; default: all (in scope)."
+    )
+    limit: Amount = Field(description="Money an agent may spend to put one case right (0 to 1e9).")
+    mean_cost: float = Field(
+        gt=0,
+        le=MAX_AMOUNT,
+        description="Mean cost of putting a case right (exponentially distributed; "
+        "above 0, at most 1e9).",
+    )
+
+
+Change = Annotated[
+    FixStep
+    | AddStaff
+    | MoveStaff
+    | RecoveryTraining
+    | WarmHandoffs
+    | BackOfficeSupport
+    | FeedbackLoop
+    | Empower,
+    Field(discriminator="change"),
+]
+"""One change a what-if makes, named by its ``change`` field."""
+
+CHANGE_KINDS = [
+    "fix_step",
+    "add_staff",
+    "move_staff",
+    "recovery_training",
+    "warm_handoffs",
+    "back_office_support",
+    "feedback_loop",
+    "empowerment",
+]
+
+
+class Scope(Model):
+    """Who a what-if reaches: a share of customers (a pilot) and/or some silos."""
+
+    customers: Probability = Field(
+        default=1.0, description="Share of customers in the pilot (1 = everyone)."
+    )
+    silos: list[Name] | None = Field(
+        default=None, description="Only changes at nodes of these silos apply; default all."
+    )
+
+
+class Cost(Model):
+    """What a what-if costs to run (staff it adds are paid through the silo's staff cost)."""
+
+    one_off: Amount = Field(default=0.0, description="Paid once, at the start (0 to 1e9).")
+    per_period: Amount = Field(
+        default=0.0,
+        description="Paid every period (the scenario's `period`) from the start to the end "
+        "of arrivals; a customer-share pilot pays this share of it (0 to 1e9).",
+    )
+
+
+def _scope(value: object) -> object:
+    """Read ``scope: all`` as everyone, everywhere."""
+    return {} if value == "all" else value
+
+
+class WhatIf(Model):
+    """A named intervention: changes, when they start, who they reach and what they cost."""
+
+    description: str = ""
+    start: Duration = Field(default=0.0, description="Simulated time at which it takes effect.")
+    scope: Annotated[Scope, BeforeValidator(_scope)] = Scope()
+    cost: Cost = Cost()
+    changes: list[Change] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _staff_scope(self) -> WhatIf:
+        moves_staff = any(isinstance(c, AddStaff | MoveStaff) for c in self.changes)
+        if moves_staff and self.scope.customers < 1:
+            raise ValueError(
+                "expected scope.customers = 1 for staff changes (staff serve every customer; "
+                "pilot them by silos)"
+            )
+        return self

@@ -1,0 +1,1 @@
+"""Parameter sweeps: sweep files, designs, execution on cores or Dask, results, sensitivity."""

@@ -1,0 +1,1 @@
+"""Views: pictures, the animation, the report, customer stories and console tables."""

@@ -1,0 +1,190 @@
+"""An animation of a run: customers as dots moving over the journey map.
+
+Nodes redden as complaints are born there, a counter shows escalations so far. Frames
+are drawn with matplotlib one at a time and written as a GIF (Pillow; one 64-colour
+palette for the whole clip keeps a 60-second clip small) or, where ffmpeg is installed,
+as MP4.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from spiral.views.journey_map import draw_stage, map_data
+from spiral.views.style import BAD, INK, NEUTRAL, house_style
+from spiral.views.trace import clock
+
+DOTS_PER_NODE = 40  # more customers at a node show as a number, not more dots
+
+
+@dataclass
+class Visits:
+    """Every visit of the run: who was where from when until when."""
+
+    customer: np.ndarray
+    node: np.ndarray  # index into the map's node list
+    start: np.ndarray
+    end: np.ndarray
+    names: list[str]
+    births: pd.DataFrame  # time, node index: first failures
+    escalations: np.ndarray  # times
+
+
+def visits_of(result, names: list[str]) -> Visits:  # noqa: ANN001 - a RunResult
+    """Return the visits in a run's event log, each until the customer's next move."""
+    kinds = ["start", "outcome", "failure", "escalate"]
+    events = pd.concat(
+        [chunk[chunk["event"].isin(kinds)] for chunk in result.event_chunks()], ignore_index=True
+    )
+    index = {n: i for i, n in enumerate(names)}
+    moves = events[events["event"].isin(["start", "outcome"])].sort_values(
+        ["customer", "time"], kind="stable"
+    )
+    customer = moves["customer"].to_numpy()
+    start = moves["time"].to_numpy(float)
+    later = np.r_[start[1:], np.inf]
+    same = np.r_[customer[1:] == customer[:-1], False]
+    done = (moves["event"] == "outcome").to_numpy()
+    end = np.where(done, start, np.where(same, later, np.inf))  # an outcome is left at once
+    node = moves["node"].map(index).to_numpy()
+    failures = events[events["event"] == "failure"]
+    first = failures.drop_duplicates("customer")
+    births = pd.DataFrame({"time": first["time"], "node": first["node"].map(index)})
+    escalations = events.loc[events["event"] == "escalate", "time"].to_numpy(float)
+    return Visits(customer, node, start, end, names, births, np.sort(escalations))
+
+
+def frame_times(result, frames: int) -> np.ndarray:  # noqa: ANN001
+    """Return the simulated time of each frame, evenly until 99% of customers have finished.
+
+    The last stragglers of the drain would otherwise fill most of the clip with an empty map.
+    """
+    ends = result.customers["end"].dropna().to_numpy(float)
+    end = float(np.quantile(ends, 0.99)) if len(ends) else float(result.events["time"].max())
+    return np.linspace(0.0, max(end, 1.0), frames)
+
+
+def animate(result, out: Path, seconds: float = 30.0, fps: int = 10) -> Path:  # noqa: ANN001
+    """Write the run's animation to ``out`` (.gif, or .mp4 with ffmpeg); return the path."""
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    frames = max(int(round(seconds * fps)), 1)
+    data = map_data(result)
+    names = list(data.positions)
+    visits = visits_of(result, names)
+    xy = np.array([data.positions[n] for n in names])
+    rng = np.random.default_rng(0)
+    jitter = rng.normal(0, 0.09, (int(visits.customer.max(initial=0)) + 1, 2))
+    times = frame_times(result, frames)
+    mp4 = out.suffix.lower() == ".mp4"
+    with house_style():
+        fig, ax = plt.subplots(figsize=(9.6, 5.4), dpi=80)
+        draw_stage(ax, data, label_size=10)
+        for (u, v), f in data.flow.items():
+            if f > 0:
+                (x0, y0), (x1, y1) = data.positions[u], data.positions[v]
+                ax.plot([x0, x1], [y0, y1], color=NEUTRAL, linewidth=0.8, alpha=0.5, zorder=1)
+        nodes = ax.scatter(xy[:, 0], xy[:, 1], s=420, c="white", edgecolors=INK, zorder=2)
+        for n, (x, y) in zip(names, xy, strict=True):
+            ax.text(x, y - 0.32, n, ha="center", va="top", fontsize=8, zorder=3)
+        dots = ax.scatter([], [], s=9, c=BAD, zorder=4)
+        counter = ax.text(
+            0.99,
+            0.98,
+            "",
+            transform=ax.transAxes,
+            ha="right",
+            va="top",
+            fontsize=13,
+            color=BAD,
+            weight="bold",
+        )
+        title = ax.set_title(f"{result.scenario.name} · day 0 00:00", fontsize=12)
+        fig.tight_layout()
+        reds = plt.get_cmap("Reds")
+
+        def draw(t: float) -> None:
+            here = (visits.start <= t) & (t < visits.end)
+            who, where = visits.customer[here], visits.node[here]
+            keep = _first_per_node(where, DOTS_PER_NODE)
+            dots.set_offsets(
+                xy[where[keep]] + jitter[who[keep]] if keep.any() else np.empty((0, 2))
+            )
+            born = np.bincount(
+                visits.births.loc[visits.births["time"] <= t, "node"].to_numpy(int),
+                minlength=len(names),
+            )
+            nodes.set_facecolors(reds(0.05 + 0.9 * born / max(born.max(), 1)))
+            escalated = int(np.searchsorted(visits.escalations, t, side="right"))
+            counter.set_text(f"escalations: {escalated}")
+            title.set_text(f"{result.scenario.name} · {clock(t)} · {int(here.sum())} in journey")
+
+        def rgb_now():  # noqa: ANN202 - the canvas as an RGB image
+            fig.canvas.draw()
+            return Image.fromarray(np.asarray(fig.canvas.buffer_rgba())[..., :3])
+
+        def gif_frames(palette):  # noqa: ANN001, ANN202 - drawn as written: memory stays flat
+            for t in times[1:]:
+                draw(t)
+                yield rgb_now().quantize(palette=palette, dither=Image.Dither.NONE)
+
+        if mp4:
+            from matplotlib.animation import FFMpegWriter
+
+            writer = FFMpegWriter(fps=fps)
+            with writer.saving(fig, str(out), dpi=80):
+                for t in times:
+                    draw(t)
+                    writer.grab_frame()
+        else:
+            draw(times[0])
+            frame = rgb_now()
+            # one palette for the whole clip: the map's colours plus every red a node can take
+            ramp = (np.asarray(reds(np.linspace(0, 1, frame.width)))[:, :3] * 255).astype(np.uint8)
+            source = np.vstack([np.asarray(frame), np.repeat(ramp[None], 40, axis=0)])
+            palette = Image.fromarray(source).quantize(colors=64, dither=Image.Dither.NONE)
+            first = frame.quantize(palette=palette, dither=Image.Dither.NONE)
+            first.save(
+                out,
+                save_all=True,
+                append_images=gif_frames(palette),
+                duration=int(round(1000 / fps)),
+                loop=0,
+                optimize=False,
+            )
+        plt.close(fig)
+    return out
+
+
+def _first_per_node(where: np.ndarray, cap: int) -> np.ndarray:
+    """Return a mask keeping at most ``cap`` customers per node (the first in order)."""
+    if not len(where):
+        return np.zeros(0, bool)
+    order = np.argsort(where, kind="stable")
+    ranks = np.empty(len(where), int)
+    sorted_nodes = where[order]
+    starts = np.r_[0, np.flatnonzero(sorted_nodes[1:] != sorted_nodes[:-1]) + 1]
+    counts = np.diff(np.r_[starts, len(where)])
+    ranks[order] = np.arange(len(where)) - np.repeat(starts, counts)
+    return ranks < cap
+
+
+MAX_GIF_FPS = 50  # a GIF frame lasts whole hundredths of a second, at least 2 in browsers
+
+
+def can_write(out: Path, fps: int = 10) -> str | None:
+    """Return why a path cannot take an animation at this frame rate (None when it can)."""
+    suffix = out.suffix.lower()
+    if suffix not in (".gif", ".mp4"):
+        return f"expected a file ending in .gif or .mp4, got {out.name!r}"
+    if suffix == ".mp4" and shutil.which("ffmpeg") is None:
+        return "MP4 needs ffmpeg, which is not installed here; expected a .gif"
+    if suffix == ".gif" and fps > MAX_GIF_FPS:
+        return f"a GIF plays at most {MAX_GIF_FPS} frames per second; expected --fps <= 50 or .mp4"
+    return None

@@ -1,0 +1,342 @@
+"""Rendering results for the terminal with rich tables (only the CLI prints)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from spiral.analysis.compare import KEY_METRICS, Comparison
+from spiral.analysis.results import RunResult
+from spiral.engines.analytic import Theory
+from spiral.model.scenario import Scenario
+
+
+def _money(value: float, currency: str) -> str:
+    return f"{currency} {value:,.0f}"
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.1f}%"
+
+
+def headline_table(result: RunResult) -> Table:
+    """Return the run's key metrics as a two-column table."""
+    s = result.summary
+    cur = result.scenario.money.currency
+    name = s["scenario"] if s["what_if"] == "baseline" else f"{s['scenario']} + {s['what_if']}"
+    table = Table(title=f"spiral run: {name} (seed {s['seed']}, engine {s['engine']})")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    dist = s["failures_distribution"]
+    rows = [
+        ("customers measured (after warm-up)", f"{s['customers']:,}"),
+        ("completed / still in journey", f"{s['completed']:,} / {s['in_progress']:,}"),
+        ("failures per customer", f"{s['failures_per_customer']:.3f}"),
+        (
+            "customers with 0 / 1 / 2 / 3+ failures",
+            " / ".join(_pct(dist[k]) for k in ("0", "1", "2", "3+")),
+        ),
+        ("contacts per customer", f"{s['contacts_per_customer']:.3f}"),
+        ("failure-demand share of contacts", _pct(s["failure_demand_share"])),
+        ("repeat contacts / abandoned waits", f"{s['repeat_contacts']:,} / {s['abandons']:,}"),
+        (
+            "severity mean / p95 / max",
+            f"{s['severity_mean']:.2f} / {s['severity_p95']:.2f} / {s['severity_max']:.1f}",
+        ),
+        (
+            "escalations: social media / CEO",
+            f"{s['escalations_social']:,} / {s['escalations_ceo']:,}",
+        ),
+        ("social reach (people)", f"{s['social_reach']:,.0f}"),
+        ("churn rate", _pct(s["churn_rate"])),
+        ("retention / advocacy", f"{_pct(s['retention_rate'])} / {_pct(s['advocacy_rate'])}"),
+        (
+            "praise-to-complaint ratio",
+            "n/a" if s["praise_to_complaint"] is None else f"{s['praise_to_complaint']:.2f}",
+        ),
+        (
+            "handoffs warm / cold / ping-pong",
+            f"{s['handoffs_warm']:,} / {s['handoffs_cold']:,} / {s['ping_pongs']:,}",
+        ),
+        ("effort per customer (points)", f"{s['effort_mean']:.2f}"),
+        ("time in journey (mean)", f"{s['time_in_journey_mean_h']:.2f} h"),
+        (
+            "revenue / at risk (churned)",
+            f"{_money(s['revenue'], cur)} / {_money(s['revenue_at_risk'], cur)}",
+        ),
+        (
+            "cost to serve / per customer",
+            f"{_money(s['cost_to_serve'], cur)} / {cur} {s['cost_per_customer']:,.2f}",
+        ),
+        ("net value", _money(s["net_value"], cur)),
+    ]
+    if s["what_if"] != "baseline":
+        rows.insert(-1, ("what-if cost (in net value)", _money(s["intervention_cost"], cur)))
+    for name, value in rows:
+        table.add_row(name, value)
+    return table
+
+
+def _cell(value: object, percent: bool) -> str:
+    if isinstance(value, float) and pd.isna(value):
+        return "n/a"
+    if percent:
+        return _pct(float(value))
+    if isinstance(value, int | np.integer):
+        return f"{value:,}"
+    if isinstance(value, float | np.floating):
+        return f"{value:,.2f}"
+    return str(value)
+
+
+def frame_table(frame: pd.DataFrame, title: str, percent: tuple[str, ...] = ()) -> Table:
+    """Return a DataFrame (index included) as a rich table."""
+    table = Table(title=title)
+    table.add_column(frame.index.name or "")
+    for column in frame.columns:
+        table.add_column(column.replace("_", " "), justify="right")
+    columns = {name: frame[name].tolist() for name in frame.columns}
+    for i, index in enumerate(frame.index):
+        table.add_row(str(index), *(_cell(columns[c][i], c in percent) for c in frame.columns))
+    return table
+
+
+def print_run(result: RunResult, console: Console) -> None:
+    """Print the headline metrics, the spiral, where complaints are born, and the silos."""
+    console.print(headline_table(result))
+    console.print(
+        frame_table(
+            result.spiral[
+                [
+                    "customers",
+                    "severity_mean",
+                    "severity_p95",
+                    "churn_rate",
+                    "social_rate",
+                    "ceo_rate",
+                    "effort_mean",
+                ]
+            ].rename(
+                columns={
+                    "severity_mean": "severity",
+                    "severity_p95": "sev_p95",
+                    "churn_rate": "churn",
+                    "social_rate": "social",
+                    "ceo_rate": "ceo",
+                    "effort_mean": "effort",
+                }
+            ),
+            "The spiral: by failures suffered",
+            percent=("churn", "social", "ceo"),
+        )
+    )
+    born = result.by_failure_step[
+        [
+            "customers",
+            "churned",
+            "churn_rate",
+            "share_of_all_churn",
+            "revenue_at_risk",
+            "escalations",
+        ]
+    ].rename(columns={"share_of_all_churn": "churn_share", "revenue_at_risk": "revenue_risk"})
+    born.index.name = "first failure"
+    console.print(
+        frame_table(
+            born,
+            "Where complaints are born (first failure step)",
+            percent=("churn_rate", "churn_share"),
+        )
+    )
+    silos = result.silos[["staff", "utilisation", "mean_wait_min", "served", "staff_cost"]].rename(
+        columns={"mean_wait_min": "wait_min"}
+    )
+    console.print(frame_table(silos, "Silos", percent=("utilisation",)))
+    summary = result.summary
+    colour = {"stable": "green", "stressed": "yellow", "runaway": "bold red"}[summary["regime"]]
+    loops = ", ".join(summary["loops_active"]) or "none"
+    console.print(f"regime: [{colour}]{summary['regime']}[/]   loops active: {loops}")
+    for reason in summary["regime_reasons"]:
+        console.print(f"  - {reason}", highlight=False)
+    unfinished = result.summary["in_progress"]
+    if unfinished:
+        drain_days = result.scenario.drain / 1440
+        console.print(
+            f"[bold red]warning:[/] {unfinished:,} measured customers were still in the journey "
+            f"when the drain time ({drain_days:g} days after arrivals stopped) ran out: "
+            "a queue is not keeping up (see the silos) or journeys loop for a long time."
+        )
+
+
+METRIC_LABELS = {
+    "churn_rate": "churn rate",
+    "complaints": "complaints (customers)",
+    "escalations": "escalations",
+    "severity_p95": "severity p95",
+    "cost": "cost",
+    "revenue": "revenue",
+    "net_value": "net value",
+    "roi": "ROI",
+}
+
+
+def _value(metric: str, value: float, currency: str, signed: bool = False) -> str:
+    """Format one metric's value (or difference) in its unit, compactly."""
+    if pd.isna(value):
+        return "—"
+    sign = "+" if signed else ""
+    if metric == "roi":
+        return f"{100 * value:{sign},.0f}%"
+    if metric == "churn_rate":
+        return f"{100 * value:{sign}.2f}%"
+    if metric in ("cost", "revenue", "net_value"):
+        return f"{value / 1000:{sign},.1f}k"
+    if metric == "severity_p95":
+        return f"{value:{sign}.2f}"
+    return f"{value:{sign},.0f}"
+
+
+def _plus_minus(metric: str, value: float, half_width: float, currency: str, signed: bool) -> str:
+    if pd.isna(value):
+        return "—"
+    centre = _value(metric, value, currency, signed)
+    if pd.isna(half_width):
+        return centre
+    return f"{centre} ± {_value(metric, half_width, currency)}"
+
+
+def comparison_table(comparison: Comparison, currency: str) -> Table:
+    """Return the key metrics per arm: mean ± 95% half-width, and the paired difference."""
+    how = "paired, common random numbers" if comparison.crn else "independent seeds, Welch"
+    table = Table(
+        title=f"spiral compare: {comparison.replications} replications per arm, "
+        "mean ± 95% half-width",
+        caption=f"Δ = what-if − baseline ({how}); n.s. = its interval contains 0; "
+        f"money in thousands of {currency}; "
+        "ROI = net value gained / (what-if cost + added staff cost)",
+    )
+    for name, justify in (
+        ("metric", "left"),
+        ("arm", "left"),
+        ("mean", "right"),
+        ("Δ vs baseline", "right"),
+        ("", "left"),
+    ):
+        table.add_column(name, justify=justify)
+    frame = comparison.table.set_index(["metric", "arm"])
+    arms = list(dict.fromkeys(comparison.table["arm"]))
+    for metric in KEY_METRICS:
+        for k, arm in enumerate(arms):
+            row = frame.loc[(metric, arm)]
+            mean = _plus_minus(metric, row["mean"], row["half_width"], currency, False)
+            if pd.isna(row["diff"]):
+                diff = verdict = ""
+            else:
+                half = (row["diff_high"] - row["diff_low"]) / 2
+                diff = _plus_minus(metric, row["diff"], half, currency, True)
+                verdict = "significant" if row["significant"] else "[dim]n.s.[/]"
+            table.add_row(
+                METRIC_LABELS[metric] if k == 0 else "",
+                arm,
+                mean,
+                diff,
+                verdict,
+                end_section=k == len(arms) - 1,
+            )
+    return table
+
+
+def print_comparison(comparison: Comparison, scenario: Scenario, console: Console) -> None:
+    """Print the comparison table, when each what-if shows its effect, and the choices made."""
+    console.print(comparison_table(comparison, scenario.money.currency))
+    effects = comparison.effects.set_index("arm")
+    if len(effects):
+        effects.index.name = "what-if"
+        console.print(
+            frame_table(
+                effects.rename(
+                    columns={
+                        "start_day": "starts (day)",
+                        "complaints_avoided_per_day": "complaints avoided/day",
+                        "days_to_half_full_effect": "days to half the full effect",
+                    }
+                ),
+                "Time to effect (n/a: never within the run)",
+            )
+        )
+    for note in comparison.notes:
+        console.print(note, highlight=False)
+    console.print(
+        f"warm-up {comparison.warmup / 1440:g} days; seeds "
+        + ("shared by every arm" if comparison.crn else "independent per arm"),
+        highlight=False,
+    )
+
+
+def print_theory(
+    exact: Theory, ranking: pd.DataFrame, factor: float, notes: list[str], console: Console
+) -> None:
+    """Print the analytic engine's answers and the fix-first ranking."""
+    how = "exact" + (f", {', '.join(notes)}" if notes else "")
+    table = Table(title=f"spiral explain: {exact.scenario} ({how}, per customer)")
+    table.add_column("quantity")
+    table.add_column("value", justify="right")
+    dist = exact.failures_distribution
+    shares = [dist.get(0, 0.0), dist.get(1, 0.0), dist.get(2, 0.0)]
+    shares.append(max(1.0 - sum(shares), 0.0))
+    rows = [
+        ("failures per customer", f"{exact.failures_mean:.4f}"),
+        ("customers with 0 / 1 / 2 / 3+ failures", " / ".join(_pct(v) for v in shares)),
+        ("contacts / repeat contacts", f"{exact.contacts:.4f} / {exact.repeat_contacts:.4f}"),
+        (
+            "handoffs warm / cold / ping-pong",
+            f"{exact.handoffs_warm:.4f} / {exact.handoffs_cold:.4f} / {exact.ping_pongs:.4f}",
+        ),
+        (
+            "severity mean / p95",
+            f"{exact.severity_mean:.3f} / {exact.severity_quantile(0.95):.3f}",
+        ),
+        ("escalation: social media / CEO", f"{_pct(exact.social)} / {_pct(exact.ceo)}"),
+        ("churn / advocacy", f"{_pct(exact.churn_rate)} / {_pct(exact.advocate)}"),
+        *((f"ends at {name}", _pct(p)) for name, p in exact.outcomes.items()),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    console.print(table)
+    total = sum(exact.born.values()) or 1.0
+    born = pd.DataFrame(
+        {
+            "failure_share": {
+                k: v / max(sum(exact.failures_by_step.values()), 1e-300)
+                for k, v in exact.failures_by_step.items()
+            },
+            "born_share": {k: v / total for k, v in exact.born.items()},
+        }
+    )
+    born.index.name = "step"
+    console.print(
+        frame_table(
+            born.sort_values("failure_share", ascending=False),
+            "Where complaints are born (share of failures; of first failures)",
+            percent=("failure_share", "born_share"),
+        )
+    )
+    ranked = ranking.rename(
+        columns={
+            "churn_cut": "churn cut",
+            "severity_cut": "severity cut",
+            "failures_cut": "failures cut",
+            "born_share": "born here",
+        }
+    )
+    console.print(
+        frame_table(
+            ranked,
+            f"Where to start: each step's failure × {factor:g}, largest churn cut first",
+            percent=("churn cut", "born here"),
+        )
+    )
+    if exact.truncated > 1e-9:
+        console.print(f"probability mass not followed to the end: {exact.truncated:.1e}")

@@ -1,0 +1,203 @@
+"""One self-contained HTML report: a run, and what-ifs or a sweep when given.
+
+Images are embedded as base64 PNG and the styles are inline, so the file opens anywhere
+with no network and can be mailed as it is.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pandas as pd
+
+from spiral.views.style import INK
+
+CSS = f"""
+body {{ font-family: -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; color: {INK};
+       max-width: 1180px; margin: 2em auto; padding: 0 1.2em; line-height: 1.45; }}
+h1 {{ font-size: 2em; margin-bottom: 0.1em; }}
+h2 {{ margin-top: 2em; border-bottom: 2px solid #ddd; padding-bottom: 0.2em; }}
+.meta {{ color: #666; }}
+table {{ border-collapse: collapse; margin: 1em 0; font-size: 0.95em; }}
+th, td {{ border-bottom: 1px solid #e3e3e3; padding: 0.3em 0.8em; text-align: right; }}
+th:first-child, td:first-child {{ text-align: left; }}
+figure {{ margin: 1.2em 0; }}
+figure img {{ max-width: 100%; height: auto; border: 1px solid #eee; }}
+figcaption {{ color: #555; font-size: 0.95em; }}
+.verdict-stable {{ color: #2471a3; }} .verdict-stressed {{ color: #e67e22; }}
+.verdict-runaway {{ color: #c0392b; }}
+"""
+
+HEADLINES = (
+    ("customers", "customers", "{:,.0f}"),
+    ("churn_rate", "churn rate", "{:.1%}"),
+    ("failures_per_customer", "failures per customer", "{:.3f}"),
+    ("customers_with_failure", "customers with a failure", "{:,.0f}"),
+    ("severity_mean", "mean severity", "{:.2f}"),
+    ("severity_p95", "severity p95", "{:.2f}"),
+    ("escalations_social", "social-media escalations", "{:,.0f}"),
+    ("escalations_ceo", "CEO escalations", "{:,.0f}"),
+    ("failure_demand_share", "failure demand share of contacts", "{:.1%}"),
+    ("handoffs_cold", "cold handoffs", "{:,.0f}"),
+    ("revenue", "revenue", "{:,.0f}"),
+    ("cost_to_serve", "cost to serve", "{:,.0f}"),
+    ("net_value", "net value", "{:,.0f}"),
+)
+"""The metrics table: summary key, label, format."""
+
+
+def png(fig) -> str:  # noqa: ANN001 - a matplotlib Figure
+    """Return a figure as a base64 PNG data URI; the figure is closed."""
+    import matplotlib.pyplot as plt
+
+    from spiral.views.style import house_style
+
+    buffer = io.BytesIO()
+    with house_style():
+        fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+@dataclass
+class Report:
+    """Sections of HTML, built in order and written as one page."""
+
+    title: str
+    meta: str
+    sections: list[str] = field(default_factory=list)
+
+    def heading(self, text: str) -> None:
+        """Start a section."""
+        self.sections.append(f"<h2>{html.escape(text)}</h2>")
+
+    def paragraph(self, text: str, css: str = "") -> None:
+        """Add a paragraph of plain text."""
+        attribute = f' class="{css}"' if css else ""
+        self.sections.append(f"<p{attribute}>{html.escape(text)}</p>")
+
+    def figure(self, fig, caption: str) -> None:  # noqa: ANN001 - a Figure
+        """Add a picture, embedded."""
+        self.sections.append(
+            f'<figure><img src="{png(fig)}" alt="{html.escape(caption)}">'
+            f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+        )
+
+    def table(self, frame: pd.DataFrame, index: bool = False) -> None:
+        """Add a table."""
+        self.sections.append(frame.to_html(index=index, border=0, escape=True, na_rep=""))
+
+    def html(self) -> str:
+        """Return the whole page."""
+        body = "\n".join(self.sections)
+        return (
+            '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f"<title>{html.escape(self.title)}</title><style>{CSS}</style></head><body>"
+            f'<h1>{html.escape(self.title)}</h1><p class="meta">{html.escape(self.meta)}</p>'
+            f"{body}</body></html>\n"
+        )
+
+
+def headline_table(summary: dict, currency: str) -> pd.DataFrame:
+    """Return the run's headline metrics as a two-column table."""
+    rows = []
+    for key, label, fmt in HEADLINES:
+        if key in summary:
+            money = key in ("revenue", "cost_to_serve", "net_value")
+            rows.append(
+                {
+                    "metric": label + (f" ({currency})" if money else ""),
+                    "value": fmt.format(summary[key]),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def run_report(result, comparison=None, sweep=None) -> Report:  # noqa: ANN001
+    """Build the report of a run, with a comparison and a sweep report when given."""
+    from spiral.views.comparison_charts import comparison_bars, comparison_differences
+    from spiral.views.journey_map import journey_map
+    from spiral.views.spiral_curve import spiral_curve
+    from spiral.views.timeseries_chart import timeseries_chart
+
+    scenario = result.scenario
+    summary = result.summary
+    currency = scenario.money.currency
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    report = Report(
+        f"{scenario.name}: the customer-journey spiral",
+        f"seed {result.seed} · {summary['customers']:,} customers · engine "
+        f"{summary['engine']} · written {stamp} by spiral",
+    )
+    report.heading("The scenario")
+    report.paragraph(scenario.description or scenario.name)
+    steps = pd.DataFrame(
+        [
+            {"step": name, "silo": step.silo, "failure probability": step.failure}
+            for name, step in scenario.steps.items()
+        ]
+    )
+    report.table(steps)
+    report.heading("What the run shows")
+    verdict = summary.get("regime", "")
+    reasons = "; ".join(summary.get("regime_reasons") or []) or "no warning signs"
+    report.paragraph(f"Regime: {verdict} ({reasons}).", css=f"verdict-{verdict}")
+    report.table(headline_table(summary, currency))
+    report.figure(
+        spiral_curve([result]),
+        "The spiral curve: severity, churn and escalation by the number of failures suffered.",
+    )
+    report.figure(
+        journey_map(result),
+        "The journey map: where complaints are born, how customers flow, which handoffs go cold.",
+    )
+    report.figure(timeseries_chart(result), "The run over time, with the regime verdict.")
+    if comparison is not None:
+        report.heading("What-ifs")
+        report.figure(
+            comparison_bars(comparison, currency, scenario.name),
+            "Each arm's headline metrics with 95% intervals.",
+        )
+        report.figure(
+            comparison_differences(comparison, currency),
+            "What-if minus baseline: paired differences with 95% intervals.",
+        )
+        table = comparison.table
+        report.table(
+            table[table["arm"] != "baseline"][
+                ["arm", "metric", "mean", "diff", "diff_low", "diff_high", "significant"]
+            ].round(4)
+        )
+    if sweep is not None:
+        _sweep_section(report, sweep)
+    return report
+
+
+def _sweep_section(report: Report, sweep) -> None:  # noqa: ANN001 - a SweepReport
+    from spiral.sweeps.sensitivity import RANKED_BY, default_heatmap, heatmap_chart, tornado_chart
+
+    spec = sweep.spec
+    report.heading("Parameter sweep")
+    report.paragraph(
+        f"{sweep.manifest['sweep']}: {len(sweep.runs)} runs over {len(sweep.points)} design "
+        f"points ({spec.design.kind}), {spec.replications} replication(s) each."
+    )
+    if len(sweep.indices):
+        report.figure(tornado_chart(sweep), "What drives each metric.")
+        by = RANKED_BY[spec.design.kind]
+        chosen = sweep.indices[sweep.indices["index"] == by]
+        report.table(
+            chosen.pivot(index="parameter", columns="metric", values="value").round(3), index=True
+        )
+    pair = default_heatmap(sweep)
+    if pair is not None:
+        report.figure(
+            heatmap_chart(sweep, *pair, spec.metrics[0]),
+            f"Mean {spec.metrics[0]} over the two parameters that drive it most.",
+        )
+    for note in sweep.notes:
+        report.paragraph(f"Note: {note}")
