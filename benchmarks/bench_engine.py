@@ -104,7 +104,7 @@ def spiral_engine(scenario, customers: int, seed: int) -> tuple[float, int]:
 
 PEAK_RSS = """
 import json, resource, sys
-from spiral.engines.simpy_engine import simulate
+from spiral.engines.simpy_engine import simulate_des as simulate
 from spiral.model.loading import load_scenario, with_length
 
 def peak() -> int:

@@ -1,37 +1,68 @@
 """spiral: a customer-journey death-spiral simulator.
 
-Public API:
+Public API (one entry point per task; ``import spiral`` loads nothing heavy until used):
 
 ========================  =====================================================
 ``load_scenario``         read, validate and check a scenario file or built-in
 ``parse_scenario``        validate a scenario given as plain data
 ``builtin_scenarios``     the built-in scenarios by name
+``with_length``           the same scenario run for a horizon or a customer count
 ``build_graph``           the journey as a ``networkx.DiGraph``
 ``run``                   simulate a scenario once -> ``RunResult``
 ``compare``               baseline vs what-ifs over replications -> ``Comparison``
+``explain``               exact answers and which step to fix first -> ``Explanation``
+``sweep``                 run a sweep file into a folder -> ``SweepOutcome``
+``report``                write a self-contained HTML report -> its path
 ``Comparison``            ``.table`` (tidy), ``.runs``, ``.effects``, ``.notes``
+``Explanation``           ``.theory`` (exact numbers), ``.ranking`` (fix first)
 ``RunResult``             ``.summary``, ``.customers``, ``.events``, ``.timeseries``
 ``Scenario``              the validated scenario model (pydantic)
 ``ScenarioError``         bad input: one line per problem
+``SweepOutcome``          runs ok and failed, where the results are
 ========================  =====================================================
 """
 
-from spiral.analysis.compare import Comparison, compare
-from spiral.analysis.results import RunResult, run
-from spiral.model.errors import ScenarioError
-from spiral.model.graph import build_graph
-from spiral.model.loading import builtin_scenarios, load_scenario, parse_scenario
-from spiral.model.scenario import Scenario
+from __future__ import annotations
 
-__all__ = [
-    "Comparison",
-    "RunResult",
-    "Scenario",
-    "ScenarioError",
-    "build_graph",
-    "builtin_scenarios",
-    "compare",
-    "load_scenario",
-    "parse_scenario",
-    "run",
-]
+import importlib
+from importlib import metadata
+
+try:
+    __version__ = metadata.version("spiral")
+except metadata.PackageNotFoundError:  # a source tree that is not installed
+    __version__ = "0+unknown"
+
+_HOMES = {
+    "Comparison": "spiral.analysis.compare",
+    "Explanation": "spiral.analysis.explanation",
+    "RunResult": "spiral.analysis.results",
+    "Scenario": "spiral.model.scenario",
+    "ScenarioError": "spiral.model.errors",
+    "SweepOutcome": "spiral.sweeps.execution",
+    "build_graph": "spiral.model.graph",
+    "builtin_scenarios": "spiral.model.loading",
+    "compare": "spiral.analysis.compare",
+    "explain": "spiral.analysis.explanation",
+    "load_scenario": "spiral.model.loading",
+    "parse_scenario": "spiral.model.loading",
+    "report": "spiral.views.report",
+    "run": "spiral.analysis.results",
+    "sweep": "spiral.sweeps.execution",
+    "with_length": "spiral.model.loading",
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str) -> object:
+    """Import a public name from its module the first time it is used."""
+    if name not in _HOMES:
+        raise AttributeError(f"module 'spiral' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_HOMES[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """List the public API with the module's own names."""
+    return sorted({*globals(), *__all__})

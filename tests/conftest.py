@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -71,3 +73,28 @@ def tiny_file(tmp_path: Path) -> Path:
     path = tmp_path / "tiny.yaml"
     path.write_text(TINY_YAML, encoding="utf-8")
     return path
+
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    """Return a Chromium to drive with Playwright: $SPIRAL_BROWSER or one on the PATH.
+
+    In CI (``CI`` set, as ``.ci/run`` does, after installing Debian's chromium) a missing
+    browser fails the test; elsewhere the browser tests skip, saying how to run them.
+    """
+    named = os.environ.get("SPIRAL_BROWSER")
+    found = [Path(named)] if named else []
+    found += [Path(p) for p in map(shutil.which, BROWSERS) if p]
+    for path in found:
+        if path.exists():
+            return path
+    reason = (
+        "no Chromium found for the browser tests: install Debian's chromium "
+        "(apt-get install chromium) or set SPIRAL_BROWSER; .ci/run installs it"
+    )
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)

@@ -49,3 +49,9 @@ RUN_FILES = {
     "manifest.json",
 }
 """What ``--out`` / ``write_run`` writes without the event log."""
+
+QUIET = {
+    "social": {"threshold": 1e6, "probability": 0},
+    "ceo": {"threshold": 1e6, "probability": 0},
+}
+"""Escalation that never happens: for tests that count severity without escalating."""

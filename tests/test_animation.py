@@ -19,6 +19,7 @@ def result():
     return run(scenario, seed=1, event_log=True)
 
 
+@pytest.mark.slow
 def test_the_gif_has_the_frames_asked_for(result, tmp_path):
     out = animate(result, tmp_path / "run.gif", seconds=3, fps=5)
     with Image.open(out) as gif:

@@ -63,7 +63,6 @@ def spiral(*args: object) -> subprocess.CompletedProcess:
         [sys.executable, "-m", "spiral", *map(str, args)],
         capture_output=True,
         text=True,
-        timeout=120,
     )
 
 
@@ -150,8 +149,7 @@ def cli(folder: Path, tiny_path: Path) -> dict:
         "other": (*run, "--seed", "4", "--out", out["other"]),
         "quiet": (*run, "--json", "--no-events", "--out", out["quiet"]),
     }
-    if DEFAULT_SCENARIO in builtin_scenarios():
-        commands["validate builtin"] = ("validate", DEFAULT_SCENARIO)
+    commands["validate builtin"] = ("validate", DEFAULT_SCENARIO)
     with ThreadPoolExecutor(max_workers=3) as pool:
         futures = {key: pool.submit(spiral, *args) for key, args in commands.items()}
         done = {key: future.result() for key, future in futures.items()}
@@ -169,20 +167,21 @@ def runs(cli: dict) -> dict:
 # --- validate ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_validate_says_ok_for_a_good_file_with_exit_code_0(cli, tiny_path):
     done = cli["done"]["validate ok"]
     assert done.returncode == 0 and done.stderr == ""
     assert done.stdout.strip() == f"{tiny_path}: ok (5 nodes, 3 silos)"
 
 
+@pytest.mark.slow
 def test_validate_accepts_a_builtin_by_name(cli):
-    if "validate builtin" not in cli["done"]:
-        pytest.skip(f"built-in scenario {DEFAULT_SCENARIO!r} not written yet")
     done = cli["done"]["validate builtin"]
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"{DEFAULT_SCENARIO}: ok (")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["fields", "structure"])
 def test_a_bad_file_gets_every_problem_on_its_own_file_field_line_and_exit_code_2(cli, kind):
     path, expected = cli["files"][kind]
@@ -212,6 +211,7 @@ def test_a_bad_file_gets_every_problem_on_its_own_file_field_line_and_exit_code_
         ),
     ],
 )
+@pytest.mark.slow
 def test_a_bad_command_gets_one_line_and_exit_code_2_from_the_real_process(cli, case, expected):
     done = cli["done"][case]
     assert one_error_line(done.returncode, done.stderr) == expected
@@ -276,6 +276,7 @@ def test_a_bad_command_line_gets_one_line_naming_the_option_and_exit_code_2(
     assert line.startswith(expected), line
 
 
+@pytest.mark.slow
 def test_no_arguments_prints_the_help_with_exit_code_0(cli):
     done = cli["done"]["no arguments"]
     assert done.returncode == 0 and done.stderr == ""
@@ -287,6 +288,7 @@ def test_no_arguments_prints_the_help_with_exit_code_0(cli):
 # --- run -----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_run_json_prints_the_summary_as_strict_json(runs):
     summary = strict_json(runs["done"]["json"].stdout)
     assert SUMMARY_KEYS <= set(summary)
@@ -298,6 +300,7 @@ def test_run_json_prints_the_summary_as_strict_json(runs):
     assert set(summary["silos"]) == {"web", "ops", "support"}
 
 
+@pytest.mark.slow
 def test_the_same_command_twice_writes_an_identical_summary_and_another_seed_differs(runs):
     first, again, other = (runs["out"][k] / "summary.json" for k in ("first", "again", "other"))
     assert first.read_bytes() == again.read_bytes()
@@ -311,6 +314,7 @@ def test_the_same_command_twice_writes_an_identical_summary_and_another_seed_dif
     assert {"seed", "churned", "contacts"} <= differing
 
 
+@pytest.mark.slow
 def test_the_same_command_twice_writes_identical_tables(runs):
     first, again = runs["out"]["first"], runs["out"]["again"]
     for table in ("customers.parquet", "timeseries.parquet"):
@@ -321,15 +325,18 @@ def test_the_same_command_twice_writes_identical_tables(runs):
         assert (first / table).read_bytes() == (again / table).read_bytes(), table
 
 
+@pytest.mark.slow
 def test_without_seed_the_scenarios_own_seed_is_used(runs):
     assert Scenario.model_fields["seed"].default == 1 and "seed" not in TINY
     assert strict_json(runs["done"]["quiet"].stdout)["seed"] == 1
 
 
+@pytest.mark.slow
 def test_out_with_events_writes_every_file_including_the_event_log(runs):
     assert {p.name for p in runs["out"]["first"].iterdir()} == RUN_FILES | {"events.csv"}
 
 
+@pytest.mark.slow
 def test_no_events_leaves_the_event_log_out_and_json_keeps_stdout_pure(runs):
     assert {p.name for p in runs["out"]["quiet"].iterdir()} == RUN_FILES
     # with --json and --out, stdout is only the JSON (no 'wrote N files' line)
@@ -337,6 +344,7 @@ def test_no_events_leaves_the_event_log_out_and_json_keeps_stdout_pure(runs):
     assert summary == strict_json((runs["out"]["quiet"] / "summary.json").read_text())
 
 
+@pytest.mark.slow
 def test_the_written_files_parse_back_and_agree_with_the_summary(runs):
     out = runs["out"]["first"]
     summary = strict_json((out / "summary.json").read_text())
@@ -363,6 +371,7 @@ def test_the_written_files_parse_back_and_agree_with_the_summary(runs):
     assert events["time"].is_monotonic_increasing
 
 
+@pytest.mark.slow
 def test_the_manifest_traces_the_run_and_is_in_every_parquet_file(runs, tiny_path):
     out = runs["out"]["first"]
     manifest = strict_json((out / "manifest.json").read_text())
@@ -381,6 +390,7 @@ def test_the_manifest_traces_the_run_and_is_in_every_parquet_file(runs, tiny_pat
         assert read_parquet_manifest(out / table) == manifest
 
 
+@pytest.mark.slow
 def test_runs_differing_only_in_seed_share_the_scenario_hash(runs):
     first, other = (
         strict_json((runs["out"][k] / "manifest.json").read_text()) for k in ("first", "other")
@@ -392,6 +402,7 @@ def test_runs_differing_only_in_seed_share_the_scenario_hash(runs):
 # --- scenarios and schema --------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_scenarios_lists_every_builtin_in_order_with_its_description(cli):
     builtins = builtin_scenarios()
     if not builtins:
@@ -410,6 +421,7 @@ def schema(cli) -> dict:
     return strict_json(done.stdout)
 
 
+@pytest.mark.slow
 def test_schema_describes_the_scenarios_top_level_fields(schema):
     assert schema["type"] == "object" and schema["additionalProperties"] is False
     assert set(schema["properties"]) == set(Scenario.model_fields)
@@ -482,6 +494,7 @@ def expanded_tiny() -> dict:
     return data
 
 
+@pytest.mark.slow
 def test_a_valid_scenario_validates_against_the_schema(schema):
     assert schema_errors(schema, expanded_tiny()) == []
 
@@ -497,6 +510,7 @@ def test_a_valid_scenario_validates_against_the_schema(schema):
         (lambda d: d["contacts"]["help"]["handling"].update(dist="weibull"), "handling"),
     ],
 )
+@pytest.mark.slow
 def test_the_schema_refuses_what_the_loader_refuses(schema, change, problem):
     data = expanded_tiny()
     change(data)
@@ -504,6 +518,7 @@ def test_the_schema_refuses_what_the_loader_refuses(schema, change, problem):
     assert any(problem in error for error in errors), errors
 
 
+@pytest.mark.slow
 def test_the_verbatim_tiny_file_validates_against_the_schema(schema):
     assert schema_errors(schema, yaml.safe_load(TINY_YAML)) == []
 
@@ -527,6 +542,7 @@ def tiny_with_what_ifs(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_compare_writes_a_tidy_table_runs_and_a_chart(tiny_with_what_ifs, tmp_path):
     out = tmp_path / "cmp"
     done = spiral(
@@ -545,6 +561,7 @@ def test_compare_writes_a_tidy_table_runs_and_a_chart(tiny_with_what_ifs, tmp_pa
     assert (out / "compare.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.slow
 def test_compare_takes_a_what_if_written_on_the_command_line(tiny_with_what_ifs):
     inline = "{name: no_ship_failures, changes: [{change: fix_step, step: ship, to: 0}]}"
     done = spiral(
@@ -574,12 +591,14 @@ def test_compare_takes_a_what_if_written_on_the_command_line(tiny_with_what_ifs)
         (["--what-if", "{changes: []}"], "expected a YAML mapping with a name"),
     ],
 )
+@pytest.mark.slow
 def test_compare_bad_input_is_one_line_and_exit_code_2(tiny_with_what_ifs, args, message):
     done = spiral("compare", tiny_with_what_ifs, *args)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and message in done.stderr, done.stderr
 
 
+@pytest.mark.slow
 def test_run_with_a_what_if_names_it_and_records_it(tiny_with_what_ifs, tmp_path):
     done = spiral("run", tiny_with_what_ifs, "--what-if", "fix_ship@50%", "--out", tmp_path)
     assert done.returncode == 0, done.stderr
@@ -604,6 +623,7 @@ def test_run_with_a_what_if_names_it_and_records_it(tiny_with_what_ifs, tmp_path
         (["--what-if", "{name: x, changes: [{step: ship}]}"], "missing change; expected change"),
     ],
 )
+@pytest.mark.slow
 def test_compare_edge_input_never_gives_a_traceback(tiny_with_what_ifs, args, message):
     done = spiral("compare", tiny_with_what_ifs, "--replications", "2", "--json", *args)
     assert "Traceback" not in done.stderr
@@ -617,6 +637,7 @@ def test_compare_edge_input_never_gives_a_traceback(tiny_with_what_ifs, args, me
 # --- spiral explain ---------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_explain_refuses_queues_and_loops_with_one_line_each_and_exit_2():
     done = spiral("explain", "tipping_point")
     assert done.returncode == 2 and "Traceback" not in done.stderr
@@ -628,6 +649,7 @@ def test_explain_refuses_queues_and_loops_with_one_line_each_and_exit_2():
     ]
 
 
+@pytest.mark.slow
 def test_explain_prints_exact_numbers_and_the_fix_first_ranking_as_json():
     done = spiral("explain", "tipping_point", "--unlimited", "--without-loops", "--json")
     assert done.returncode == 0, done.stderr
@@ -639,6 +661,7 @@ def test_explain_prints_exact_numbers_and_the_fix_first_ranking_as_json():
     assert "Where to start" in text.stdout and "handle" in text.stdout
 
 
+@pytest.mark.slow
 def test_explain_refuses_a_bad_factor():
     done = spiral("explain", "tipping_point", "--unlimited", "--without-loops", "--factor", "2")
     assert done.returncode == 2
@@ -647,6 +670,7 @@ def test_explain_refuses_a_bad_factor():
     )
 
 
+@pytest.mark.slow
 def test_run_picks_the_vectorised_engine_when_it_can_and_says_so(tmp_path):
     data = yaml.safe_load(TINY_YAML)
     for silo in ("ops", "support"):

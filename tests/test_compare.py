@@ -29,6 +29,7 @@ def row(comparison, arm, metric):
     return table[(table["arm"] == arm) & (table["metric"] == metric)].iloc[0]
 
 
+@pytest.mark.slow
 def test_fixing_the_step_where_most_failures_are_born_lowers_complaints_significantly(
     retail, retail_comparison
 ):
@@ -40,12 +41,14 @@ def test_fixing_the_step_where_most_failures_are_born_lowers_complaints_signific
     assert complaints["significant"] and complaints["diff_high"] < 0
 
 
+@pytest.mark.slow
 def test_warm_handoffs_lower_cold_handoffs_and_severity(retail_comparison):
     for metric in ("handoffs_cold", "severity_mean", "severity_p95"):
         found = row(retail_comparison, "warm_handoffs", metric)
         assert found["significant"] and found["diff_high"] < 0, metric
 
 
+@pytest.mark.slow
 def test_the_table_is_tidy_with_every_arm_and_metric(retail_comparison):
     table = retail_comparison.table
     assert set(table["arm"]) == {"baseline", "fix_delivery", "warm_handoffs"}
@@ -56,6 +59,7 @@ def test_the_table_is_tidy_with_every_arm_and_metric(retail_comparison):
     assert base["diff"].isna().all() and not base["significant"].any()
 
 
+@pytest.mark.slow
 def test_intervals_are_student_t_intervals_of_the_replications(retail_comparison):
     runs = retail_comparison.runs
     base = runs[runs["arm"] == "baseline"].sort_values("replication")["complaints"].to_numpy()
@@ -69,6 +73,7 @@ def test_intervals_are_student_t_intervals_of_the_replications(retail_comparison
     assert (found["diff_low"], found["diff_high"]) == pytest.approx((low, high))
 
 
+@pytest.mark.slow
 def test_roi_is_net_value_gained_over_the_what_ifs_cost(retail_comparison):
     runs = retail_comparison.runs.set_index(["arm", "replication"])
     for r in range(6):
@@ -78,6 +83,7 @@ def test_roi_is_net_value_gained_over_the_what_ifs_cost(retail_comparison):
     assert runs.loc["baseline", "roi"].isna().all()
 
 
+@pytest.mark.slow
 def test_common_random_numbers_narrow_the_paired_interval(retail):
     paired = compare(retail, ["fix_delivery"], replications=10, seed=3)
     independent = compare(retail, ["fix_delivery"], replications=10, seed=3, crn=False)
@@ -93,6 +99,7 @@ def test_common_random_numbers_narrow_the_paired_interval(retail):
         assert crn_width < bound * ind_width, (metric, crn_width, ind_width)
 
 
+@pytest.mark.slow
 def test_auto_replications_stop_when_every_key_metric_is_within_the_target(retail):
     found = compare(retail, ["fix_delivery"], replications="auto", seed=2, target=0.1)
     assert found.replications >= 5
@@ -106,6 +113,7 @@ def test_auto_replications_stop_when_every_key_metric_is_within_the_target(retai
                 assert r["half_width"] <= 0.1 * abs(r["mean"]) + 1e-9, (metric, r["arm"])
 
 
+@pytest.mark.slow
 def test_auto_replications_stop_at_the_maximum_and_say_so(retail):
     found = compare(
         retail, ["fix_delivery"], replications="auto", seed=2, target=0.0001, max_replications=6
@@ -114,6 +122,7 @@ def test_auto_replications_stop_at_the_maximum_and_say_so(retail):
     assert any("stopped at the maximum 6" in note for note in found.notes)
 
 
+@pytest.mark.slow
 def test_auto_replications_detect_the_warmup_when_the_scenario_sets_none(retail):
     cold = retail.model_copy(update={"warmup": 0.0})
     found = compare(cold, ["fix_delivery"], replications="auto", seed=2, target=0.2)
@@ -121,6 +130,7 @@ def test_auto_replications_detect_the_warmup_when_the_scenario_sets_none(retail)
     assert any("MSER-5" in note for note in found.notes)
 
 
+@pytest.mark.slow
 def test_a_pilot_has_a_smaller_effect_than_the_full_rollout_and_takes_longer(retail):
     found = compare(retail, ["fix_delivery", "fix_delivery@10%"], replications=5, seed=4)
     full = row(found, "fix_delivery", "complaints")["diff"]
@@ -149,6 +159,7 @@ def test_bad_replications_and_duplicate_arms_are_refused(retail):
         compare(retail, ["fix_delivery", "fix_delivery"], replications=2)
 
 
+@pytest.mark.slow
 def test_parallel_replications_give_the_same_numbers(retail):
     one = compare(retail, ["warm_handoffs"], replications=2, seed=8)
     two = compare(retail, ["warm_handoffs"], replications=2, seed=8, jobs=2)

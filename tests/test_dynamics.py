@@ -7,6 +7,7 @@ import copy
 import numpy as np
 import pandas as pd
 import pytest
+from examples import QUIET
 
 from spiral.analysis.results import run
 from spiral.engines.dynamics import Dynamics, corner_target, eroded
@@ -60,6 +61,7 @@ def test_corner_cutting_follows_the_oliva_sterman_elasticity():
     assert eroded(0.1, 0.0, 4.0) == 0.1 and eroded(0.0, 0.5, 4.0) == 0.0
 
 
+@pytest.mark.slow
 def test_erosion_raises_failures_under_overload_but_not_with_slack():
     erosion = {"erosion": {"enabled": True, "threshold": 0.9, "erode_time": "3 days"}}
     slack = result_of(team(200, **erosion)).timeseries["failure_handle"].dropna()
@@ -69,6 +71,7 @@ def test_erosion_raises_failures_under_overload_but_not_with_slack():
     assert overload.iloc[-5:].mean() > overload.iloc[:5].mean()
 
 
+@pytest.mark.slow
 def test_attrition_lowers_staff_only_under_sustained_overload():
     erosion = {"erosion": {"enabled": True, "threshold": 0.9, "attrition": 0.05}}
     overload = result_of(team(600, **erosion)).timeseries["staff_team"].dropna()
@@ -96,6 +99,7 @@ def test_reputation_falls_after_social_escalations_and_arrivals_follow():
     )
 
 
+@pytest.mark.slow
 def test_advocates_raise_reputation_and_bring_more_customers():
     data = team(200, reputation={"enabled": True, "lift_per_advocate": 0.002})
     data["steps"]["handle"]["failure"] = 0.0
@@ -107,6 +111,7 @@ def test_advocates_raise_reputation_and_bring_more_customers():
     assert grown.summary["arrivals"] > 1.2 * flat.summary["arrivals"]
 
 
+@pytest.mark.slow
 def test_learning_fixes_root_causes_only_when_the_silo_has_slack():
     learning = {"learning": {"enabled": True, "fix_share": 0.2, "slack_below": 0.8}}
     slack = result_of(team(150, **learning))
@@ -120,6 +125,7 @@ def test_learning_fixes_root_causes_only_when_the_silo_has_slack():
     assert after == pytest.approx(np.full(len(after), after[0]))  # no fixes while busy
 
 
+@pytest.mark.slow
 def test_failure_demand_sharing_staff_raises_waits():
     shared = result_of(team(420))
     separate = result_of(team(420, failure_demand=False))
@@ -130,25 +136,64 @@ def test_failure_demand_sharing_staff_raises_waits():
     assert separate.summary["loops_active"] == []
 
 
-def test_all_loops_off_reproduce_the_foundation_engine_exactly(tiny_data):
-    plain = run(parse_scenario(tiny_data, "tiny.yaml"), seed=5, event_log=True)
-    off = {
-        "failure_demand": True,
-        "erosion": {"enabled": False},
-        "reputation": {"enabled": False},
-        "learning": {"enabled": False},
-        "tick": "15 min",
+@pytest.mark.slow
+def test_with_every_loop_off_a_fixed_journey_ends_when_hand_computation_says():
+    """Fixed times, certain failure and resolution: every customer's journey, by hand.
+
+    order (self-service, 5 min) always fails -> help (unlimited staff, 10 min) always
+    resolves -> ship (20 min) -> done: 35 minutes, one failure, severity 1, one contact,
+    recovered, effort 1 — whatever the tick at which the (switched off) loops sample.
+    """
+    data = {
+        "name": "fixed",
+        "customers": 50,
+        "arrivals": {"rate": "30 per h"},
+        "start": "order",
+        "silos": {"web": {"staff": "unlimited"}, "desk": {"staff": "unlimited"}},
+        "steps": {
+            "order": {
+                "silo": "web",
+                "self_service": True,
+                "service": "5 min",
+                "failure": 1.0,
+                "on_failure": "help",
+                "next": "ship",
+            },
+            "ship": {"silo": "web", "self_service": True, "service": "20 min", "next": "done"},
+        },
+        "contacts": {
+            "help": {
+                "silo": "desk",
+                "handling": "10 min",
+                "fcr": 1.0,
+                "resolved": "ship",
+                "unresolved": "done",
+            }
+        },
+        "outcomes": {"done": {}},
+        "experience": {"baton": 1.0, "escalation": QUIET},
+        "loops": {
+            "failure_demand": True,
+            "erosion": {"enabled": False},
+            "reputation": {"enabled": False},
+            "learning": {"enabled": False},
+            "tick": "15 min",
+        },
     }
-    looped = run(parse_scenario({**tiny_data, "loops": off}, "tiny.yaml"), seed=5, event_log=True)
-    pd.testing.assert_frame_equal(plain.customers, looped.customers)
-    pd.testing.assert_frame_equal(plain.events, looped.events)
+    customers = run(parse_scenario(data, "fixed.yaml"), seed=5, engine="des").customers
+    assert len(customers) == 50
+    assert np.allclose(customers["end"] - customers["arrival"], 35.0)
+    assert (customers["failures"] == 1).all() and (customers["severity"] == 1.0).all()
+    assert (customers["contacts"] == 1).all() and customers["recovered"].all()
+    assert (customers["effort"] == 1).all() and (customers["handoffs_warm"] == 2).all()
+    assert (customers["first_failure"] == "order").all()
 
 
 def test_sampling_the_loops_does_not_change_a_run(tiny_scenario, monkeypatch):
     sampled = run(tiny_scenario, seed=3)
 
-    def idle(self):  # the foundation engine: no loop process at all
-        yield self.engine.env.timeout(float("inf"))
+    def idle(self, host):  # no loop process at all: never samples, never updates
+        yield host.env.timeout(float("inf"))
 
     monkeypatch.setattr(Dynamics, "process", idle)
     unsampled = run(tiny_scenario, seed=3)

@@ -52,6 +52,7 @@ def plain():
     return run(scenario, seed=2, event_log=True)
 
 
+@pytest.mark.slow
 def test_the_log_has_the_standard_columns_and_iso_times_from_the_start_date(plain, tmp_path):
     log = process_log(plain)
     path = write_log(log, tmp_path / "log.csv")
@@ -71,6 +72,7 @@ def test_the_log_has_the_standard_columns_and_iso_times_from_the_start_date(plai
     assert set(back[HANDOFF].fillna("")) <= {"", "warm", "cold"}
 
 
+@pytest.mark.slow
 def test_pm4py_reads_the_csv_and_the_xes_alike(plain, tmp_path):
     pm = pm4py()
     log = process_log(plain)
@@ -94,6 +96,7 @@ def dfg_of(pm, path):
     return pm.discover_dfg(ends), ends
 
 
+@pytest.mark.slow
 def test_the_directly_follows_graph_is_the_journey_graph_customers_used(plain, tmp_path):
     pm = pm4py()
     write_log(process_log(plain), tmp_path / "log.xes")
@@ -106,6 +109,7 @@ def test_the_directly_follows_graph_is_the_journey_graph_customers_used(plain, t
     assert set(ends) <= set(plain.scenario.outcomes)
 
 
+@pytest.mark.slow
 def test_in_a_built_in_scenario_only_misrouted_bounces_leave_the_graph(tmp_path):
     pm = pm4py()
     result = run(
@@ -129,6 +133,7 @@ def test_in_a_built_in_scenario_only_misrouted_bounces_leave_the_graph(tmp_path)
     assert result.customers["ping_pongs"].sum() == visits["spiral:misrouted"].sum()
 
 
+@pytest.mark.slow
 def test_run_writes_the_event_log_and_refuses_another_format(tmp_path, monkeypatch, capsys):
     out = tmp_path / "run.xes"
     code, text, _ = call_main(
@@ -149,6 +154,7 @@ def test_a_run_without_an_event_log_is_refused_clearly():
         process_log(result)
 
 
+@pytest.mark.slow
 def test_an_event_log_in_a_missing_folder_gets_the_folder(tmp_path, monkeypatch, capsys):
     """As with --out, the folders on the way are made (before the run)."""
     target = tmp_path / "nowhere" / "run.csv"
@@ -170,6 +176,7 @@ def test_an_event_log_under_a_file_is_refused_before_the_run(tmp_path, monkeypat
     )
 
 
+@pytest.mark.slow
 def test_a_log_spooled_to_disk_in_small_chunks_reads_back_the_same(plain, monkeypatch, tmp_path):
     """Chunks of 97 events (a misrouted visit is sure to span two) give the same log."""
     from spiral.engines.records import EventSink
@@ -184,6 +191,7 @@ def test_a_log_spooled_to_disk_in_small_chunks_reads_back_the_same(plain, monkey
     pd.testing.assert_frame_equal(process_log(again), process_log(plain))
 
 
+@pytest.mark.slow
 def test_streamed_csv_and_xes_equal_the_logs_written_whole(monkeypatch, tmp_path):
     """Cases spread over buckets of 7 customers still come out one trace each, in order."""
     import spiral.io.event_log

@@ -6,6 +6,7 @@ import io
 import re
 import threading
 
+import pytest
 from rich.console import Console
 
 from spiral.analysis.results import run
@@ -47,6 +48,7 @@ def test_feedback_can_be_switched_off_for_json_output():
         shown.step("simulating", 0.5)  # accepted, shown nowhere
 
 
+@pytest.mark.slow
 def test_runs_report_their_progress_up_to_the_whole_run(tiny_scenario):
     """Both engines call back with a growing share of the run, ending at (or near) one."""
     seen: list[float] = []

@@ -29,6 +29,7 @@ def transitions(log: pd.DataFrame) -> dict[str, Counter]:
     return found
 
 
+@pytest.mark.slow
 def test_simulate_log_fit_simulate_reproduces_the_routing(plain, tmp_path):  # noqa: F811
     first = process_log(plain)
     write_log(first, tmp_path / "first.csv")
@@ -50,6 +51,7 @@ def test_simulate_log_fit_simulate_reproduces_the_routing(plain, tmp_path):  # n
     assert compared >= 15
 
 
+@pytest.mark.slow
 def test_the_fit_has_the_logs_starts_failures_and_service_times(plain, tmp_path):  # noqa: F811
     log = process_log(plain)
     write_log(log, tmp_path / "log.xes")
@@ -65,6 +67,7 @@ def test_the_fit_has_the_logs_starts_failures_and_service_times(plain, tmp_path)
     assert len(first) == len(customers)
 
 
+@pytest.mark.slow
 def test_the_csv_and_the_xes_of_one_run_give_the_same_scenario(plain, tmp_path):  # noqa: F811
     log = process_log(plain)
     write_log(log, tmp_path / "log.csv")
@@ -90,6 +93,7 @@ def test_a_log_without_the_standard_columns_is_one_line(tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_from_log_writes_a_scenario_that_runs(plain, tmp_path, monkeypatch, capsys):  # noqa: F811
     write_log(process_log(plain), tmp_path / "log.xes")
     out = tmp_path / "fitted.yaml"
@@ -101,6 +105,7 @@ def test_from_log_writes_a_scenario_that_runs(plain, tmp_path, monkeypatch, caps
     assert code == 0
 
 
+@pytest.mark.slow
 def test_fitting_a_built_in_log_drops_misrouted_detours(tmp_path):
     from spiral.model.graph import build_graph
     from spiral.model.loading import load_scenario, with_length

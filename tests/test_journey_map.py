@@ -17,6 +17,7 @@ def result():
     )
 
 
+@pytest.mark.slow
 def test_node_colours_follow_the_share_of_complaints_born_there(result):
     data = map_data(result)
     table = result.by_failure_step
@@ -54,6 +55,7 @@ def test_edge_widths_are_in_proportion_to_flow(result):
         assert widths[edge] == pytest.approx(0.6 + 11.4 * flow / top)
 
 
+@pytest.mark.slow
 def test_without_an_event_log_flows_are_estimated_and_cold_shares_follow_the_baton():
     scenario = with_length(load_scenario("online_retail"), horizon=4 * 1440.0)
     result = run(scenario, seed=1)

@@ -31,8 +31,7 @@ def lines_of(source) -> list[str]:
 
 def needs_builtins() -> dict:
     builtins = builtin_scenarios()
-    if DEFAULT_SCENARIO not in builtins:
-        pytest.skip(f"built-in scenario {DEFAULT_SCENARIO!r} not written yet")
+    assert DEFAULT_SCENARIO in builtins
     return builtins
 
 

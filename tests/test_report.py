@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 from test_cli import call_main
-from test_sweep import fast_scenario
+from test_execution import fast_scenario
 
 import spiral
 from spiral.analysis.results import run
@@ -19,22 +17,6 @@ from spiral.sweeps.execution import LocalPool, run_sweep
 from spiral.sweeps.sensitivity import sweep_report
 from spiral.sweeps.sweep_file import load_sweep
 from spiral.views.report import run_report
-
-CHROMIUM = Path("/usr/bin/chromium")  # Debian's package
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Path:
-    """Return Debian's Chromium, installing the package when it is missing (needs apt)."""
-    if not CHROMIUM.exists() and shutil.which("apt-get"):
-        install = ["apt-get", "install", "-y", "--no-install-recommends", "chromium"]
-        done = subprocess.run(install, capture_output=True, text=True)
-        if done.returncode != 0:
-            subprocess.run(["apt-get", "update"], capture_output=True)
-            subprocess.run(install, capture_output=True, text=True)
-    if not CHROMIUM.exists():
-        pytest.fail("the report test needs Debian's chromium: apt-get install chromium")
-    return CHROMIUM
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +43,7 @@ def page(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_the_report_has_no_external_references(page):
     text = page.read_text(encoding="utf-8")
     assert not re.search(r"(?:src|href)\s*=\s*[\"'](?!data:|#)", text)
@@ -70,6 +53,7 @@ def test_the_report_has_no_external_references(page):
     assert len(images) == 3 + 2 + 2  # run: 3; what-ifs: 2; sweep: tornado and heat map
 
 
+@pytest.mark.slow
 def test_every_image_loads_in_headless_chromium_without_console_errors(page, chromium):
     from playwright.sync_api import sync_playwright
 
@@ -100,6 +84,7 @@ def test_every_image_loads_in_headless_chromium_without_console_errors(page, chr
     assert title == "online_retail: the customer-journey spiral"
 
 
+@pytest.mark.slow
 def test_the_report_command_writes_the_file_and_refuses_a_bad_folder(tmp_path, monkeypatch, capsys):
     out = tmp_path / "r.html"
     code, text, _ = call_main(

@@ -27,6 +27,7 @@ def test_scenario_file_opens_with_a_header_saying_what_it_models_and_its_sources
     assert load_scenario(name).description
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_scenario_runs_to_completion_and_shows_a_death_spiral(name):
     result = run(load_scenario(name))

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from scipy import stats
 from test_cli import call_main
-from test_sweep import fast_scenario, write_sweep
+from test_execution import fast_scenario, write_sweep
 
 from spiral.sweeps.execution import LocalPool, run_sweep
 from spiral.sweeps.sensitivity import _src, heatmap_table, point_means, ranking, sweep_report
@@ -43,6 +43,7 @@ def dominated_sweep(folder, kind: str, samples: int):
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("kind", "samples"), [("sobol", 32), ("morris", 10), ("lhs", 40)])
 def test_the_dominant_step_failure_ranks_first(tmp_path, kind, samples):
     report = sweep_report(dominated_sweep(tmp_path, kind, samples))
@@ -85,6 +86,7 @@ def test_standardized_regression_coefficients_recover_a_linear_response():
     assert src["b"] == pytest.approx(-1.0 * x[:, 1].std() / y.std(), rel=1e-9)
 
 
+@pytest.mark.slow
 def test_sweep_report_writes_points_indices_and_a_tornado_chart(tmp_path, monkeypatch, capsys):
     out = dominated_sweep(tmp_path, "lhs", 12)
     code, text, _ = call_main(monkeypatch, capsys, "sweep-report", out)
@@ -112,6 +114,7 @@ def test_sweep_report_refuses_a_folder_that_is_not_a_sweep(tmp_path, monkeypatch
     )
 
 
+@pytest.mark.slow
 def test_a_grid_heat_map_is_the_pivot_of_the_point_means(tmp_path):
     folder = tmp_path / "grid"
     folder.mkdir()
@@ -144,6 +147,7 @@ def test_a_grid_heat_map_is_the_pivot_of_the_point_means(tmp_path):
     assert table.index.tolist() == [0.9, 0.5]  # the larger value on top
 
 
+@pytest.mark.slow
 def test_sweep_report_draws_the_heat_map_asked_for_and_refuses_an_unknown_one(
     tmp_path, monkeypatch, capsys
 ):

@@ -25,6 +25,7 @@ def measured(result):
     return table.assign(bucket=table["failures"].clip(upper=4))
 
 
+@pytest.mark.slow
 def test_one_run_gives_its_own_means_with_normal_intervals(runs):
     points = spiral_points(runs[:1]).set_index(["failures", "metric"])
     table = measured(runs[0])

@@ -19,6 +19,7 @@ def result():
     return run(scenario, seed=1, event_log=True)
 
 
+@pytest.mark.slow
 def test_the_story_follows_the_customer_record(result):
     chosen = pick_customer(result, spiral=True)
     row = result.customers.set_index("customer").loc[chosen]
@@ -55,6 +56,7 @@ def test_clock_reads_days_hours_and_minutes():
     assert clock(1440 + 61.9) == "day 1 01:01"
 
 
+@pytest.mark.slow
 def test_the_trace_of_a_fixed_seed_is_the_same_text_every_time():
     command = [sys.executable, "-m", "spiral", "trace", "online_retail", "--spiral"]
     command += ["--horizon", "4 days", "--seed", "3"]

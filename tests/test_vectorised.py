@@ -9,8 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from scipy import stats
 from test_analytic import assert_within_99, expected, journeys, per_customer
 
-from spiral.analysis.results import choose_engine, run
+from spiral.analysis.results import run
 from spiral.engines.analytic import theory, unlimited, without_loops
+from spiral.engines.runs import choose_engine
 from spiral.model.loading import load_scenario, parse_scenario, with_length
 
 
@@ -19,6 +20,7 @@ def airline():
     return without_loops(unlimited(load_scenario("airline_disruption")))
 
 
+@pytest.mark.slow
 def test_the_vectorised_engine_simulates_to_the_exact_expectations(airline):
     scenario = with_length(airline, customers=200_000)
     result = run(scenario, seed=4, engine="vectorised")
@@ -38,6 +40,7 @@ def test_random_journeys_vectorised_match_their_exact_expectations(data):
     assert_within_99(per_customer(result), expected(theory(scenario)))
 
 
+@pytest.mark.slow
 def test_both_simulation_engines_agree_in_distribution(airline):
     scenario = with_length(airline, customers=20_000)
     des = run(scenario, seed=2).customers
@@ -83,6 +86,7 @@ def test_auto_picks_the_vectorised_engine_only_where_it_can(airline, tiny_scenar
         choose_engine(airline, "fast", event_log=False, what_ifs=False)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("engine", "customers"), [("vectorised", 100_000), ("des", 20_000)])
 def test_empowerment_spend_follows_the_truncated_exponential_cost(engine, customers):
     # every customer fails, and every contact fails first time: only empowerment resolves

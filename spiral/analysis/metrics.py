@@ -7,7 +7,7 @@ import pandas as pd
 
 from spiral.analysis.regime import verdict
 from spiral.engines.dynamics import samples_by_period
-from spiral.engines.simpy_engine import RawRun
+from spiral.engines.runs import RawRun
 from spiral.model.scenario import Scenario
 
 SPIRAL_BINS = (0, 1, 2, 3)  # the last bin is "3+"

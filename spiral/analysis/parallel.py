@@ -24,9 +24,11 @@ class Interrupted(BaseException):
     it into an exit code before the command has said what it kept.
     """
 
-    def __init__(self, signum: int) -> None:
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
+    def __init__(self, signum: int | str) -> None:
+        # SimPy re-raises an exception from a process as type(e)(*e.args): the name comes back
+        number = signal.Signals[signum] if isinstance(signum, str) else signal.Signals(signum)
+        super().__init__(number.name)
+        self.signum = int(number)
 
     @property
     def exit_code(self) -> int:

@@ -9,7 +9,7 @@ from functools import cached_property
 import pandas as pd
 
 from spiral.analysis.metrics import by_failure_step, silo_table, spiral_table, summarise, timeseries
-from spiral.engines.simpy_engine import RawRun, simulate
+from spiral.engines.runs import RawRun, simulate
 from spiral.model.scenario import Scenario
 from spiral.model.what_if_arms import BASELINE, Arm, intervention_cost, parse_arm
 
@@ -105,31 +105,5 @@ def run(
     arm = Arm(BASELINE) if what_if is None else what_if
     if isinstance(arm, str):
         arm = parse_arm(arm, scenario)
-    chosen = choose_engine(scenario, engine, event_log, bool(arm.what_ifs))
-    if chosen == "vectorised":
-        from spiral.engines.vectorised import simulate_vectorised
-
-        raw = simulate_vectorised(scenario, seed, progress=progress)
-    else:
-        raw = simulate(scenario, seed, event_log, arm.what_ifs, progress)
+    raw = simulate(scenario, seed, engine, event_log, arm.what_ifs, progress)
     return RunResult(scenario, seed, raw, arm)
-
-
-def choose_engine(scenario: Scenario, engine: str, event_log: bool, what_ifs: bool) -> str:
-    """Return 'des' or 'vectorised' for a request; refuse an impossible one (ValueError)."""
-    if engine not in ("auto", "des", "vectorised"):
-        raise ValueError(f"engine must be 'auto', 'des' or 'vectorised', got {engine!r}")
-    if engine == "des":
-        return "des"
-    from spiral.engines.analytic import closed_form_problems
-
-    reasons = [f"{field}: {why.split(',')[0]}" for field, why in closed_form_problems(scenario)]
-    if event_log:
-        reasons.append("event log: the vectorised engine keeps none")
-    if what_ifs:
-        reasons.append("what-if: the vectorised engine runs the scenario as it is")
-    if engine == "auto":
-        return "des" if reasons else "vectorised"
-    if reasons:
-        raise ValueError("the vectorised engine cannot run this: " + "; ".join(reasons))
-    return "vectorised"

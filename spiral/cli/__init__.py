@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 import typer
@@ -24,6 +25,10 @@ def main() -> None:
     """
     from spiral.analysis.parallel import Interrupted, signals_interrupt
 
+    # the command draws into files only: no window, on a server or a desktop alike (the
+    # library itself leaves the backend to the user, e.g. inline in a notebook)
+    os.environ.setdefault("MPLBACKEND", "Agg")
+
     try:
         with signals_interrupt():
             code = app(standalone_mode=False, prog_name="spiral")
@@ -31,6 +36,7 @@ def main() -> None:
         err_console.print(
             f"interrupted ({error}): nothing written; results already there are left as they were",
             highlight=False,
+            soft_wrap=True,
         )
         code = error.exit_code
     except typer.Abort:

@@ -12,13 +12,11 @@ import typer
 from rich.console import Console
 
 from spiral.model.errors import ScenarioError
-from spiral.model.loading import (
-    load_scenario,
-    with_length,
-)
-from spiral.model.scenario import Scenario
 from spiral.model.units import parse_duration
-from spiral.model.what_if_arms import Arm
+
+if TYPE_CHECKING:
+    from spiral.model.scenario import Scenario
+    from spiral.model.what_if_arms import Arm
 
 if TYPE_CHECKING:
     from spiral.model.limits import Limits
@@ -32,10 +30,11 @@ app = typer.Typer(
 )
 
 
-out_console = Console(width=None if sys.stdout.isatty() else 120)
+# markup off: names and paths from users ('x[/]') print as written; styles are Text objects
+out_console = Console(width=None if sys.stdout.isatty() else 120, markup=False)
 
 
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, markup=False)
 
 
 ScenarioArgument = Annotated[str, typer.Argument(help="Scenario file or built-in name.")]
@@ -70,6 +69,8 @@ def check_seed(seed: int | None, where: str) -> None:
 
 def load_for(source: str, horizon: str | None, where: str) -> Scenario:
     """Load a scenario with --horizon applied; bad input is one line and exit code 2."""
+    from spiral.model.loading import with_length
+
     model = load(source)
     try:
         length = parse_duration(horizon) if horizon is not None else None
@@ -80,6 +81,8 @@ def load_for(source: str, horizon: str | None, where: str) -> Scenario:
 
 def load(source: str) -> Scenario:
     """Load a scenario file or built-in; bad input is one line per problem and exit code 2."""
+    from spiral.model.loading import load_scenario
+
     try:
         return load_scenario(source)
     except ScenarioError as error:
@@ -163,6 +166,25 @@ def writing(place: Path | None, option: str) -> Iterator[None]:
         raise fail(
             [f"{place}: {option}: cannot write results ({error.strerror or error})"]
         ) from None
+
+
+def distinct(where: str, places: dict[str, Path | None]) -> None:
+    """Refuse two outputs (or an output and an input) that are one place: one line, exit 2."""
+    seen: dict[Path, str] = {}
+    for option, place in places.items():
+        if place is None:
+            continue
+        key = place.resolve()
+        if key in seen:
+            raise fail(
+                [f"{where}: {option}: the same place as {seen[key]}; expected a place of its own"]
+            )
+        seen[key] = option
+
+
+def picture_names(figures: tuple[str, ...]) -> frozenset[str]:
+    """Return the files a set of pictures is written as (PNG and SVG each)."""
+    return frozenset(f"{name}.{suffix}" for name in figures for suffix in ("png", "svg"))
 
 
 def inside(path: Path, folder: Path | None) -> bool:

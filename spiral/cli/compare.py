@@ -29,10 +29,10 @@ from spiral.cli.common import (
     opened,
     out_console,
     percent,
+    picture_names,
     writing,
 )
-from spiral.model.loading import DEFAULT_SCENARIO, resolve_source
-from spiral.model.what_if_arms import Arm
+from spiral.scenarios import DEFAULT_SCENARIO
 
 
 @app.command("compare")
@@ -78,6 +78,8 @@ def compare_command(
     from spiral.analysis.compare import compare
     from spiral.cli.feedback import feedback
     from spiral.io.result_files import write_comparison
+    from spiral.model.loading import resolve_source
+    from spiral.model.what_if_arms import Arm
     from spiral.views.console import print_comparison
 
     where = "spiral compare"
@@ -101,6 +103,20 @@ def compare_command(
         raise fail([f"{where}: --jobs: expected at least 1, got {jobs}"])
     if max_replications < 2:
         raise fail([f"{where}: --max-replications: expected at least 2, got {max_replications}"])
+    arms_count = 1 + len(what_if or model.what_ifs) * (2 if pilot else 1)
+    planned = (reps if isinstance(reps, int) else max_replications) * arms_count
+    if planned > limits.runs:
+        from spiral.model.limits import figure, suggest
+
+        option = "--replications" if isinstance(reps, int) else "--max-replications"
+        count = reps if isinstance(reps, int) else max_replications
+        raise fail(
+            [
+                f"{where}: {option}: {figure(planned)} runs ({count} replications × "
+                f"{arms_count} arms), above the limit of {figure(limits.runs)}; expected fewer, "
+                f"or raise the limit with --limit runs={suggest(planned)}"
+            ]
+        )
     model, parsed = arms_from(model, what_if or list(model.what_ifs))
     if not parsed:
         raise fail(
@@ -133,6 +149,8 @@ def compare_command(
 
     runs = (reps if isinstance(reps, int) else max_replications) * len(parsed) + len(parsed)
     guard(model, limits, str(resolve_source(scenario)), parallel=min(jobs, runs))
+    from spiral.views.pictures import COMPARISON_FIGURES
+
     stack = ExitStack()
     with stack:
         folder = None
@@ -143,7 +161,12 @@ def compare_command(
             plots = (
                 folder.place(plot)
                 if inside(plot, out)
-                else opened(stack, OutputFolder(plot, "--plot", whole=False)).stage
+                else opened(
+                    stack,
+                    OutputFolder(
+                        plot, "--plot", whole=False, names=picture_names(COMPARISON_FIGURES)
+                    ),
+                ).stage
             )
         with feedback(err_console, where, enabled=not as_json) as shown:
             shown.step("replications")
@@ -173,9 +196,15 @@ def compare_command(
         with feedback(err_console, where, enabled=not as_json) as shown:
             with writing(out, "--out"):
                 if folder is not None:
+                    from spiral.views.comparison_charts import comparison_chart
+
                     shown.step("writing results")
+                    folder.stage.mkdir(parents=True, exist_ok=True)
+                    chart = comparison_chart(
+                        result, folder.stage / "compare.png", model.money.currency
+                    )
                     command = shlex.join(["spiral", *sys.argv[1:]])
-                    written = write_comparison(
+                    written = [chart] + write_comparison(
                         result, model, folder.stage, command, str(resolve_source(scenario))
                     )
             with writing(plot, "--plot"):

@@ -16,7 +16,7 @@ from spiral.cli.common import (
     load,
     out_console,
 )
-from spiral.model.loading import DEFAULT_SCENARIO
+from spiral.scenarios import DEFAULT_SCENARIO
 
 
 @app.command("explain")

@@ -12,6 +12,7 @@ from spiral.cli.common import (
     LimitOption,
     app,
     commit,
+    distinct,
     err_console,
     fail,
     limits_from,
@@ -19,7 +20,6 @@ from spiral.cli.common import (
     out_console,
     writing,
 )
-from spiral.io.event_log import CASE as CASE_COLUMN
 
 
 @app.command("from-log")
@@ -32,12 +32,14 @@ def from_log_command(
     """Build a starting scenario from an event log: routing, failure shares, service times."""
     from spiral.cli.feedback import feedback
     from spiral.io.atomic_output import OutputFile
+    from spiral.io.event_log import CASE as CASE_COLUMN
     from spiral.io.from_log import fitted_yaml, read_log, scenario_from_log, service_note
     from spiral.model.errors import ScenarioError, safe_text
     from spiral.model.limits import log_events, suggest
 
     where = "spiral from-log"
     limits = limits_from(limit, where)
+    distinct(where, {"the log": log_file, "--out": out})
     try:
         events = log_events(log_file)
     except OSError as error:

@@ -20,6 +20,7 @@ from spiral.cli.common import (
     arms_from,
     check_seed,
     commit,
+    distinct,
     err_console,
     fail,
     guard,
@@ -28,10 +29,11 @@ from spiral.cli.common import (
     load,
     opened,
     out_console,
+    picture_names,
     writing,
 )
-from spiral.model.loading import DEFAULT_SCENARIO, resolve_source, with_length
 from spiral.model.units import parse_duration, parse_rate
+from spiral.scenarios import DEFAULT_SCENARIO
 
 
 @app.command("run")
@@ -73,10 +75,12 @@ def run_command(
     limit: LimitOption = None,
 ) -> None:
     """Simulate a scenario and print what the spiral did."""
-    from spiral.analysis.results import choose_engine, run
+    from spiral.analysis.results import run
     from spiral.cli.feedback import feedback
+    from spiral.engines.runs import choose_engine
     from spiral.io.atomic_output import OutputFile, OutputFolder
     from spiral.io.result_files import RUN_NAMES, spiral_wrote, strict_json, write_run
+    from spiral.model.loading import resolve_source, with_length
     from spiral.views.console import print_run
 
     where = "spiral run"
@@ -104,6 +108,9 @@ def run_command(
                 f"got {event_log.name!r}"
             ]
         )
+    # pictures may go into the results folder (--plot DIR = --out DIR); the log is a file
+    distinct(where, {"--out": out, "--event-log": event_log})
+    distinct(where, {"--plot": plot, "--event-log": event_log})
     if events and out is None:
         raise fail([f"{where}: --events: expected --out DIR to write events.csv into"])
     # the journey map counts moves from the event log
@@ -116,6 +123,8 @@ def run_command(
     if horizon is not None:
         options["horizon"] = "--horizon"
     guard(model, limits, str(resolve_source(scenario)), options, where=where)
+    from spiral.views.pictures import RUN_FIGURES
+
     stack = ExitStack()
     with stack:
         folder = None
@@ -126,7 +135,10 @@ def run_command(
             plots = (
                 folder.place(plot)
                 if inside(plot, out)
-                else opened(stack, OutputFolder(plot, "--plot", whole=False)).stage
+                else opened(
+                    stack,
+                    OutputFolder(plot, "--plot", whole=False, names=picture_names(RUN_FIGURES)),
+                ).stage
             )
         if event_log is not None:
             log_path = (

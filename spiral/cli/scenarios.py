@@ -16,8 +16,6 @@ from spiral.cli.common import (
     load,
     out_console,
 )
-from spiral.model.loading import builtin_description, builtin_scenarios, resolve_source
-from spiral.model.scenario import Scenario
 
 
 @app.command("validate")
@@ -41,6 +39,7 @@ def validate_command(
     """
     from spiral.model.errors import safe_text
     from spiral.model.limits import run_problems
+    from spiral.model.loading import resolve_source
 
     if theory:
         _theory_report(quick, markdown)
@@ -63,8 +62,8 @@ def validate_command(
 
 def _theory_report(quick: bool, as_markdown: bool) -> None:
     """Print the validation report; exit 1 if more than 3% of exact values fall outside."""
-    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
     from spiral.analysis.theory_check import markdown, validation_report
     from spiral.cli.feedback import feedback
@@ -82,12 +81,12 @@ def _theory_report(quick: bool, as_markdown: bool) -> None:
             table.add_column(name, justify="left" if name in ("case", "quantity", "") else "right")
         for row in report.itertuples():
             table.add_row(
-                escape(row.case),
-                escape(row.quantity),
+                row.case,
+                row.quantity,
                 f"{row.exact:.6g}",
                 f"{row.simulated:.6g}",
                 f"{row.low:.6g} … {row.high:.6g}",
-                "pass" if row.inside else "[bold red]outside[/]",
+                Text("pass") if row.inside else Text("outside", "bold red"),
             )
         out_console.print(table)
         passed = int(report["inside"].sum())
@@ -102,6 +101,8 @@ def _theory_report(quick: bool, as_markdown: bool) -> None:
 @app.command("scenarios")
 def scenarios_command() -> None:
     """List the built-in scenarios, one line each."""
+    from spiral.model.loading import builtin_description, builtin_scenarios
+
     for name, path in builtin_scenarios().items():
         out_console.print(f"{name:<22} {builtin_description(path)}", highlight=False, markup=False)
 
@@ -109,4 +110,6 @@ def scenarios_command() -> None:
 @app.command("schema")
 def schema_command() -> None:
     """Print the JSON Schema of scenario files (for editors)."""
+    from spiral.model.scenario import Scenario
+
     print(json.dumps(Scenario.model_json_schema(by_alias=True), indent=2))

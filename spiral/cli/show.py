@@ -24,7 +24,7 @@ from spiral.cli.common import (
     out_console,
     writing,
 )
-from spiral.model.loading import DEFAULT_SCENARIO, resolve_source
+from spiral.scenarios import DEFAULT_SCENARIO
 
 STYLES = (("FAILED", "bold red"), ("⚠", "bold red"), ("COLD", "dark_orange"), ("warm", "blue"))
 
@@ -34,6 +34,7 @@ def _logged_run(  # noqa: ANN202 - a RunResult
 ):
     """Run a scenario with its event log (the SimPy engine); bad options are one line, exit 2."""
     from spiral.analysis.results import run
+    from spiral.model.loading import resolve_source
 
     check_seed(seed, where)
     limits = limits_from(limit, where)
@@ -103,6 +104,7 @@ def report_command(
     from spiral.cli.common import arms_from
     from spiral.cli.feedback import feedback
     from spiral.io.atomic_output import OutputFile
+    from spiral.model.loading import resolve_source
     from spiral.sweeps.sensitivity import sweep_report
     from spiral.sweeps.store import MANIFEST
     from spiral.views.report import run_report

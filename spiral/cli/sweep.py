@@ -68,12 +68,12 @@ def _dry_run(sweep, out: Path, executor, total: int, remote: bool) -> None:  # n
 def _sized(sweep, path: Path, limits, parallel: int) -> int:  # noqa: ANN001
     """Return the sweep's number of runs; refuse (exit 2) one past a size guard.
 
-    The runs are counted from the design without making them, and every run's scenario is
-    sized at each parameter's extremes, as the sweep file was validated.
+    The runs are counted from the design without making them, and the scenario is sized at
+    the corners of the design, where a run is largest.
     """
     from spiral.model.limits import figure, run_problems, suggest
-    from spiral.sweeps.designs import design_size, levels
-    from spiral.sweeps.sweep_file import WHAT_IF, Range, scenario_with
+    from spiral.sweeps.designs import design_size
+    from spiral.sweeps.sweep_file import scenario_with
 
     spec = sweep.spec
     total = design_size(spec.design, spec.parameters) * spec.replications
@@ -85,20 +85,56 @@ def _sized(sweep, path: Path, limits, parallel: int) -> int:  # noqa: ANN001
                 f"expected a smaller design, or raise the limit with --limit runs={suggest(total)}"
             ]
         )
+    parallel = min(parallel, total)  # never more processes than runs
     lines = [
         f"{path}: scenario: {why}" for _, why in run_problems(sweep.scenario, limits, parallel)
     ]
-    for name, values in spec.parameters.items():
-        if name == WHAT_IF or lines:
-            continue
-        ends = [values.low, values.high] if isinstance(values, Range) else levels(values, 0)
-        for value in ends:
-            scenario, _ = scenario_with(sweep.base, sweep.base_source, {name: value})
-            for _, why in run_problems(scenario, limits, parallel):
-                lines.append(f"{path}: parameters.{name}: at {value}: {why}")
+    for corner in [] if lines else corners(spec.parameters):
+        try:
+            scenario, _ = scenario_with(sweep.base, sweep.base_source, corner)
+        except ScenarioError:
+            continue  # a corner the scenario refuses: that run fails alone, as designed
+        problems = run_problems(scenario, limits, parallel)
+        if problems:
+            names = ", ".join(corner)
+            at = ", ".join(str(v) for v in corner.values())
+            lines += [f"{path}: parameters.{names}: at {at}: {why}" for _, why in problems[:1]]
+            break
     if lines:
         raise fail(lines)
     return total
+
+
+CORNERS = 256  # design corners checked at most; past that, each end alone and all together
+
+
+def corners(parameters: dict) -> list[dict]:
+    """Return the points a size guard checks: every combination of the parameters' ends.
+
+    A run is largest at a corner of the design (each range at an end; a list of numbers
+    at its least or most); what-ifs are left out.
+    """
+    import itertools
+
+    from spiral.sweeps.sweep_file import WHAT_IF, Range, split_quantity
+
+    ends = {}
+    for name, values in parameters.items():
+        if name == WHAT_IF:
+            continue
+        if isinstance(values, Range):
+            ends[name] = [values.low, values.high]
+            continue
+        try:
+            ranked = sorted(values, key=lambda v: split_quantity(v)[0])
+        except (TypeError, ValueError):
+            ranked = list(values)
+        ends[name] = list(dict.fromkeys([ranked[0], ranked[-1]]))
+    names = list(ends)
+    if 2 ** len(names) <= CORNERS:
+        return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*ends.values())]
+    single = [{name: value} for name in names for value in ends[name]]
+    return single + [{n: ends[n][0] for n in names}, {n: ends[n][-1] for n in names}]
 
 
 @app.command("sweep")
@@ -235,8 +271,9 @@ def sweep_report_command(
     """Means per design point with 95% intervals, sensitivity indices, tornado and heat map."""
     from rich.table import Table
 
-    from spiral.sweeps.sensitivity import RANKED_BY, NoRuns, sweep_report, write_report
+    from spiral.sweeps.sensitivity import RANKED_BY, NoRuns, sweep_report
     from spiral.sweeps.store import MANIFEST
+    from spiral.views.sweep_charts import write_report
 
     if not (folder / MANIFEST).exists():
         raise fail([f"{folder}: {MANIFEST}: not found; expected a folder written by spiral sweep"])

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from spiral.engines.journey import CONTACT, OUTCOME, STEP, compile_journey, power_cap
+from spiral.engines import rules
+from spiral.engines.journey import CONTACT, OUTCOME, STEP, compile_journey
+from spiral.engines.runs import closed_form_problems
 from spiral.model.scenario import Scenario
 
 TOLERANCE = 1e-12
@@ -29,33 +31,6 @@ class NoClosedForm(ValueError):
     def __init__(self, reasons: list[tuple[str, str]]) -> None:
         self.reasons = reasons
         super().__init__("; ".join(f"{field}: {why}" for field, why in reasons))
-
-
-def closed_form_problems(scenario: Scenario) -> list[tuple[str, str]]:
-    """Return (field, reason) for each part of a scenario without a closed form."""
-    problems = []
-    paid = {n.silo for n in scenario.steps.values() if not n.self_service}
-    paid |= {n.silo for n in scenario.contacts.values()}
-    for name, silo in scenario.silos.items():
-        if silo.staff != "unlimited" and name in paid:
-            problems.append(
-                (
-                    f"silos.{name}.staff",
-                    f"{silo.staff} staff make a queue, which has no closed form here; expected "
-                    "unlimited staff (approximate=True, `spiral explain --unlimited`)",
-                )
-            )
-    loops = scenario.loops
-    for name in ("erosion", "reputation", "learning"):
-        if getattr(loops, name).enabled:
-            problems.append(
-                (
-                    f"loops.{name}.enabled",
-                    "a system loop couples customers, which has no closed form; expected it "
-                    "off (loops_off=True, `spiral explain --without-loops`)",
-                )
-            )
-    return problems
 
 
 def unlimited(scenario: Scenario) -> Scenario:
@@ -211,7 +186,7 @@ class _Chain:
 
     def _amplified(self, f: int) -> float:
         """Return the severity of a customer with f >= 1 failures and nothing else."""
-        return self.exp.amplification ** min(f - 1, power_cap(self.exp.amplification))
+        return rules.amplified(f, self.exp.amplification)
 
     def sizes(self, f: int) -> tuple[int, int]:
         """Return the lattice extent at f failures along (cold handoffs, repeat contacts).
@@ -344,13 +319,8 @@ class _Chain:
         after = []
         if kind == STEP:
             p = self.failure[node]
-            if f and exp.compounding != 1.0:
-                odds = (
-                    p
-                    / (1 - np.where(p < 1, p, 0))
-                    * exp.compounding ** min(f, power_cap(exp.compounding))
-                )
-                p = np.where((0 < p) & (p < 1), odds / (1 + odds), p)
+            if f:
+                p = rules.failure_probability(p, f, exp.compounding)
             if (p > 0).any():
                 self.fails_at[node] += m * p
                 if f == 0:
@@ -360,11 +330,7 @@ class _Chain:
             if (p < 1).any():
                 after.append((f, open_, ic, rec, x * _per_variant(1 - p), j.success[node]))
         else:
-            r = j.fcr[node]
-            rule = j.empowerment[node]
-            if open_ and rule is not None:
-                limit, mean_cost = rule
-                r = r + (1 - r) * (1 - math.exp(-limit / mean_cost))
+            r = rules.resolution_probability(j.fcr[node], j.empowerment[node] if open_ else None)
             if r > 0.0:
                 if open_:
                     after.append((f, False, 0, True, x * r, j.success[node]))
@@ -428,7 +394,7 @@ class _Chain:
             if j.churn_outcome[node]:
                 churned += total
                 continue
-            churn, adv = loyalty.odds(s, np.asarray(rec))
+            churn, adv = rules.loyalty_odds(s, np.asarray(rec), loyalty)
             churned += float((x * churn).sum())
             advocate += float((x * adv).sum())
             retained += float((x * (1 - churn - adv)).sum())

@@ -11,9 +11,11 @@ from __future__ import annotations
 import math
 from array import array
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
+import simpy
 
 from spiral.engines.journey import STEP, Journey
 from spiral.engines.streams import uniforms
@@ -81,14 +83,41 @@ class Samples:
         return out
 
 
+@dataclass
+class FailureTables:
+    """The failure probabilities the loops move, shared with the engine that reads them.
+
+    ``failure_now``: per node, for customers under no what-if; ``variants``: per what-if
+    variant, its ratio to the base failure and the list the engine reads (kept in step);
+    ``learns``: whether any variant learns from complaints.
+    """
+
+    failure_now: list[float]
+    variants: list[tuple[list[float], list[float]]] = field(default_factory=list)
+    learns: bool = False
+
+
+class LoopHost(Protocol):
+    """What the loops read from the engine that runs them: its clock, staff and counters."""
+
+    env: simpy.Environment
+    silos: list[Any]  # SimPy resources (a silo's staff), None where staff are unlimited
+    silo_wait: list[float]
+    silo_served: list[int]
+
+    def shown_failure(self) -> list[float]:
+        """Return the failure probabilities of the variant every customer is under now."""
+        ...
+
+
 class Dynamics:
     """State and updates of the system loops for one run."""
 
-    def __init__(self, scenario: Scenario, journey: Journey, engine: object, seed: int) -> None:
+    def __init__(self, scenario: Scenario, journey: Journey, seed: int, tables: FailureTables):
         self.loops = scenario.loops
         self.journey = journey
-        self.engine = engine
-        self.failure_now: list[float] = engine.failure_now  # type: ignore[attr-defined]
+        self.tables = tables
+        self.failure_now = tables.failure_now
         self.base_failure = list(journey.failure)
         n = len(journey.silo_names)
         self.pressure = [0.0] * n
@@ -101,8 +130,8 @@ class Dynamics:
         self.smooth = smoothing(self.loops.tick, self.loops.pressure_window)
         self.samples = Samples(n, len(self.steps), self.smooth)
         loops = self.loops
-        learns = any(rule is not None for rule in engine.learnings)  # type: ignore[attr-defined]
-        self.live = loops.erosion.enabled or loops.reputation.enabled or learns
+        self.live = loops.erosion.enabled or loops.reputation.enabled or tables.learns
+        self.host: LoopHost | None = None
 
     @property
     def active(self) -> list[str]:
@@ -114,9 +143,10 @@ class Dynamics:
                 names.append(name)
         return names
 
-    def process(self):  # noqa: ANN201 - a SimPy process
-        """Update and sample every tick, forever (the run stops it)."""
-        env = self.engine.env  # type: ignore[attr-defined]
+    def process(self, host: LoopHost):  # noqa: ANN201 - a SimPy process
+        """Update and sample every tick in ``host``'s simulation, forever (the run stops it)."""
+        self.host = host
+        env = host.env
         tick = self.loops.tick
         live, update, sample, timeout = self.live, self.update, self.sample, env.timeout
         while True:
@@ -130,7 +160,7 @@ class Dynamics:
         loops = self.loops
         erosion = loops.erosion
         smooth = self.smooth if dt == loops.tick else smoothing(dt, loops.pressure_window)
-        silos = self.engine.silos  # type: ignore[attr-defined]
+        silos = self.host.silos if self.host is not None else []
         for s, silo in enumerate(silos):
             if silo is None:
                 continue
@@ -155,8 +185,7 @@ class Dynamics:
         silo = self.journey.silo[step]
         sensitivity = self.loops.erosion.sensitivity
         self.failure_now[step] = eroded(self.base_failure[step], self.corners[silo], sensitivity)
-        engine = self.engine
-        for ratio, failures in zip(engine.failure_ratio[1:], engine.failures[1:], strict=True):  # type: ignore[attr-defined]
+        for ratio, failures in self.tables.variants:
             p = min(1.0, self.base_failure[step] * ratio[step])
             failures[step] = eroded(p, self.corners[silo], sensitivity)
 
@@ -187,9 +216,10 @@ class Dynamics:
 
     def sample(self, now: float) -> None:
         """Record the state at ``now`` as one flat row."""
-        engine = self.engine
-        silos = engine.silos  # type: ignore[attr-defined]
-        failure = engine.shown_failure()  # type: ignore[attr-defined]
+        host = self.host
+        assert host is not None, "sample() runs inside process()"
+        silos = host.silos
+        failure = host.shown_failure()
         row = [now, self.reputation]
         for s in silos:
             if s is None:
@@ -197,8 +227,8 @@ class Dynamics:
             else:
                 queued = len(s.queue)
                 row += (queued, queued + len(s.users), s._capacity)
-        row += engine.silo_wait  # type: ignore[attr-defined]
-        row += engine.silo_served  # type: ignore[attr-defined]
+        row += host.silo_wait
+        row += host.silo_served
         row += [failure[i] for i in self.steps]
         self.samples.rows.extend(row)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from bisect import bisect_right
 from dataclasses import dataclass
 from itertools import accumulate
@@ -10,14 +9,6 @@ from itertools import accumulate
 from spiral.model.scenario import Scenario
 
 STEP, CONTACT, OUTCOME = 0, 1, 2
-
-
-def power_cap(factor: float) -> int:
-    """Return the largest exponent k worth computing factor**k with (e^600: no overflow).
-
-    Compounded odds and amplified severity are 1 (or capped) long before that.
-    """
-    return int(600 / math.log(factor)) if factor > 1 else 1 << 30
 
 
 KIND_NAMES = ("step", "contact", "outcome")

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from spiral.engines.rules import effort
+
 IN_PROGRESS, RETAINED, ADVOCATE, CHURNED = -1, 0, 1, 2
 OUTCOME_NAMES = {
     IN_PROGRESS: "in_progress",
@@ -31,7 +33,7 @@ class Customer:
 
     failures = contacts = repeat_contacts = failure_demand = 0
     warm = cold = ping_pongs = abandons = 0
-    effort = visits = issue_contacts = 0
+    visits = issue_contacts = 0
     severity = wait = reach = 0.0
     social = ceo = recovered = open_issue = False
     first_failure = last_failure = -1
@@ -98,7 +100,7 @@ class CustomerTable:
                 c.cold,
                 c.ping_pongs,
                 c.abandons,
-                c.effort,
+                effort(c.contacts, c.cold, c.ping_pongs, c.abandons),
                 c.visits,
                 c.social,
                 c.ceo,

@@ -42,10 +42,14 @@ def failure_probability(p: Number, failures: Number, compounding: float) -> Numb
         odds = p / (1.0 - p) * compounding ** min(failures, power_cap(compounding))
         return odds / (1.0 + odds)
     p_arr = np.asarray(p, dtype=float)
-    k = np.minimum(np.asarray(failures), power_cap(compounding))
+    cap = power_cap(compounding)
+    if np.ndim(failures) == 0:  # one count for many probabilities: Python's pow, exactly
+        factor: float | np.ndarray = compounding ** min(int(failures), cap)
+    else:
+        factor = np.power(float(compounding), np.minimum(np.asarray(failures), cap))
     inside = (p_arr > 0) & (p_arr < 1) & (np.asarray(failures) > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        odds = p_arr / (1 - p_arr) * np.power(float(compounding), k)
+        odds = p_arr / (1 - p_arr) * factor
         compounded = odds / (1 + odds)
     return np.where(inside, compounded, p_arr)
 
@@ -71,9 +75,10 @@ def amplified(failures: Number, amplification: float) -> Number:
 
     ``amplification ** (failures - 1)``, the spiral in its simplest form (cap it yourself).
     """
+    if np.ndim(failures) == 0:
+        return amplification ** min(int(failures) - 1, power_cap(amplification))
     exponent = np.minimum(np.asarray(failures) - 1, power_cap(amplification))
-    value = np.power(float(amplification), exponent)
-    return float(value) if np.ndim(value) == 0 else value
+    return np.power(float(amplification), exponent)
 
 
 def escalation_due(severity: Number, escalated: Number, threshold: float) -> Number:
@@ -100,7 +105,9 @@ def loyalty_odds(
         churn = loyalty.max_churn - span * math.exp(-severity / loyalty.severity_scale)
         if recovered_once:
             churn *= loyalty.recovery_effect
-        advocacy = min(loyalty.base_advocacy * math.exp(-loyalty.advocacy_decay * severity), 1 - churn)
+        advocacy = min(
+            loyalty.base_advocacy * math.exp(-loyalty.advocacy_decay * severity), 1 - churn
+        )
         return churn, advocacy
     s = np.asarray(severity, dtype=float)
     churn = np.where(
@@ -109,7 +116,9 @@ def loyalty_odds(
     churn = np.where(np.asarray(recovered_once) & (s > 0), churn * loyalty.recovery_effect, churn)
     advocacy = np.minimum(
         np.where(
-            s == 0, loyalty.base_advocacy, loyalty.base_advocacy * np.exp(-loyalty.advocacy_decay * s)
+            s == 0,
+            loyalty.base_advocacy,
+            loyalty.base_advocacy * np.exp(-loyalty.advocacy_decay * s),
         ),
         1 - churn,
     )
@@ -143,7 +152,7 @@ def split_draw(u: np.ndarray, baton: float) -> np.ndarray:
 
 
 def empowerment_cost(u: Number, mean_cost: float) -> Number:
-    """Return the cost of putting a case right: exponential with mean ``mean_cost`` (from U(0,1))."""
+    """Return the cost of putting a case right, from a U(0, 1) draw: Exp(mean ``mean_cost``)."""
     if np.ndim(u) == 0:
         return -mean_cost * math.log(1.0 - u)
     return -mean_cost * np.log1p(-np.asarray(u))

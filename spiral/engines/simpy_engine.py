@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import simpy
 
-from spiral.engines.dynamics import Dynamics
-from spiral.engines.journey import CONTACT, OUTCOME, STEP, Journey, compile_journey, power_cap
+from spiral.engines import rules
+from spiral.engines.dynamics import Dynamics, FailureTables
+from spiral.engines.journey import CONTACT, OUTCOME, STEP, Journey, compile_journey
 from spiral.engines.records import (
     ADVOCATE,
     CHURNED,
@@ -20,6 +20,7 @@ from spiral.engines.records import (
     EventSink,
     PeriodCounters,
 )
+from spiral.engines.runs import RawRun
 from spiral.engines.streams import draws, generator, uniforms
 from spiral.model.scenario import Scenario
 from spiral.model.what_if import WhatIf
@@ -62,26 +63,6 @@ class Silo(simpy.Resource):
         self.users.remove(holder)
         if self.put_queue:
             self._trigger_put(None)
-
-
-@dataclass
-class RawRun:
-    """What one simulation run produced, before metrics."""
-
-    customers: CustomerTable
-    counters: PeriodCounters
-    events: EventSink | None
-    end: float
-    node_visits: list[int]
-    silo_busy: list[float]
-    silo_wait: list[float]
-    silo_served: list[int]
-    journey: Journey
-    dynamics: Dynamics
-    arrivals_end: float
-    staff_log: list[tuple[float, int, int]]
-    empowerment_spend: float
-    engine: str = "des"
 
 
 class Engine:
@@ -145,20 +126,16 @@ class Engine:
             for i, n in enumerate(names)
         ]
         self._plan(what_ifs)
-        self.dynamics = Dynamics(scenario, journey, self, seed)
+        tables = FailureTables(
+            self.failure_now,
+            list(zip(self.failure_ratio[1:], self.failures[1:], strict=True)),
+            any(rule is not None for rule in self.learnings),
+        )
+        self.dynamics = Dynamics(scenario, journey, seed, tables)
         loops = scenario.loops
         self.shared_failure_demand = loops.failure_demand
         self.arrivals_end = 0.0
-        loyalty = scenario.experience.loyalty
-        self.loyalty = (
-            loyalty.max_churn,
-            loyalty.max_churn - loyalty.base_churn,
-            loyalty.severity_scale,
-            loyalty.recovery_effect,
-            loyalty.base_advocacy,
-            loyalty.advocacy_decay,
-        )
-        self.calm_outcome = (loyalty.base_churn, min(loyalty.base_advocacy, 1 - loyalty.base_churn))
+        self.calm_outcome = rules.loyalty_odds(0.0, False, scenario.experience.loyalty)
         self.sink = EventSink() if event_log else None
         self.events: list[tuple] | None = self.sink.rows if self.sink is not None else None
         self.table = CustomerTable()
@@ -210,7 +187,7 @@ class Engine:
                     break
                 if schedule is not None:
                     m = schedule.multipliers[int((at % cycle) / slot)]
-                    if accept() * peak >= m:
+                    if not rules.accepted_arrival(accept(), peak, m):
                         continue
                 if reputation.enabled and follow() * lift >= self.dynamics.reputation:
                     continue
@@ -258,7 +235,7 @@ class Engine:
         self.tables: list[list[tuple]] = []
         self.failure_ratio: list[list[float]] = []
         self.failures: list[list[float]] = []
-        self.recovery: list[float] = []
+        self.loyalty: list = []  # per variant: what-ifs may change recovery
         self.learnings: list[object] = []
         for i, (name, what_if) in enumerate(what_ifs):
             share = what_if.scope.customers
@@ -281,7 +258,7 @@ class Engine:
                 if not chosen
                 else [min(1.0, r * p) for r, p in zip(ratio, self.failure_now, strict=True)]
             )
-            self.recovery.append(variant.experience.loyalty.recovery_effect)
+            self.loyalty.append(variant.experience.loyalty)
             learning = variant.loops.learning
             self.learnings.append(learning if learning.enabled else None)
         self.nodes = self.tables[0]
@@ -354,8 +331,7 @@ class Engine:
         silo_wait, silo_served, silo_busy = self.silo_wait, self.silo_served, self.silo_busy
         exp = self.scenario.experience
         compounding = exp.compounding
-        # odds × compounding^k: p is 1 to machine precision long before e^600; no overflow
-        odds_cap = power_cap(compounding)
+        failure_probability, handoff = rules.failure_probability, rules.handoff
         cold_factor = exp.cold_handoff
         log = self.events
         warmup = self.scenario.warmup
@@ -439,9 +415,8 @@ class Engine:
                 log.append((env.now, c.id, node, "complete", c.severity, ""))
             if kind == STEP:
                 p = failure_now[node]
-                if p > 0.0 and c.failures and compounding != 1.0 and p < 1.0:
-                    odds = p / (1.0 - p) * compounding ** min(c.failures, odds_cap)
-                    p = odds / (1.0 + odds)
+                if c.failures:
+                    p = failure_probability(p, c.failures, compounding)
                 if fail_draw() < p:  # always drawn: pilots and fixes keep the stream aligned
                     self._fail(c, node)
                     route = failed
@@ -467,20 +442,18 @@ class Engine:
             nxt = targets[0] if len(targets) == 1 else route.pick(decide())
             target_silo = silo_of[nxt]
             if target_silo != silo and target_silo >= 0:
-                warm = handoff_draw() < baton
-                misrouted = handoff_draw() < ping_pong
+                # both draws always taken: the stream stays aligned whatever the outcome
+                warm, misrouted = handoff(handoff_draw(), handoff_draw(), baton, ping_pong)
                 if warm:
                     c.warm += 1
                     if log is not None:
                         log.append((env.now, c.id, nxt, "handoff", c.severity, "warm"))
                 else:
                     c.cold += 1
-                    c.effort += 1
                     if log is not None:
                         log.append((env.now, c.id, nxt, "handoff", c.severity, "cold"))
                     if misrouted:
                         c.ping_pongs += 1
-                        c.effort += 1
                         c.bounce = node
                     if c.severity > 0.0:  # no complaint yet: nothing to worsen
                         self._worsen(c, cold_factor, nxt)
@@ -491,7 +464,7 @@ class Engine:
     def _empowered(self, c: Customer, node: int, rule: tuple) -> bool:
         """Put a case right at first contact if its cost is within the agent's limit."""
         limit, mean_cost, draw = rule
-        cost = -mean_cost * math.log(1.0 - draw())  # exponential with that mean
+        cost = rules.empowerment_cost(draw(), mean_cost)
         if cost > limit:
             return False
         if self.env.now >= self.scenario.warmup:
@@ -511,17 +484,14 @@ class Engine:
         self.counters.add("failures", now)
         if self.events is not None:
             self.events.append((now, c.id, node, "failure", c.severity, ""))
-        if c.severity == 0.0:
-            c.severity = 1.0
-            self._escalate(c, node)
-        else:
-            self._worsen(c, self.scenario.experience.amplification, node)
+        exp = self.scenario.experience
+        c.severity = rules.after_failure(c.severity, exp.amplification, exp.severity_cap)
+        self._escalate(c, node)
 
     def _contact(self, c: Customer, node: int) -> None:
         """Count a contact: failure demand while an issue is open, repeat after the first."""
         now = self.env.now
         c.contacts += 1
-        c.effort += 1
         self.counters.add("contacts", now)
         if c.open_issue:
             c.failure_demand += 1
@@ -539,7 +509,6 @@ class Engine:
         """Handle a customer who gave up waiting: redial later or leave; return the next node."""
         env = self.env
         c.abandons += 1
-        c.effort += 1
         self.counters.add("abandons", env.now)
         if self.events is not None:
             self.events.append((env.now, c.id, node, "abandon", c.severity, ""))
@@ -555,13 +524,13 @@ class Engine:
         Before the first failure there is no complaint (severity 0) and nothing to multiply.
         """
         if c.severity > 0.0:
-            c.severity = min(c.severity * factor, self.scenario.experience.severity_cap)
+            c.severity = rules.worsened(c.severity, factor, self.scenario.experience.severity_cap)
             self._escalate(c, node)
 
     def _escalate(self, c: Customer, node: int) -> None:
         escalation = self.scenario.experience.escalation
         now = self.env.now
-        if not c.social and c.severity >= escalation.social.threshold:
+        if rules.escalation_due(c.severity, c.social, escalation.social.threshold):
             if self.escalation_draw() < escalation.social.probability:
                 c.social = True
                 c.reach = self.reach_draw()
@@ -569,7 +538,7 @@ class Engine:
                 self.counters.add("social", now)
                 if self.events is not None:
                     self.events.append((now, c.id, node, "escalate", c.severity, "social"))
-        if not c.ceo and c.severity >= escalation.ceo.threshold:
+        if rules.escalation_due(c.severity, c.ceo, escalation.ceo.threshold):
             if self.escalation_draw() < escalation.ceo.probability:
                 c.ceo = True
                 self.counters.add("ceo", now)
@@ -585,13 +554,9 @@ class Engine:
             if s == 0.0:  # most customers: never failed
                 churn, advocacy = self.calm_outcome
             else:
-                max_churn, span, scale, recovery, base_advocacy, decay = self.loyalty
-                if self.switching:
-                    recovery = self.recovery[c.scope & self.started]
-                churn = max_churn - span * math.exp(-s / scale)
-                if c.recovered and c.failures == 1:
-                    churn *= recovery
-                advocacy = min(base_advocacy * math.exp(-decay * s), 1.0 - churn)
+                loyalty = self.loyalty[c.scope & self.started if self.switching else 0]
+                once = c.recovered and c.failures == 1
+                churn, advocacy = rules.loyalty_odds(s, once, loyalty)
             u = c.luck
             outcome = CHURNED if u < churn else ADVOCATE if u < churn + advocacy else RETAINED
         if outcome == ADVOCATE:
@@ -614,7 +579,7 @@ class Engine:
         for i, (_, what_if) in enumerate(self.what_ifs):
             env.process(self._start(1 << i, what_if))
         env.process(self._arrivals())
-        env.process(self.dynamics.process())
+        env.process(self.dynamics.process(self))
         env.run(until=self.all_done | self.stop)
         end = env.now
         for c in sorted(self.active.values(), key=lambda c: c.id):
@@ -641,7 +606,7 @@ def _scaled(serve: Callable[[], float], factor: float) -> Callable[[], float]:
     return lambda: serve() * factor
 
 
-def simulate(
+def simulate_des(
     scenario: Scenario,
     seed: int,
     event_log: bool = False,

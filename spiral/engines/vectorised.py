@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from types import SimpleNamespace
 
 import numpy as np
 
-from spiral.engines.analytic import closed_form_problems
-from spiral.engines.dynamics import Dynamics
-from spiral.engines.journey import CONTACT, OUTCOME, STEP, Journey, compile_journey, power_cap
+from spiral.engines import rules
+from spiral.engines.dynamics import Dynamics, FailureTables
+from spiral.engines.journey import CONTACT, OUTCOME, STEP, Journey, compile_journey
 from spiral.engines.records import ADVOCATE, CHURNED, RETAINED, CustomerTable, PeriodCounters
-from spiral.engines.simpy_engine import RawRun
+from spiral.engines.runs import RawRun, closed_form_problems
 from spiral.engines.streams import generator
 from spiral.model.scenario import Scenario
 
@@ -119,7 +118,7 @@ class VectorisedEngine:
                 cycle = 1440.0 if schedule.cycle == "day" else 10080.0
                 slot = cycle / len(schedule.multipliers)
                 m = np.asarray(schedule.multipliers)[((t % cycle) / slot).astype(int)]
-                t = t[rng.random(len(t)) * peak < m]
+                t = t[rules.accepted_arrival(rng.random(len(t)), peak, m)]
             if s.horizon is not None:
                 t = t[t < s.horizon]
             times.append(t)
@@ -137,8 +136,7 @@ class VectorisedEngine:
         esc = self.scenario.experience.escalation
         for rule, flag, name in ((esc.social, c.social, "social"), (esc.ceo, c.ceo, "ceo")):
             # only customers over the threshold and not yet escalated draw
-            due = idx[s >= rule.threshold]
-            due = due[~flag[due]]
+            due = idx[rules.escalation_due(s, flag[idx], rule.threshold)]
             if not len(due):
                 continue
             hit = due[rng.random(len(due)) < rule.probability]
@@ -155,7 +153,7 @@ class VectorisedEngine:
         live = s > 0  # no complaint yet: nothing to worsen
         if live.any():
             idx = idx[live]
-            s = np.minimum(s[live] * factor, self.scenario.experience.severity_cap)
+            s = rules.worsened(s[live], factor, self.scenario.experience.severity_cap)
             c.severity[idx] = s
             self._escalate(c, idx, s, rng)
 
@@ -204,13 +202,12 @@ class VectorisedEngine:
                 # probability among the cold ones
                 baton, ping_pong = self.j.baton[node], self.j.ping_pong[node]
                 u = rng.random(len(group))
-                warm = u < baton
+                warm, misrouted = rules.handoff(u, rules.split_draw(u, baton), baton, ping_pong)
                 c.tally["handoffs"].append(group)  # warm ones: all handoffs less the cold
                 cold = group[~warm]
                 c.tally["handoffs_cold"].append(cold)
                 self._worsen(c, cold, exp.cold_handoff, rng)
                 if ping_pong > 0:
-                    misrouted = ~warm & (u < baton + ping_pong * (1 - baton))
                     if misrouted.any():
                         bounce = group[misrouted]
                         c.tally["ping_pongs"].append(bounce)
@@ -258,9 +255,8 @@ class VectorisedEngine:
                 f = c.failures[idx]
                 again = np.flatnonzero(f)  # compounding only after a failure
                 if len(again):
-                    power = np.minimum(f[again], power_cap(exp.compounding))
-                    odds = base / (1 - base) * exp.compounding**power
-                    failed[again] = u[again] < odds / (1 + odds)
+                    p = rules.failure_probability(base, f[again], exp.compounding)
+                    failed[again] = u[again] < p
             bad, good = idx[failed], idx[~failed]
             if len(bad):
                 c.failures[bad] += 1
@@ -269,9 +265,11 @@ class VectorisedEngine:
                 c.first_failure[first] = node
                 self._count("failures", c.t[bad])
                 new = c.severity[bad] == 0
-                born, older = bad[new], bad[~new]
-                c.severity[born] = 1.0
-                self._escalate(c, born, np.ones(len(born)), rng)
+                born, older = bad[new], bad[~new]  # escalation draws: the born first
+                c.severity[born] = rules.after_failure(
+                    c.severity[born], exp.amplification, exp.severity_cap
+                )
+                self._escalate(c, born, c.severity[born], rng)
                 self._worsen(c, older, exp.amplification, rng)
             routes = ((bad, j.failed[node]), (good, j.success[node]))
         else:
@@ -279,7 +277,7 @@ class VectorisedEngine:
             rule = j.empowerment[node]
             if rule is not None:
                 limit, mean_cost = rule
-                cost = rng.exponential(mean_cost, len(idx))
+                cost = rules.empowerment_cost(rng.random(len(idx)), mean_cost)
                 empowered = ~ok & c.open[idx] & (cost <= limit)
                 spent = cost[empowered & (c.t[idx] >= self.scenario.warmup)]
                 self.empowerment_spend += float(spent.sum())
@@ -331,7 +329,7 @@ class VectorisedEngine:
             c.outcome[idx] = CHURNED
             return
         once = c.recovered[idx] & (c.failures[idx] == 1)
-        churn, advocacy = loyalty.odds(c.severity[idx], once)
+        churn, advocacy = rules.loyalty_odds(c.severity[idx], once, loyalty)
         u = c.luck[idx]
         c.outcome[idx] = np.where(
             u < churn, CHURNED, np.where(u < churn + advocacy, ADVOCATE, RETAINED)
@@ -360,7 +358,9 @@ class VectorisedEngine:
                     "failures": c.failures,
                     **counts,
                     "abandons": np.zeros(len(ids)),
-                    "effort": counts["contacts"] + counts["handoffs_cold"] + counts["ping_pongs"],
+                    "effort": rules.effort(
+                        counts["contacts"], counts["handoffs_cold"], counts["ping_pongs"], 0
+                    ),
                     "social": c.social,
                     "ceo": c.ceo,
                     "recovered": c.recovered,
@@ -377,7 +377,6 @@ class VectorisedEngine:
             self.counters.add_many(name, np.concatenate(times))
         s = self.scenario
         arrivals_end = s.horizon if s.horizon is not None else (float(arrivals[-1]) if n else 0.0)
-        stub = SimpleNamespace(failure_now=list(self.j.failure), learnings=[None])
         return RawRun(
             customers=self.table,
             counters=self.counters,
@@ -388,7 +387,7 @@ class VectorisedEngine:
             silo_wait=[0.0] * len(self.j.silo_names),
             silo_served=[0] * len(self.j.silo_names),
             journey=self.j,
-            dynamics=Dynamics(s, self.j, stub, self.seed),
+            dynamics=Dynamics(s, self.j, self.seed, FailureTables(list(self.j.failure))),
             arrivals_end=arrivals_end,
             staff_log=[],
             empowerment_spend=self.empowerment_spend,

@@ -17,6 +17,7 @@ import ctypes
 import errno
 import json
 import os
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -30,6 +31,7 @@ except ImportError:  # pragma: no cover - Windows
 
 STAGE = ".tmp"
 ASIDE = ".old"
+MARK = "spiral-"  # staging is named .NAME.spiral-PID.tmp: never a user's file, nor another name's
 
 
 def _unix_error(error: OSError) -> str:
@@ -132,13 +134,20 @@ class _Output:
         self.path = Path(path)
         self.option = option
         self.lock = OutputLock(self.path, option)
-        self.stage = self.path.parent / f".{self.path.name}.{os.getpid()}{STAGE}"
+        self.stage = self.path.parent / f".{self.path.name}.{MARK}{os.getpid()}{STAGE}"
         self.opened = False
 
     def _fail(self, what: str) -> Exception:
-        return problem(str(self.path), self.option, what)
+        return problem(str(getattr(self, "shown", self.path)), self.option, what)
 
     def _prepare(self) -> None:
+        if self.path.is_symlink():
+            target = Path(os.path.realpath(self.path))
+            if not target.exists():
+                raise self._fail(
+                    f"is a link to {target}, which does not exist; expected a place that can be "
+                    "written"
+                )
         parent = self.path.parent
         existing = next(p for p in (parent, *parent.parents) if p.exists() or p == p.parent)
         if existing.exists() and not existing.is_dir():
@@ -162,18 +171,21 @@ class _Output:
             self.lock.release()
             raise
 
+    def _leftovers(self, suffix: str) -> list[Path]:
+        """Return this place's own staging of writers that died (``.NAME.spiral-PID.SUFFIX``)."""
+        own = re.compile(rf"^\.{re.escape(self.path.name)}\.{MARK}\d+{re.escape(suffix)}$")
+        return [e for e in self.path.parent.iterdir() if own.match(e.name)]
+
     def _clear_leftovers(self) -> None:
         """Remove staging left by writers that died; put back a folder moved aside."""
-        # under the lock no other writer is live: every staging of this name is stale
-        name = self.path.name
-        for entry in self.path.parent.glob(f".{name}.*"):
-            if entry.name.endswith(STAGE):
+        # under the lock no other writer of this place is live: its staging is stale
+        for entry in self._leftovers(STAGE):
+            _remove(entry)
+        for entry in self._leftovers(ASIDE):
+            if not self.path.exists():
+                os.rename(entry, self.path)  # a swap interrupted half-way
+            else:
                 _remove(entry)
-            elif entry.name.endswith(ASIDE):
-                if not self.path.exists():
-                    os.rename(entry, self.path)  # a swap interrupted half-way
-                else:
-                    _remove(entry)
 
     def __enter__(self):  # noqa: ANN204 - returns the subclass
         self.open()
@@ -216,10 +228,16 @@ class OutputFolder(_Output):
         option: str = "--out",
         known: Callable[[str], bool] | None = None,
         whole: bool = True,
+        names: frozenset[str] = frozenset(),
     ) -> None:
+        shown = Path(path)
+        if shown.is_symlink() and Path(os.path.realpath(shown)).is_dir():
+            path = Path(os.path.realpath(shown))  # the link stays; the folder it names is replaced
         super().__init__(path, option)
+        self.shown = shown
         self.known = known or (lambda name: True)
         self.whole = whole
+        self.names = names  # files this output will add (checked before any work)
 
     def open(self) -> None:
         """Check and lock the folder and make its staging sibling (ScenarioError if bad)."""
@@ -239,6 +257,9 @@ class OutputFolder(_Output):
                         f"holds files spiral did not write ({shown}); expected a new folder or "
                         "one a spiral command wrote"
                     )
+            blocked = sorted(n for n in self.names if (self.path / n).is_dir())
+            if blocked:
+                raise self._fail(f"{blocked[0]} is a folder there; expected a place for that file")
             try:
                 self.stage.mkdir()
             except OSError as error:
@@ -252,12 +273,17 @@ class OutputFolder(_Output):
         self.opened = True
 
     def place(self, path: Path) -> Path:
-        """Return where to write ``path`` now: inside the staging area if it lies in the folder."""
+        """Return where to write ``path`` now: inside the staging area if it lies in the folder.
+
+        The folders on the way are made in the staging area.
+        """
         try:
             inside = Path(path).resolve().relative_to(self.path.resolve())
         except ValueError:
             return Path(path)
-        return self.stage / inside
+        staged = self.stage / inside
+        staged.parent.mkdir(parents=True, exist_ok=True)
+        return staged
 
     def commit(self) -> None:
         """Flush the staged files to disk and put them in place; release the lock."""
@@ -267,18 +293,24 @@ class OutputFolder(_Output):
             _fsync_tree(self.stage)
             if not self.whole:
                 self.path.mkdir(exist_ok=True)
-                for entry in sorted(self.stage.rglob("*")):
-                    if entry.is_file():
-                        target = self.path / entry.relative_to(self.stage)
-                        target.parent.mkdir(parents=True, exist_ok=True)
-                        os.replace(entry, target)
+                moves = [
+                    (entry, self.path / entry.relative_to(self.stage))
+                    for entry in sorted(self.stage.rglob("*"))
+                    if entry.is_file()
+                ]
+                for _, target in moves:  # every target checked before the first move
+                    if target.is_dir():
+                        raise IsADirectoryError(21, "Is a directory", str(target))
+                for entry, target in moves:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(entry, target)
                 _remove(self.stage)
             elif not self.path.exists():
                 os.rename(self.stage, self.path)
             elif _exchange(self.stage, self.path):
                 _remove(self.stage)  # now holds the previous results
             else:
-                aside = self.path.parent / f".{self.path.name}.{os.getpid()}{ASIDE}"
+                aside = self.path.parent / f".{self.path.name}.{MARK}{os.getpid()}{ASIDE}"
                 os.rename(self.path, aside)
                 os.rename(self.stage, self.path)
                 _remove(aside)
@@ -295,10 +327,13 @@ class OutputFile(_Output):
 
     def __init__(self, path: Path, option: str = "--out") -> None:
         super().__init__(path, option)
-        self.stage = self.path.parent / f".{self.path.stem}.{os.getpid()}{STAGE}{self.path.suffix}"
+        # the suffix stays last: writers that pick a format by it (GIF, MP4, CSV) still can
+        self.stage = (
+            self.path.parent / f".{self.path.name}.{MARK}{os.getpid()}{STAGE}{self.path.suffix}"
+        )
 
     def _clear_leftovers(self) -> None:
-        for entry in self.path.parent.glob(f".{self.path.stem}.*{STAGE}{self.path.suffix}"):
+        for entry in self._leftovers(STAGE + self.path.suffix):
             _remove(entry)
 
     def open(self) -> None:

@@ -190,9 +190,10 @@ def write_comparison(
     command: str | None = None,
     source: str | None = None,
 ) -> list[Path]:
-    """Write compare.csv/.parquet (tidy), runs.csv (every replication), effects.csv, a chart."""
-    from spiral.views.comparison_charts import comparison_chart
+    """Write compare.csv/.parquet (tidy), runs.csv (every replication), effects.csv, manifest.
 
+    The manifest lists every file in ``out``: draw pictures there first (``compare.png``).
+    """
     out.mkdir(parents=True, exist_ok=True)
     info = {
         "scenario": scenario.name,
@@ -212,6 +213,5 @@ def write_comparison(
     write_parquet(comparison.table, written[1], info)
     comparison.runs.to_csv(written[2], index=False)
     comparison.effects.to_csv(written[3], index=False)
-    written.append(comparison_chart(comparison, out / "compare.png", scenario.money.currency))
     written.append(write_manifest(out, info, "compare_manifest.json"))
     return written

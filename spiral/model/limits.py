@@ -148,14 +148,28 @@ def arrival_span(scenario: Scenario) -> float:
     if scenario.horizon is not None:
         return scenario.horizon
     rate = mean_rate(scenario)
-    return scenario.customers / rate if rate > 0 else math.inf
+    return expected_customers(scenario) / rate if rate > 0 else math.inf
 
 
 def expected_customers(scenario: Scenario) -> float:
     """Return the customers a run is expected to simulate."""
     if scenario.customers is not None:
-        return float(scenario.customers)
+        return float(min(scenario.customers, 10**300))
     return mean_rate(scenario) * scenario.horizon
+
+
+def candidate_arrivals(scenario: Scenario) -> float:
+    """Return the arrival candidates a run draws: at the top rate, then thinned.
+
+    Arrivals are drawn at rate × the profile's highest multiplier × the reputation
+    ceiling (when reputation moves arrivals) and each kept with the right probability.
+    """
+    rate = scenario.arrivals.rate
+    schedule = scenario.arrivals.schedule
+    peak = max(schedule.multipliers) if schedule is not None else 1.0
+    reputation = scenario.loops.reputation
+    lift = reputation.ceiling if reputation.enabled else 1.0
+    return rate * peak * lift * arrival_span(scenario)
 
 
 def _chain(scenario: Scenario, worst: bool) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -375,6 +389,21 @@ def run_problems(scenario: Scenario, limits: Limits, parallel: int = 1) -> list[
                 f"customers × {sized.visits:.3g} visits each), above the limit of "
                 f"{figure(limits.work)}; expected a shorter run, "
                 + _raise_with("work", sized.total_visits),
+            )
+        )
+    candidates = candidate_arrivals(scenario)
+    if not found and candidates > limits.work:
+        field = (
+            "loops.reputation.ceiling" if scenario.loops.reputation.enabled else "arrivals.schedule"
+        )
+        found.append(
+            (
+                field,
+                f"arrivals are drawn at the top rate (rate × the highest multiplier × the "
+                f"reputation ceiling) and thinned: about {figure(candidates)} candidates over the "
+                f"run for {figure(sized.customers)} customers, above the limit of "
+                f"{figure(limits.work)}; expected a flatter profile or a lower ceiling, "
+                + _raise_with("work", candidates),
             )
         )
     if found and length == "customers":

@@ -19,8 +19,8 @@ from spiral.model.scenario import Scenario
 from spiral.model.units import format_duration
 from spiral.model.what_if import CHANGE_KINDS
 from spiral.model.what_if_arms import what_if_problems
+from spiral.scenarios import DEFAULT_SCENARIO  # noqa: F401 - re-exported
 
-DEFAULT_SCENARIO = "online_retail"
 TAGS = {"dist": DISTRIBUTION_KINDS, "change": CHANGE_KINDS}  # discriminated unions' tags
 
 
@@ -135,6 +135,9 @@ MAX_NESTING = 50
 MAX_VALUES = 1_000_000
 """The most values a file may hold once its aliases are expanded."""
 
+TEXT_PER_VALUE = 100
+"""Text counts as one value per 100 characters (an alias can repeat a long string)."""
+
 _BOOL = re.compile(r"^(?:[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee])$")
 _MERGE = "tag:yaml.org,2002:merge"
 
@@ -171,6 +174,20 @@ class _Loader(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> object:
+        """Build a value; a value YAML cannot build (``0x_``, ``2026-02-30``) names its line."""
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, OverflowError, TypeError) as error:
+            if isinstance(error, yaml.YAMLError):
+                raise
+            shown = node.value if isinstance(node.value, str) else node.tag
+            raise _Refused(
+                problem=f"cannot read {str(shown)[:40]!r} ({error}); expected a value YAML "
+                "can build (quote text)",
+                problem_mark=node.start_mark,
+            ) from None
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
         """Build a mapping of names, merging ``<<`` keys and refusing a repeated key."""
@@ -234,7 +251,9 @@ def _nesting(data: object) -> tuple[float, int]:
         )
         if finished:
             depth[key] = 1 + max((depth[id(c)] for c in children), default=0)
-            size[key] = len(node) + sum(size[id(c)] for c in children)
+            values = node.values() if isinstance(node, dict) else node
+            text = sum(len(v) for v in values if isinstance(v, str)) // TEXT_PER_VALUE
+            size[key] = len(node) + text + sum(size[id(c)] for c in children)
             size[key] = min(size[key], MAX_VALUES + 1)
             on_path.discard(key)
         elif isinstance(node, dict | list) and key not in depth:
@@ -312,7 +331,8 @@ def read_yaml(path: Path) -> object:
         raise problem(
             str(path),
             "file",
-            f"holds more than {MAX_VALUES:,} values once aliases are expanded; expected "
+            f"holds more than {MAX_VALUES:,} values (or {MAX_VALUES * TEXT_PER_VALUE / 1e6:g} "
+            "MB of text) once aliases are expanded; expected "
             "a scenario or sweep of ordinary size",
         )
     return data

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Literal
 
-import numpy as np
 from pydantic import (
     Field,
     field_validator,
@@ -22,6 +21,7 @@ MAX_MULTIPLIER = 1000.0
 MAX_SLOTS = 10_080  # one a minute over a week
 MAX_FACTOR = 100.0  # a severity or odds multiplier per event
 MAX_SEVERITY = 1e6
+MAX_NODES = 500  # of each kind: journeys have tens; the size guard solves a dense chain
 FIRST_DATE = datetime(1900, 1, 1, tzinfo=UTC)
 LAST_DATE = datetime(2100, 12, 31, 23, 59, 59, tzinfo=UTC)
 LAST_END = datetime(2262, 1, 1, tzinfo=UTC)  # pandas' timestamps end in April 2262
@@ -144,6 +144,15 @@ class Contact(Model):
     )
 
     @model_validator(mode="after")
+    def _redial_later(self) -> Contact:
+        if self.patience is not None and self.redial > 0 and self.redial_after.mean() <= 0:
+            raise ValueError(
+                "expected redial_after above 0 when customers redial: a redial at once meets "
+                "the same queue at the same moment, for ever"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _give_up_needed(self) -> Contact:
         if self.patience is not None and self.redial < 1 and self.give_up is None:
             raise ValueError("expected give_up (an outcome) when patience is set and redial < 1")
@@ -222,27 +231,6 @@ class Loyalty(Model):
         if self.max_churn < self.base_churn:
             raise ValueError("expected max_churn >= base_churn")
         return self
-
-    def odds(
-        self, severity: np.ndarray, recovered_once: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Return P(churn) and P(advocate) at the end of a journey, element by element.
-
-        The SimPy engine applies the same curve one customer at a time (Engine._finish).
-        """
-        s = np.asarray(severity, dtype=float)
-        span = self.max_churn - self.base_churn
-        churn = np.where(
-            s == 0, self.base_churn, self.max_churn - span * np.exp(-s / self.severity_scale)
-        )
-        churn = np.where(recovered_once & (s > 0), churn * self.recovery_effect, churn)
-        advocacy = np.minimum(
-            np.where(
-                s == 0, self.base_advocacy, self.base_advocacy * np.exp(-self.advocacy_decay * s)
-            ),
-            1 - churn,
-        )
-        return churn, advocacy
 
 
 class Experience(Model):
@@ -429,7 +417,10 @@ class Scenario(Model):
         default=None, description="Simulated time during which customers arrive."
     )
     customers: Whole | None = Field(
-        default=None, ge=1, description="Or: stop after this many arrivals (a whole number >= 1)."
+        default=None,
+        ge=1,
+        le=10**15,
+        description="Or: stop after this many arrivals (a whole number, 1 to 1e15).",
     )
     warmup: Duration = Field(
         default=0.0, description="Customers arriving before this are not measured."
@@ -467,10 +458,10 @@ class Scenario(Model):
         return value
 
     arrivals: Arrivals
-    silos: dict[Name, Silo] = Field(min_length=1)
-    steps: dict[Name, Step] = Field(min_length=1)
-    contacts: dict[Name, Contact] = Field(default_factory=dict)
-    outcomes: dict[Name, Outcome] = Field(min_length=1)
+    silos: dict[Name, Silo] = Field(min_length=1, max_length=MAX_NODES)
+    steps: dict[Name, Step] = Field(min_length=1, max_length=MAX_NODES)
+    contacts: dict[Name, Contact] = Field(default_factory=dict, max_length=MAX_NODES)
+    outcomes: dict[Name, Outcome] = Field(min_length=1, max_length=MAX_NODES)
     experience: Experience = Experience()
     money: Money = Money()
     loops: Loops = Loops()

@@ -388,3 +388,23 @@ def estimate(sweep: Sweep) -> tuple[int, dict]:
     """Return the number of runs and the row of the first run, timed here."""
     tasks = plan(sweep)
     return len(tasks), execute(tasks[0])
+
+
+def sweep(
+    sweep_file: str | Path,
+    out: str | Path,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    batch: int = 20,
+    on_row: Callable[[dict], None] | None = None,
+) -> SweepOutcome:
+    """Run a sweep file into a folder: every run not yet saved there, rows saved as they finish.
+
+    ``workers``: local processes (default: every core here); ``scheduler``: a Dask
+    scheduler address, or ``'local'`` for a LocalCluster. Re-running resumes.
+    """
+    from spiral.sweeps.sweep_file import load_sweep
+
+    executor = executor_for(workers, scheduler)
+    return run_sweep(load_sweep(sweep_file), Path(out), executor, batch=batch, on_row=on_row)

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+from matplotlib.ticker import EngFormatter
 
-matplotlib.use("Agg")  # files only: works on servers and in CI
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import EngFormatter  # noqa: E402
-
-from spiral.analysis.compare import KEY_METRICS, Comparison  # noqa: E402
-from spiral.model.what_if_arms import BASELINE  # noqa: E402
+from spiral.analysis.compare import KEY_METRICS, Comparison
+from spiral.model.what_if_arms import BASELINE
 
 BAR_METRICS = ("churn_rate", "complaints", "escalations", "net_value")
 """The metrics ``comparison_bars`` draws, one panel each."""

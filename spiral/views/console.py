@@ -1,4 +1,8 @@
-"""Rendering results for the terminal with rich tables (only the CLI prints)."""
+"""Rendering results for the terminal with rich tables (only the CLI prints).
+
+Names come from users' files: print with a console whose markup is off (the CLI's are),
+so a name such as ``x[/]`` is shown as written; styles are given as ``Text`` objects.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import numpy as np
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from spiral.analysis.compare import KEY_METRICS, Comparison
 from spiral.analysis.results import RunResult
@@ -157,16 +162,21 @@ def print_run(result: RunResult, console: Console) -> None:
     summary = result.summary
     colour = {"stable": "green", "stressed": "yellow", "runaway": "bold red"}[summary["regime"]]
     loops = ", ".join(summary["loops_active"]) or "none"
-    console.print(f"regime: [{colour}]{summary['regime']}[/]   loops active: {loops}")
+    console.print(
+        Text.assemble("regime: ", (summary["regime"], colour), f"   loops active: {loops}")
+    )
     for reason in summary["regime_reasons"]:
         console.print(f"  - {reason}", highlight=False)
     unfinished = result.summary["in_progress"]
     if unfinished:
         drain_days = result.scenario.drain / 1440
         console.print(
-            f"[bold red]warning:[/] {unfinished:,} measured customers were still in the journey "
-            f"when the drain time ({drain_days:g} days after arrivals stopped) ran out: "
-            "a queue is not keeping up (see the silos) or journeys loop for a long time."
+            Text.assemble(
+                ("warning:", "bold red"),
+                f" {unfinished:,} measured customers were still in the journey when the drain "
+                f"time ({drain_days:g} days after arrivals stopped) ran out: a queue is not "
+                "keeping up (see the silos) or journeys loop for a long time.",
+            )
         )
 
 
@@ -236,7 +246,7 @@ def comparison_table(comparison: Comparison, currency: str) -> Table:
             else:
                 half = (row["diff_high"] - row["diff_low"]) / 2
                 diff = _plus_minus(metric, row["diff"], half, currency, True)
-                verdict = "significant" if row["significant"] else "[dim]n.s.[/]"
+                verdict = Text("significant") if row["significant"] else Text("n.s.", "dim")
             table.add_row(
                 METRIC_LABELS[metric] if k == 0 else "",
                 arm,

@@ -9,11 +9,14 @@ from __future__ import annotations
 import base64
 import html
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pandas as pd
 
+from spiral.model.scenario import Scenario
 from spiral.views.style import INK
 
 CSS = f"""
@@ -178,7 +181,8 @@ def run_report(result, comparison=None, sweep=None) -> Report:  # noqa: ANN001
 
 
 def _sweep_section(report: Report, sweep) -> None:  # noqa: ANN001 - a SweepReport
-    from spiral.sweeps.sensitivity import RANKED_BY, default_heatmap, heatmap_chart, tornado_chart
+    from spiral.sweeps.sensitivity import RANKED_BY, default_heatmap
+    from spiral.views.sweep_charts import heatmap_chart, tornado_chart
 
     spec = sweep.spec
     report.heading("Parameter sweep")
@@ -201,3 +205,32 @@ def _sweep_section(report: Report, sweep) -> None:  # noqa: ANN001 - a SweepRepo
         )
     for note in sweep.notes:
         report.paragraph(f"Note: {note}")
+
+
+def report(
+    scenario: Scenario | str | Path,
+    out: str | Path,
+    *,
+    what_ifs: Sequence[str] = (),
+    sweep: str | Path | None = None,
+    replications: int = 3,
+    seed: int | None = None,
+) -> Path:
+    """Write one self-contained HTML report of a scenario (what-ifs and a sweep when given).
+
+    ``scenario``: a validated scenario, a file or a built-in name; ``sweep``: a folder
+    written by ``spiral.sweep``. The file is written whole (see ``OutputFile``).
+    """
+    from spiral.analysis.compare import compare
+    from spiral.analysis.results import run
+    from spiral.io.atomic_output import OutputFile
+    from spiral.model.loading import load_scenario
+    from spiral.sweeps.sensitivity import sweep_report
+
+    model = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    comparison = compare(model, list(what_ifs), replications, seed) if what_ifs else None
+    summary = sweep_report(Path(sweep)) if sweep is not None else None
+    result = run(model, seed=seed, event_log=True)
+    with OutputFile(Path(out)) as page:
+        page.stage.write_text(run_report(result, comparison, summary).html(), encoding="utf-8")
+    return Path(out)

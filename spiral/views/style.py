@@ -5,10 +5,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only: works on servers and in CI
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 INK = "#222222"
 GOOD = "#2471a3"  # blue: the healthy side, a fix, a what-if that helps

@@ -41,7 +41,7 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
-def wait_until(condition, what: str, limit: float = 120.0) -> None:
+def wait_until(condition, what: str, limit: float = 900.0) -> None:
     """Poll until ``condition()`` holds; a hang guard, not a speed check."""
     deadline = time.monotonic() + limit
     while not condition():
@@ -80,6 +80,7 @@ def test_the_cores_here_are_counted():
     assert 1 <= cores() <= (os.cpu_count() or 1)
 
 
+@pytest.mark.slow
 def test_compare_starts_no_more_workers_than_runs(monkeypatch, tiny_file):
     """--jobs 1000 for 2 arms × 2 replications: 4 processes at most."""
     module = importlib.import_module("spiral.analysis.compare")  # spiral.compare is the function
@@ -144,7 +145,7 @@ def test_sigterm_ends_the_command_and_every_worker(command, tmp_path):
         wait_until(lambda: len(children(process.pid)) >= 2, "two workers running")
         workers = children(process.pid)
         process.send_signal(signal.SIGTERM)
-        _, err = process.communicate(timeout=120)  # a hang guard
+        _, err = process.communicate()  # pytest-timeout guards against a hang
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
@@ -167,7 +168,7 @@ def test_workers_die_with_a_command_killed_by_sigkill():
         wait_until(lambda: len(children(process.pid)) >= 2, "two workers running")
         workers = children(process.pid)
         process.kill()
-        process.wait(timeout=60)
+        process.wait()
         wait_until(lambda: not any(alive(pid) for pid in workers), "the workers ended")
     finally:
         if process.poll() is None:

@@ -70,6 +70,7 @@ def test_a_run_seed_comes_from_the_root_seed_and_its_replication(tmp_path):
     assert [t.seed for t in tasks[:4]] == [3, 4, 3, 4]
 
 
+@pytest.mark.slow
 def test_dask_local_cluster_process_pool_and_one_worker_give_the_same_rows(tmp_path):
     path = write_sweep(tmp_path / "in")
     sweep = load_sweep(path)
@@ -87,6 +88,7 @@ def test_dask_local_cluster_process_pool_and_one_worker_give_the_same_rows(tmp_p
     )
 
 
+@pytest.mark.slow
 def test_a_sweep_killed_with_sigkill_and_resumed_equals_an_uninterrupted_one(tmp_path):
     path = write_sweep(tmp_path / "in", customers=3000, design={"kind": "lhs", "samples": 30})
     killed = tmp_path / "killed"
@@ -111,6 +113,7 @@ def test_a_sweep_killed_with_sigkill_and_resumed_equals_an_uninterrupted_one(tmp
     pd.testing.assert_frame_equal(comparable(a), comparable(b))
 
 
+@pytest.mark.slow
 def test_a_changed_sweep_file_is_refused_in_an_old_output_folder(tmp_path, monkeypatch, capsys):
     path = write_sweep(tmp_path / "in")
     out = tmp_path / "out"
@@ -141,6 +144,7 @@ def dying(task: RunTask) -> dict:
     return execute(task)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("runner", [raising, dying], ids=["raises", "dies"])
 def test_a_failing_run_is_marked_failed_and_the_sweep_goes_on(tmp_path, runner):
     sweep = load_sweep(write_sweep(tmp_path / "in"))
@@ -160,6 +164,7 @@ def test_a_failing_run_is_marked_failed_and_the_sweep_goes_on(tmp_path, runner):
     assert failed["churn_rate"].isna().all()
 
 
+@pytest.mark.slow
 def test_failed_runs_are_retried_on_the_next_run_and_replaced(tmp_path):
     sweep = load_sweep(write_sweep(tmp_path / "in"))
     out = tmp_path / "out"
@@ -173,6 +178,7 @@ def test_failed_runs_are_retried_on_the_next_run_and_replaced(tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_parameter_values_are_stored_as_numbers_in_the_files_units(tmp_path):
     sweep = load_sweep(write_sweep(tmp_path / "in"))
     frame = pd.read_parquet(run_sweep(sweep, tmp_path / "out", LocalPool(1)).results)
@@ -236,20 +242,21 @@ def start_sweep(path: Path, out: Path, *extra: str) -> subprocess.Popen:
 
 def wait_for_parts(out: Path, count: int, process: subprocess.Popen) -> None:
     """Wait until ``count`` batches are saved (or the process ended)."""
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and process.poll() is None:
+    # a hang guard only: pytest-timeout bounds the test
+    while process.poll() is None:
         if len(list(out.glob(f"{PARTS}/part-*.parquet"))) >= count:
             return
         time.sleep(0.05)
 
 
+@pytest.mark.slow
 def test_ctrl_c_saves_what_finished_exits_130_and_the_same_command_resumes(tmp_path):
     path = write_sweep(tmp_path / "in", customers=3000, design={"kind": "lhs", "samples": 30})
     out = tmp_path / "out"
     process = start_sweep(path, out, "--workers", "2", "--batch", "2")
     wait_for_parts(out, 2, process)
     os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends
-    stdout, stderr = process.communicate(timeout=120)
+    stdout, stderr = process.communicate()
     assert process.returncode == 130, stderr
     line = stderr.strip().splitlines()[-1]
     saved = int(re.match(r"interrupted: (\d+) of 60 runs saved in ", line).group(1))
@@ -282,6 +289,7 @@ def dask_by_hand(base_port: int, workers: int) -> tuple:
     return scheduler, worker, address
 
 
+@pytest.mark.slow
 def test_a_sweep_runs_on_a_scheduler_and_workers_started_by_hand(tmp_path):
     # the docs' recipe: `dask scheduler`, `dask worker ADDRESS`, `spiral sweep --scheduler`
     scheduler, worker, address = dask_by_hand(18786, workers=2)
@@ -292,7 +300,6 @@ def test_a_sweep_runs_on_a_scheduler_and_workers_started_by_hand(tmp_path):
             + ["--scheduler", address],
             capture_output=True,
             text=True,
-            timeout=180,
         )
         assert done.returncode == 0, done.stderr
         assert f"on the Dask cluster at {address}" in done.stdout
@@ -308,6 +315,7 @@ def test_a_sweep_runs_on_a_scheduler_and_workers_started_by_hand(tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_an_unreachable_scheduler_is_one_line_and_exit_code_2(tmp_path, monkeypatch, capsys):
     path = write_sweep(tmp_path / "in")
     monkeypatch.setattr(DaskCluster, "timeout", "1s")
@@ -320,6 +328,7 @@ def test_an_unreachable_scheduler_is_one_line_and_exit_code_2(tmp_path, monkeypa
     assert line.startswith(f"spiral sweep: --scheduler: cannot reach {address} (")
 
 
+@pytest.mark.slow
 def test_two_sweeps_on_one_dask_cluster_at_once_keep_their_own_results(tmp_path):
     from distributed import LocalCluster
 
@@ -331,7 +340,7 @@ def test_two_sweeps_on_one_dask_cluster_at_once_keep_their_own_results(tmp_path)
             for i, path in enumerate(paths)
         ]
         for process in processes:
-            _, stderr = process.communicate(timeout=180)
+            _, stderr = process.communicate()
             assert process.returncode == 0, stderr
     for i, path in enumerate(paths):
         local = run_sweep(load_sweep(path), tmp_path / f"local_{i}", LocalPool(1))
@@ -342,6 +351,7 @@ def test_two_sweeps_on_one_dask_cluster_at_once_keep_their_own_results(tmp_path)
     assert set(pd.read_parquet(tmp_path / "dask_1" / RESULTS)["seed"]) == {9, 10}
 
 
+@pytest.mark.slow
 def test_losing_the_scheduler_mid_sweep_keeps_the_rows_and_exits_1(tmp_path):
     scheduler, worker, address = dask_by_hand(19786, workers=1)
     path = write_sweep(tmp_path / "in", customers=3000, design={"kind": "lhs", "samples": 30})
@@ -350,7 +360,7 @@ def test_losing_the_scheduler_mid_sweep_keeps_the_rows_and_exits_1(tmp_path):
         process = start_sweep(path, out, "--scheduler", address, "--batch", "1")
         wait_for_parts(out, 2, process)
         scheduler.kill()
-        stdout, stderr = process.communicate(timeout=120)
+        stdout, stderr = process.communicate()
     finally:
         worker.kill()
         scheduler.kill()

@@ -27,6 +27,7 @@ def quick_report():
     return validation_report(quick=True)
 
 
+@pytest.mark.slow
 def test_the_quick_report_puts_every_exact_value_inside_its_interval(quick_report):
     assert len(quick_report) >= 30
     assert quick_report["inside"].all(), quick_report[~quick_report["inside"]]
@@ -37,6 +38,7 @@ def test_the_quick_report_puts_every_exact_value_inside_its_interval(quick_repor
     assert {"E[severity]", "E[severity²]"} <= set(quick_report["quantity"])
 
 
+@pytest.mark.slow
 def test_the_markdown_page_has_one_row_per_quantity(quick_report):
     page = markdown(quick_report)
     rows = [line for line in page.splitlines() if line.startswith("| ") and "---" not in line]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+import pytest
 from PIL import Image
 from test_cli import call_main
 
@@ -20,6 +21,7 @@ def check_pictures(folder, names):
         assert texts.strip()  # text stays text: editable in a deck
 
 
+@pytest.mark.slow
 def test_run_plot_draws_the_spiral_curve_journey_map_and_time_series(tmp_path, monkeypatch, capsys):
     plots = tmp_path / "plots"
     code, out, _ = call_main(
@@ -32,6 +34,7 @@ def test_run_plot_draws_the_spiral_curve_journey_map_and_time_series(tmp_path, m
     )
 
 
+@pytest.mark.slow
 def test_compare_plot_draws_the_bars_and_the_differences(tmp_path, monkeypatch, capsys):
     plots = tmp_path / "plots"
     code, out, _ = call_main(

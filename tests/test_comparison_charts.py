@@ -16,6 +16,7 @@ def comparison():
     return spiral.compare(scenario, ["warm_handoffs", "fix_delivery"], replications=2)
 
 
+@pytest.mark.slow
 def test_bar_heights_equal_the_means_and_error_bars_the_intervals(comparison):
     fig = comparison_bars(comparison)
     table = comparison.table.set_index(["arm", "metric"])

@@ -1,0 +1,108 @@
+"""Pictures of a sweep: the tornado of sensitivity indices, a heat map over two parameters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from spiral.sweeps.sensitivity import (
+    RANKED_BY,
+    SweepReport,
+    default_heatmap,
+    heatmap_table,
+    ranking,
+)
+
+
+def tornado_chart(report: SweepReport):  # noqa: ANN201 - a matplotlib Figure, imported lazily
+    """Return a tornado chart: per metric, parameters ranked by the design's main index."""
+    import matplotlib.pyplot as plt
+
+    from spiral.views.style import house_style
+
+    with house_style():
+        metrics = [m for m in report.spec.metrics if m in set(report.indices["metric"])]
+        by = RANKED_BY[report.spec.design.kind]
+        cols = min(max(len(metrics), 1), 3)
+        rows = -(-max(len(metrics), 1) // cols)
+        height = 0.45 * len(report.spec.parameters) + 1.6
+        fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, height * rows), squeeze=False)
+        axes = axes.ravel()
+        for ax, metric in zip(axes, metrics, strict=False):
+            ranked = ranking(report, metric)[::-1]  # largest at the top
+            chosen = report.indices[
+                (report.indices["metric"] == metric) & (report.indices["index"] == by)
+            ].set_index("parameter")
+            values = chosen["value"].reindex(ranked.index)
+            shown = values if by == "SRC" else ranked
+            conf = chosen["conf"].reindex(ranked.index)
+            colors = ["#c0392b" if v > 0 else "#2471a3" for v in values]
+            ax.barh(
+                ranked.index,
+                shown.to_numpy(),
+                xerr=None if conf.isna().all() else conf.to_numpy(),
+                color=colors,
+                capsize=3,
+            )
+            ax.set_title(metric)
+            ax.set_xlabel(by + (" (95% interval)" if not conf.isna().all() else ""))
+            ax.axvline(0, color="black", linewidth=0.8)
+        for ax in axes[len(metrics) :]:
+            ax.axis("off")
+        fig.suptitle(f"{report.manifest['sweep']}: what drives each metric ({by})")
+        fig.tight_layout()
+    return fig
+
+
+def write_report(
+    report: SweepReport, out: Path, heatmap: tuple[str, str] | None = None
+) -> list[Path]:
+    """Write points.csv, indices.csv, the tornado chart and a heat map (PNG and SVG)."""
+    from spiral.views.style import save_figure
+
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / "points.csv", out / "indices.csv"]
+    report.points.to_csv(paths[0], index=False)
+    report.indices.to_csv(paths[1], index=False)
+    if len(report.indices):
+        paths += save_figure(tornado_chart(report), out, "tornado")
+    pair = heatmap or default_heatmap(report)
+    if pair is not None and np.isfinite(report.points[report.spec.metrics[0]]).any():
+        metric = report.spec.metrics[0]
+        paths += save_figure(heatmap_chart(report, *pair, metric), out, "heatmap")
+    return paths
+
+
+def heatmap_chart(report: SweepReport, x: str, y: str, metric: str, bins: int = 6):  # noqa: ANN201
+    """Draw the metric's mean over two swept parameters as a heat map."""
+    import matplotlib.pyplot as plt
+
+    from spiral.views.style import house_style
+
+    table = heatmap_table(report, x, y, metric, bins)
+    with house_style():
+        fig, ax = plt.subplots(figsize=(1.1 * len(table.columns) + 4, 0.8 * len(table) + 2.5))
+        ax.grid(False)
+        image = ax.imshow(table.to_numpy(float), cmap="Reds", aspect="auto")
+        ax.set_xticks(
+            range(len(table.columns)),
+            [f"{v:.3g}" if isinstance(v, float) else v for v in table.columns],
+            rotation=30,
+        )
+        ax.set_yticks(
+            range(len(table.index)),
+            [f"{v:.3g}" if isinstance(v, float) else v for v in table.index],
+        )
+        values = table.to_numpy(float)
+        middle = np.nanmin(values) + 0.6 * (np.nanmax(values) - np.nanmin(values))
+        for (i, j), value in np.ndenumerate(values):
+            if np.isfinite(value):
+                ink = "white" if value > middle else "black"
+                ax.text(j, i, f"{value:.3g}", ha="center", va="center", fontsize=10, color=ink)
+        ax.set_xlabel(x)
+        ax.set_ylabel(y)
+        fig.colorbar(image, ax=ax, label=metric)
+        ax.set_title(f"{report.manifest['sweep']}: mean {metric}")
+        fig.tight_layout()
+    return fig
