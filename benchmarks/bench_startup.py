@@ -44,8 +44,10 @@ def main() -> None:
     print("| target | measured | ratio |")
     print("|---|---:|---:|")
     print(f"| `spiral --help` < 0.5 s | {help_time:.2f} s | {help_time / 0.5:.2f} |")
-    print(f"| `import spiral` (python alone: {python:.2f} s) | {import_time:.2f} s | "
-          f"{import_time / max(python, 1e-9):.2f}× python |")
+    print(
+        f"| `import spiral` (python alone: {python:.2f} s) | {import_time:.2f} s | "
+        f"{import_time / max(python, 1e-9):.2f}× python |"
+    )
     print(f"| heavy modules loaded by `import spiral` = 0 | {heavy} | |")
 
 
