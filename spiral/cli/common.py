@@ -187,6 +187,33 @@ def picture_names(figures: tuple[str, ...]) -> frozenset[str]:
     return frozenset(f"{name}.{suffix}" for name in figures for suffix in ("png", "svg"))
 
 
+def results_places(
+    stack: ExitStack,
+    out: Path | None,
+    plot: Path | None,
+    manifest: str,
+    names: frozenset[str],
+    figures: tuple[str, ...],
+) -> tuple[object | None, Path | None]:
+    """Open (check and lock) a results folder and a pictures folder before any work.
+
+    Returns the results folder (or None) and where to draw the pictures now (or None):
+    inside the results folder's staging when ``plot`` lies in ``out``.
+    """
+    from spiral.io.atomic_output import OutputFolder
+    from spiral.io.result_files import spiral_wrote
+
+    folder = None
+    if out is not None:
+        folder = opened(stack, OutputFolder(out, "--out", spiral_wrote(out, manifest, names)))
+    if plot is None:
+        return folder, None
+    if inside(plot, out):
+        return folder, folder.place(plot)
+    pictures = OutputFolder(plot, "--plot", whole=False, names=picture_names(figures))
+    return folder, opened(stack, pictures).stage
+
+
 def inside(path: Path, folder: Path | None) -> bool:
     """Return whether ``path`` lies inside ``folder`` (written into its staging area)."""
     if folder is None:

@@ -23,13 +23,11 @@ from spiral.cli.common import (
     err_console,
     fail,
     guard,
-    inside,
     limits_from,
     load_for,
-    opened,
     out_console,
     percent,
-    picture_names,
+    results_places,
     writing,
 )
 from spiral.scenarios import DEFAULT_SCENARIO
@@ -144,8 +142,7 @@ def compare_command(
         model, more = arms_from(model, pilots)
         parsed += [a for a in more if a.label not in {p.label for p in parsed}]
     from spiral.analysis.parallel import WorkersFailed
-    from spiral.io.atomic_output import OutputFolder
-    from spiral.io.result_files import COMPARE_NAMES, spiral_wrote, strict_json
+    from spiral.io.result_files import COMPARE_NAMES, strict_json
 
     runs = (reps if isinstance(reps, int) else max_replications) * len(parsed) + len(parsed)
     guard(model, limits, str(resolve_source(scenario)), parallel=min(jobs, runs))
@@ -153,21 +150,9 @@ def compare_command(
 
     stack = ExitStack()
     with stack:
-        folder = None
-        if out is not None:
-            known = spiral_wrote(out, "compare_manifest.json", COMPARE_NAMES)
-            folder = opened(stack, OutputFolder(out, "--out", known))
-        if plot is not None:
-            plots = (
-                folder.place(plot)
-                if inside(plot, out)
-                else opened(
-                    stack,
-                    OutputFolder(
-                        plot, "--plot", whole=False, names=picture_names(COMPARISON_FIGURES)
-                    ),
-                ).stage
-            )
+        folder, plots = results_places(
+            stack, out, plot, "compare_manifest.json", COMPARE_NAMES, COMPARISON_FIGURES
+        )
         with feedback(err_console, where, enabled=not as_json) as shown:
             shown.step("replications")
 

@@ -29,7 +29,7 @@ from spiral.cli.common import (
     load,
     opened,
     out_console,
-    picture_names,
+    results_places,
     writing,
 )
 from spiral.model.units import parse_duration, parse_rate
@@ -78,8 +78,8 @@ def run_command(
     from spiral.analysis.results import run
     from spiral.cli.feedback import feedback
     from spiral.engines.runs import choose_engine
-    from spiral.io.atomic_output import OutputFile, OutputFolder
-    from spiral.io.result_files import RUN_NAMES, spiral_wrote, strict_json, write_run
+    from spiral.io.atomic_output import OutputFile
+    from spiral.io.result_files import RUN_NAMES, strict_json, write_run
     from spiral.model.loading import resolve_source, with_length
     from spiral.views.console import print_run
 
@@ -127,19 +127,7 @@ def run_command(
 
     stack = ExitStack()
     with stack:
-        folder = None
-        if out is not None:
-            known = spiral_wrote(out, "manifest.json", RUN_NAMES)
-            folder = opened(stack, OutputFolder(out, "--out", known))
-        if plot is not None:
-            plots = (
-                folder.place(plot)
-                if inside(plot, out)
-                else opened(
-                    stack,
-                    OutputFolder(plot, "--plot", whole=False, names=picture_names(RUN_FIGURES)),
-                ).stage
-            )
+        folder, plots = results_places(stack, out, plot, "manifest.json", RUN_NAMES, RUN_FIGURES)
         if event_log is not None:
             log_path = (
                 folder.place(event_log)

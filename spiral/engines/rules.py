@@ -1,6 +1,7 @@
 """The customer rules, written once: what happens to a customer at each kind of event.
 
-Every function works on a Python float and on numpy arrays alike (element by element),
+Every function works on a Python number and on numpy arrays alike (element by element;
+a plain number takes a fast path: these run once per event in the SimPy engine),
 so the SimPy engine calls it for one customer, the vectorised engine for a whole group,
 and the analytic engine for every variant of a journey at once. The engines differ only
 in how they schedule customers and count what happens; the semantics are in
@@ -36,14 +37,14 @@ def failure_probability(p: Number, failures: Number, compounding: float) -> Numb
     """
     if compounding == 1.0:
         return p
-    if np.ndim(p) == 0 and np.ndim(failures) == 0:
+    if not isinstance(p, np.ndarray) and not isinstance(failures, np.ndarray):
         if not failures or p <= 0.0 or p >= 1.0:
             return p
         odds = p / (1.0 - p) * compounding ** min(failures, power_cap(compounding))
         return odds / (1.0 + odds)
     p_arr = np.asarray(p, dtype=float)
     cap = power_cap(compounding)
-    if np.ndim(failures) == 0:  # one count for many probabilities: Python's pow, exactly
+    if not isinstance(failures, np.ndarray):  # one count, many probabilities: Python's pow
         factor: float | np.ndarray = compounding ** min(int(failures), cap)
     else:
         factor = np.power(float(compounding), np.minimum(np.asarray(failures), cap))
@@ -56,7 +57,7 @@ def failure_probability(p: Number, failures: Number, compounding: float) -> Numb
 
 def worsened(severity: Number, factor: float, cap: float) -> Number:
     """Return severity after a bad event: × ``factor``, at most ``cap``; no complaint stays 0."""
-    if np.ndim(severity) == 0:
+    if not isinstance(severity, np.ndarray):
         return min(severity * factor, cap) if severity > 0.0 else severity
     s = np.asarray(severity, dtype=float)
     return np.where(s > 0, np.minimum(s * factor, cap), s)
@@ -64,7 +65,7 @@ def worsened(severity: Number, factor: float, cap: float) -> Number:
 
 def after_failure(severity: Number, amplification: float, cap: float) -> Number:
     """Return severity after a failure: the complaint is born (1) or amplified."""
-    if np.ndim(severity) == 0:
+    if not isinstance(severity, np.ndarray):
         return 1.0 if severity == 0.0 else min(severity * amplification, cap)
     s = np.asarray(severity, dtype=float)
     return np.where(s == 0, 1.0, np.minimum(s * amplification, cap))
@@ -75,7 +76,7 @@ def amplified(failures: Number, amplification: float) -> Number:
 
     ``amplification ** (failures - 1)``, the spiral in its simplest form (cap it yourself).
     """
-    if np.ndim(failures) == 0:
+    if not isinstance(failures, np.ndarray):
         return amplification ** min(int(failures) - 1, power_cap(amplification))
     exponent = np.minimum(np.asarray(failures) - 1, power_cap(amplification))
     return np.power(float(amplification), exponent)
@@ -83,7 +84,7 @@ def amplified(failures: Number, amplification: float) -> Number:
 
 def escalation_due(severity: Number, escalated: Number, threshold: float) -> Number:
     """Return whether a customer may escalate to a channel: at its threshold, not yet there."""
-    if np.ndim(severity) == 0 and np.ndim(escalated) == 0:
+    if not isinstance(severity, np.ndarray) and not isinstance(escalated, np.ndarray):
         return (not escalated) and severity >= threshold
     return ~np.asarray(escalated, dtype=bool) & (np.asarray(severity) >= threshold)
 
@@ -99,7 +100,7 @@ def loyalty_odds(
     never more than 1 − churn.
     """
     span = loyalty.max_churn - loyalty.base_churn
-    if np.ndim(severity) == 0 and np.ndim(recovered_once) == 0:
+    if not isinstance(severity, np.ndarray) and not isinstance(recovered_once, np.ndarray):
         if severity == 0.0:
             return loyalty.base_churn, min(loyalty.base_advocacy, 1.0 - loyalty.base_churn)
         churn = loyalty.max_churn - span * math.exp(-severity / loyalty.severity_scale)
@@ -133,7 +134,7 @@ def handoff(
     Warm with probability ``baton`` (the context travels); otherwise cold, and then
     misrouted (sent to the wrong place, to bounce back) with probability ``ping_pong``.
     """
-    if np.ndim(warm_draw) == 0:
+    if not isinstance(warm_draw, np.ndarray):
         warm = warm_draw < baton
         return warm, (not warm) and misroute_draw < ping_pong
     warm = np.asarray(warm_draw) < baton
@@ -153,7 +154,7 @@ def split_draw(u: np.ndarray, baton: float) -> np.ndarray:
 
 def empowerment_cost(u: Number, mean_cost: float) -> Number:
     """Return the cost of putting a case right, from a U(0, 1) draw: Exp(mean ``mean_cost``)."""
-    if np.ndim(u) == 0:
+    if not isinstance(u, np.ndarray):
         return -mean_cost * math.log(1.0 - u)
     return -mean_cost * np.log1p(-np.asarray(u))
 
@@ -189,6 +190,6 @@ def accepted_arrival(u: Number, peak: float, multiplier: Number) -> Number:
     Arrivals are drawn at the profile's peak rate and each kept with probability
     multiplier / peak, which gives the slot's rate exactly (Lewis & Shedler 1979).
     """
-    if np.ndim(u) == 0 and np.ndim(multiplier) == 0:
+    if not isinstance(u, np.ndarray) and not isinstance(multiplier, np.ndarray):
         return u * peak < multiplier
     return np.asarray(u) * peak < np.asarray(multiplier)
