@@ -15,6 +15,7 @@ Public API (one entry point per task; ``import spiral`` loads nothing heavy unti
 ``report``                write a self-contained HTML report -> its path
 ``Comparison``            ``.table`` (tidy), ``.runs``, ``.effects``, ``.notes``
 ``Explanation``           ``.theory`` (exact numbers), ``.ranking`` (fix first)
+``NoClosedForm``          what ``explain`` raises for queues or loops it cannot solve
 ``RunResult``             ``.summary``, ``.customers``, ``.events``, ``.timeseries``
 ``Scenario``              the validated scenario model (pydantic)
 ``ScenarioError``         bad input: one line per problem
@@ -35,6 +36,7 @@ except metadata.PackageNotFoundError:  # a source tree that is not installed
 _HOMES = {
     "Comparison": "spiral.analysis.compare",
     "Explanation": "spiral.analysis.explanation",
+    "NoClosedForm": "spiral.engines.analytic",
     "RunResult": "spiral.analysis.results",
     "Scenario": "spiral.model.scenario",
     "ScenarioError": "spiral.model.errors",

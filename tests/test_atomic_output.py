@@ -338,3 +338,31 @@ def test_a_full_disk_while_writing_is_one_line_and_keeps_the_old_results(
     assert line == f"{res}: --out: cannot write results (No space left on device)"
     assert {p.name: p.read_bytes() for p in res.iterdir()} == before
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("moment", ["simulating", "writing"])
+def test_a_run_killed_while_simulating_or_writing_leaves_the_old_results(
+    moment, tiny_file, tmp_path
+):
+    """Killed at a known moment (its staging made; files in it): the old folder is whole."""
+    import time
+
+    res = tmp_path / "res"
+    run = ("run", tiny_file, "--customers", "20000", "--out", res, "--events")
+    first = spiral_process(*run, "--seed", "1")
+    assert first.wait() == 0, first.stderr.read()
+    writer = spiral_process(*run, "--seed", "2")
+    stage = tmp_path / f".res.spiral-{writer.pid}.tmp"
+
+    def reached() -> bool:
+        if moment == "simulating":
+            return stage.is_dir()
+        return stage.is_dir() and any(stage.iterdir())
+
+    while not reached():  # a state, not a time: pytest-timeout guards against a hang
+        assert writer.poll() is None, "the run ended before the moment came"
+        time.sleep(0.01)
+    writer.kill()
+    writer.wait()
+    assert seed_of(res) == 1

@@ -405,8 +405,7 @@ def test_runs_differing_only_in_seed_share_the_scenario_hash(runs):
 @pytest.mark.slow
 def test_scenarios_lists_every_builtin_in_order_with_its_description(cli):
     builtins = builtin_scenarios()
-    if not builtins:
-        pytest.skip("no built-in scenarios written yet")
+    assert builtins
     done = cli["done"]["scenarios"]
     assert done.returncode == 0, done.stderr
     lines = done.stdout.strip().splitlines()
@@ -643,9 +642,9 @@ def test_explain_refuses_queues_and_loops_with_one_line_each_and_exit_2():
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines() == [
         "tipping_point: silos.team.staff: 10 staff make a queue, which has no closed form here; "
-        "expected unlimited staff (approximate=True, `spiral explain --unlimited`)",
+        "expected unlimited staff (`spiral explain --unlimited`, unlimited=True)",
         "tipping_point: loops.erosion.enabled: a system loop couples customers, which has no "
-        "closed form; expected it off (loops_off=True, `spiral explain --without-loops`)",
+        "closed form; expected it off (`spiral explain --without-loops`, without_loops=True)",
     ]
 
 

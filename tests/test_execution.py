@@ -420,3 +420,20 @@ def test_a_list_of_quantities_is_stored_as_numbers_and_labels_keep_the_files_ord
     points = pd.DataFrame({"x": ["high", "low", "high", "low"], "m": [4.0, 1.0, 4.2, 0.8]})
     coded = _src(points, ["x"], "m", {"x": ["low", "high"]})
     assert coded[0]["value"] > 0.99
+
+
+def test_dask_logs_are_as_they_were_after_a_scheduler_that_cannot_be_reached(monkeypatch):
+    """The sweep quiets dask's loggers for its own duration only, also when it fails."""
+    import logging
+
+    import distributed  # noqa: F401 - its loggers exist once it is imported
+
+    from spiral.sweeps.execution import DaskCluster, ExecutorLost
+
+    names = [n for n in logging.root.manager.loggerDict if n.split(".")[0] == "distributed"]
+    before = {n: logging.getLogger(n).level for n in names}
+    monkeypatch.setattr(DaskCluster, "timeout", "1s")
+    cluster = DaskCluster("tcp://127.0.0.1:9", 1)  # nothing listens on the discard port
+    with pytest.raises(ExecutorLost, match="cannot reach tcp://127.0.0.1:9"):
+        list(cluster.results([object()], lambda task: {}))
+    assert {n: logging.getLogger(n).level for n in names} == before

@@ -132,3 +132,36 @@ def test_thinning_keeps_a_candidate_with_probability_multiplier_over_peak():
     assert not rules.accepted_arrival(0.5, 2.0, 1.0)
     kept = rules.accepted_arrival(np.random.default_rng(5).random(100_000), 4.0, 1.0)
     assert kept.mean() == pytest.approx(0.25, abs=3.29 * math.sqrt(0.25 * 0.75 / 100_000))
+
+
+def test_handoffs_worsen_severity_never_when_warm_once_cold_twice_misrouted():
+    assert [rules.cold_events(w, m) for w, m in [(True, False), (False, False), (False, True)]] == [
+        0,
+        1,
+        2,
+    ]
+    both = rules.cold_events(np.array([True, False, False]), np.array([False, False, True]))
+    assert both.tolist() == [0, 1, 2]
+    assert rules.handoff_shares(0.3, 0.15) == (0.3, 0.7, 0.15)
+
+
+def test_severity_after_failures_and_bad_events_is_the_product_capped():
+    """Two failures (×2), one cold handoff (×1.25), two repeats (×1.15²): 2 · 1.25 · 1.3225."""
+    value = rules.severity_of(2, 1, 2, 2.0, 1.25, 1.15, 1000.0)
+    assert value == pytest.approx(2 * 1.25 * 1.15**2)
+    grid = rules.severity_of(3, np.arange(3)[:, None], np.arange(2)[None, :], 2.0, 10.0, 1.0, 100)
+    assert grid.tolist() == [[4.0, 4.0], [40.0, 40.0], [100.0, 100.0]]  # 400 capped at 100
+
+
+def test_empowerment_and_the_recovery_case_and_reach():
+    assert rules.empowered(49.9, 50.0) and rules.empowered(50.0, 50.0)
+    assert not rules.empowered(50.1, 50.0)
+    assert rules.empowered(np.array([10.0, 60.0]), 50.0).tolist() == [True, False]
+    assert rules.recovered_once(True, 1) and not rules.recovered_once(True, 2)
+    assert not rules.recovered_once(False, 1)
+    once = rules.recovered_once(np.array([True, True, False]), np.array([1, 2, 1]))
+    assert once.tolist() == [True, False, False]
+    mu, sigma = rules.reach_lognormal(150.0, 1.5)
+    assert mu == pytest.approx(math.log(150.0)) and sigma == 1.5
+    assert rules.reach_lognormal(0.0, 1.0)[0] == pytest.approx(math.log(1e-12))  # no log(0)
+    assert rules.mean_reach(150.0, 1.5) == pytest.approx(150.0 * math.exp(1.125))

@@ -441,8 +441,12 @@ def test_the_simpy_internals_a_silo_relies_on_are_still_there():
     assert silo.seize("first") is None  # a free server, taken at once
     waiting = silo.seize("second")
     assert waiting is not None and list(silo.put_queue) == [waiting]
-    silo._capacity = 2  # staff added: the waiting request is granted
-    silo._trigger_put(None)
+    assert silo._env is env  # grant_or_timeout schedules on it
+    woken = silo.grant_or_timeout(waiting, 5.0)
+    env.run(until=woken)
+    assert env.now == 5.0 and not waiting.triggered  # timed out, still waiting
+    assert silo.set_staff(2) == 1  # staff added (_capacity, _trigger_put): granted at once
     assert waiting.triggered and silo.users == ["first", waiting]
     silo.free("first")
     assert silo.users == [waiting]
+    assert silo.set_staff(0) == -1  # never below one server

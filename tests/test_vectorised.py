@@ -11,7 +11,7 @@ from test_analytic import assert_within_99, expected, journeys, per_customer
 
 from spiral.analysis.results import run
 from spiral.engines.analytic import theory, unlimited, without_loops
-from spiral.engines.runs import choose_engine
+from spiral.engines.dispatch import choose_engine
 from spiral.model.loading import load_scenario, parse_scenario, with_length
 
 

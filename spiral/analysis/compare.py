@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -222,7 +223,7 @@ def _replicate(task: _Task) -> tuple[dict, pd.DataFrame]:
 
 
 def compare(
-    scenario: Scenario,
+    scenario: Scenario | str | Path,
     what_ifs: Sequence[str | Arm] | None = None,
     replications: int | str = 10,
     seed: int | None = None,
@@ -241,6 +242,10 @@ def compare(
     replications in that many processes (same results). Returns a ``Comparison`` whose
     ``table`` is tidy: one row per arm and metric.
     """
+    if not isinstance(scenario, Scenario):
+        from spiral.model.loading import load_scenario
+
+        scenario = load_scenario(scenario)  # a file or a built-in name
     root = scenario.seed if seed is None else seed
     if root < 0:
         raise ValueError(f"seed must be a non-negative integer, got {root}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from spiral.engines.analytic import EXPLAIN_TOLERANCE, Theory
@@ -27,7 +28,7 @@ class Explanation:
 
 
 def explain(
-    scenario: Scenario,
+    scenario: Scenario | str | Path,
     *,
     factor: float = 0.5,
     unlimited: bool = False,
@@ -43,6 +44,10 @@ def explain(
     ``--unlimited`` and ``--without-loops`` do. A journey customers can hardly leave is
     refused (``ScenarioError``) by the visits guard (``limits``).
     """
+    if not isinstance(scenario, Scenario):
+        from spiral.model.loading import load_scenario
+
+        scenario = load_scenario(scenario)  # a file or a built-in name
     if not 0 < factor < 1:
         raise ValueError(f"factor must be between 0 and 1, got {factor}")
     problems = journey_problems(scenario, limits or Limits())

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 import pandas as pd
 
 from spiral.analysis.metrics import by_failure_step, silo_table, spiral_table, summarise, timeseries
-from spiral.engines.runs import RawRun, simulate
+from spiral.engines.dispatch import simulate
+from spiral.engines.runs import RawRun
 from spiral.model.scenario import Scenario
 from spiral.model.what_if_arms import BASELINE, Arm, intervention_cost, parse_arm
 
@@ -85,20 +87,24 @@ class RunResult:
 
 
 def run(
-    scenario: Scenario,
+    scenario: Scenario | str | Path,
     seed: int | None = None,
     event_log: bool = False,
     what_if: str | Arm | None = None,
     engine: str = "des",
     progress: Callable[[float], None] | None = None,
 ) -> RunResult:
-    """Simulate a scenario once; ``seed`` defaults to the scenario's own.
+    """Simulate a scenario (validated, or a file or built-in name) once; seed: its own.
 
     ``what_if`` switches on the scenario's what-ifs: a name, ``'a+b'`` or ``'name@10%'``.
     ``engine``: ``'des'`` (SimPy, everything), ``'vectorised'`` (numpy, for unlimited staff
     and no loops, no event log or what-ifs) or ``'auto'`` (vectorised where it can).
     ``progress(fraction)`` is called now and then with the share of the run done.
     """
+    if not isinstance(scenario, Scenario):
+        from spiral.model.loading import load_scenario
+
+        scenario = load_scenario(scenario)  # a file or a built-in name
     seed = scenario.seed if seed is None else seed
     if seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed}")

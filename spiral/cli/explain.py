@@ -36,9 +36,8 @@ def explain_command(
     limit: LimitOption = None,
 ) -> None:
     """Exact answers without simulating, and which step to fix first (unlimited staff, no loops)."""
-    from spiral.engines.analytic import EXPLAIN_TOLERANCE, NoClosedForm, explain
+    from spiral.engines.analytic import EXPLAIN_TOLERANCE, NoClosedForm
     from spiral.io.result_files import strict_json
-    from spiral.model.limits import journey_problems
     from spiral.views.console import print_theory
 
     where = "spiral explain"
@@ -46,22 +45,28 @@ def explain_command(
     model = load(scenario)
     if not 0 < factor < 1:
         raise fail([f"{where}: --factor: expected a number between 0 and 1, got {factor}"])
-    source = scenario  # as typed: a built-in's name, or a file
-    # a journey customers can hardly leave would keep the chain's mass travelling for ever
-    problems = journey_problems(model, limits)
-    if problems:
-        raise fail([f"{source}: {field}: {why}" for field, why in problems])
+    from spiral.analysis.explanation import explain
     from spiral.cli.feedback import feedback
+    from spiral.model.errors import ScenarioError
 
+    source = scenario  # as typed: a built-in's name, or a file
     try:
         with feedback(err_console, where, enabled=not as_json) as shown:
             shown.step("solving the journey's chain")
             # one solve gives the numbers and every fix; what it leaves is printed as truncated
-            exact, ranking = explain(
-                model, factor, unlimited, loops_off, tolerance=EXPLAIN_TOLERANCE
+            explained = explain(
+                model,
+                factor=factor,
+                unlimited=unlimited,
+                without_loops=loops_off,
+                tolerance=EXPLAIN_TOLERANCE,
+                limits=limits,
             )
     except NoClosedForm as error:
         raise fail([f"{source}: {field}: {why}" for field, why in error.reasons]) from None
+    except ScenarioError as error:  # customers can hardly leave: the chain would never drain
+        raise fail([f"{source}: {field}: {why}" for field, why in error.problems]) from None
+    exact, ranking = explained.theory, explained.ranking
     if as_json:
         payload = {
             **exact.summary(),

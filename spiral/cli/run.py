@@ -77,7 +77,7 @@ def run_command(
     """Simulate a scenario and print what the spiral did."""
     from spiral.analysis.results import run
     from spiral.cli.feedback import feedback
-    from spiral.engines.runs import choose_engine
+    from spiral.engines.dispatch import choose_engine
     from spiral.io.atomic_output import OutputFile
     from spiral.io.result_files import RUN_NAMES, strict_json, write_run
     from spiral.model.loading import resolve_source, with_length

@@ -100,14 +100,13 @@ def report_command(
     import json
     from contextlib import ExitStack
 
-    from spiral.analysis.results import run
     from spiral.cli.common import arms_from
     from spiral.cli.feedback import feedback
     from spiral.io.atomic_output import OutputFile
     from spiral.model.loading import resolve_source
     from spiral.sweeps.sensitivity import sweep_report
     from spiral.sweeps.store import MANIFEST
-    from spiral.views.report import run_report
+    from spiral.views.report import report_html
 
     where = "spiral report"
     limits = limits_from(limit, where)
@@ -139,29 +138,16 @@ def report_command(
             raise fail([str(error)]) from None
     model = load_for(source, horizon, where)
     guard(model, limits, str(resolve_source(source)))
+    arms = []
+    if what_if:
+        model, arms = arms_from(model, what_if)
     stack = ExitStack()
     with stack:
         page = opened(stack, OutputFile(out, "--out"))
         with feedback(err_console, where) as shown:
-            comparison = None
-            if what_if:
-                from spiral.analysis.compare import compare
-
-                model, arms = arms_from(model, what_if)
-                shown.step("comparing what-ifs")
-                comparison = compare(
-                    model,
-                    arms,
-                    replications=replications,
-                    seed=seed,
-                    progress=lambda done, total: shown.update(done / total),
-                )
-            shown.step("simulating")
-            result = run(model, seed=seed, event_log=True, progress=shown.update)
-            shown.step("drawing")
-            report = run_report(result, comparison, summary)
+            html_text = report_html(model, arms, summary, replications, seed, progress=shown.step)
             with writing(out, "--out"):
-                page.stage.write_text(report.html(), encoding="utf-8")
+                page.stage.write_text(html_text, encoding="utf-8")
             commit(stack)
     size = out.stat().st_size / 1024
     out_console.print(f"wrote {out} ({size:,.0f} KB, self-contained)", highlight=False)

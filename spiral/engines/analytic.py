@@ -208,8 +208,15 @@ class _Chain:
         if f not in self._grids:
             b, c = self.sizes(f)
             exp = self.exp
-            lattice = np.outer(exp.cold_handoff ** np.arange(b), exp.repeat_contact ** np.arange(c))
-            self._grids[f] = np.minimum(self._amplified(f) * lattice, self.cap)
+            self._grids[f] = rules.severity_of(
+                f,
+                np.arange(b)[:, None],
+                np.arange(c)[None, :],
+                exp.amplification,
+                exp.cold_handoff,
+                exp.repeat_contact,
+                self.cap,
+            )
         return self._grids[f]
 
     def _fit(self, f: int, x: np.ndarray) -> np.ndarray:
@@ -232,7 +239,7 @@ class _Chain:
             s = self.grid(f)
             out = []
             for channel in (self.esc.social, self.esc.ceo):
-                chance = (s >= channel.threshold) * channel.probability
+                chance = rules.escalation_due(s, False, channel.threshold) * channel.probability
                 out.append(chance if chance.any() else None)
             self._odds[f] = tuple(out)
         return self._odds[f]
@@ -300,7 +307,7 @@ class _Chain:
         kind = j.kind[node]
         if kind == OUTCOME:
             self.visits[node] += m
-            key = (node, f, rec and f == 1)
+            key = (node, f, rules.recovered_once(rec, f))
             _add(self.ends, key, x)
             return
         if kind == CONTACT and bounce < 0:
@@ -351,20 +358,20 @@ class _Chain:
                 _add(nxt, (target, f, open_, ic, rec, -1), x * q)
                 continue
             mass = _mass(x) * q
-            baton, pp = j.baton[node], j.ping_pong[node]
-            if baton > 0:
-                self.t["handoffs_warm"] += mass * baton
-                _add(nxt, (target, f, open_, ic, rec, -1), x * (q * baton))
-            if baton >= 1:
+            warm, cold_share, pp = rules.handoff_shares(j.baton[node], j.ping_pong[node])
+            if warm > 0:
+                self.t["handoffs_warm"] += mass * warm
+                _add(nxt, (target, f, open_, ic, rec, -1), x * (q * warm))
+            if cold_share <= 0:
                 continue
-            self.t["handoffs_cold"] += mass * (1 - baton)
-            self.t["ping_pongs"] += mass * (1 - baton) * pp
+            self.t["handoffs_cold"] += mass * cold_share
+            self.t["ping_pongs"] += mass * cold_share * pp
             for misrouted, share in ((True, pp), (False, 1 - pp)):
                 if share <= 0:
                     continue
-                cold = x * (q * (1 - baton) * share)
+                cold = x * (q * cold_share * share)
                 bounce = node if misrouted else -1
-                y = self._worsen(f, -2, 2 if misrouted else 1, cold)
+                y = self._worsen(f, -2, rules.cold_events(False, misrouted), cold)
                 _add(nxt, (target, f, open_, ic, rec, bounce), y)
 
     def _theory(self, v: int, truncated: float) -> Theory:
@@ -399,7 +406,7 @@ class _Chain:
             advocate += float((x * adv).sum())
             retained += float((x * (1 - churn - adv)).sum())
         social = scenario.experience.escalation.social
-        reach = social.reach_median * math.exp(social.reach_sigma**2 / 2)
+        reach = rules.mean_reach(social.reach_median, social.reach_sigma)
         t = {name: float(values[v]) for name, values in self.t.items()}
         t = defaultdict(float, t)
         steps = [i for i in range(j.size) if j.kind[i] == STEP]

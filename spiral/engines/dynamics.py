@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from array import array
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -97,11 +97,27 @@ class FailureTables:
     learns: bool = False
 
 
+class Staff(Protocol):
+    """A silo's servers, as the loops see them: who is served, who waits, how many serve."""
+
+    users: list
+    queue: list
+
+    @property
+    def capacity(self) -> int:
+        """Return the number of servers now."""
+        ...
+
+    def set_staff(self, staff: int) -> int:
+        """Change the number of servers; return the change."""
+        ...
+
+
 class LoopHost(Protocol):
     """What the loops read from the engine that runs them: its clock, staff and counters."""
 
     env: simpy.Environment
-    silos: list[Any]  # SimPy resources (a silo's staff), None where staff are unlimited
+    silos: list[Staff | None]  # None where staff are unlimited
     silo_wait: list[float]
     silo_served: list[int]
 
@@ -173,7 +189,7 @@ class Dynamics:
             self.corners[s] += (target - self.corners[s]) * (1.0 - math.exp(-dt / tau))
             if erosion.attrition and self.pressure[s] > erosion.threshold:
                 self.staff[s] *= 1.0 - erosion.attrition * dt / WEEK
-                silo._capacity = max(1, round(self.staff[s]))
+                silo.set_staff(round(self.staff[s]))
         if erosion.enabled:
             for i in self.steps:
                 self._refresh(i)
@@ -226,7 +242,7 @@ class Dynamics:
                 row += (0, 0, 0)
             else:
                 queued = len(s.queue)
-                row += (queued, queued + len(s.users), s._capacity)
+                row += (queued, queued + len(s.users), s.capacity)
         row += host.silo_wait
         row += host.silo_served
         row += [failure[i] for i in self.steps]

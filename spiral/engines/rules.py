@@ -89,6 +89,30 @@ def escalation_due(severity: Number, escalated: Number, threshold: float) -> Num
     return ~np.asarray(escalated, dtype=bool) & (np.asarray(severity) >= threshold)
 
 
+def recovered_once(recovered: Number, failures: Number) -> Number:
+    """Return whether a customer was recovered after exactly one failure (the paradox's case).
+
+    Recovery helps after a first failure, not after a second (Maxham & Netemeyer 2002).
+    """
+    if not isinstance(recovered, np.ndarray) and not isinstance(failures, np.ndarray):
+        return bool(recovered) and failures == 1
+    return np.asarray(recovered, dtype=bool) & (np.asarray(failures) == 1)
+
+
+def reach_lognormal(reach_median: float, reach_sigma: float) -> tuple[float, float]:
+    """Return (mu, sigma) of the lognormal audience of a social post (heavy-tailed reach).
+
+    Most sharing cascades stop within one step (Goel, Watts & Goldstein 2012): the
+    audience is the poster's followers, rarely a media pickup, not a chain.
+    """
+    return math.log(max(reach_median, 1e-12)), reach_sigma
+
+
+def mean_reach(reach_median: float, reach_sigma: float) -> float:
+    """Return the mean audience of a social post: median · e^(σ²/2)."""
+    return reach_median * math.exp(reach_sigma**2 / 2)
+
+
 def loyalty_odds(
     severity: Number, recovered_once: Number, loyalty: Loyalty
 ) -> tuple[Number, Number]:
@@ -141,6 +165,41 @@ def handoff(
     return warm, ~warm & (np.asarray(misroute_draw) < ping_pong)
 
 
+def handoff_shares(baton: float, ping_pong: float) -> tuple[float, float, float]:
+    """Return P(warm), P(cold) and P(misrouted | cold) of a handoff (the ``handoff`` rule)."""
+    return baton, 1.0 - baton, ping_pong
+
+
+def cold_events(warm: Number, misrouted: Number) -> Number:
+    """Return how often a handoff worsens severity by ``cold_handoff``: 0 warm, 1 cold, 2 misrouted.
+
+    A cold handoff makes the customer explain it all again; a misrouted one twice (there
+    and back).
+    """
+    if not isinstance(warm, np.ndarray) and not isinstance(misrouted, np.ndarray):
+        return 0 if warm else 1 + bool(misrouted)
+    return np.where(np.asarray(warm), 0, 1 + np.asarray(misrouted, dtype=int))
+
+
+def severity_of(
+    failures: Number,
+    cold: Number,
+    repeats: Number,
+    amplification: float,
+    cold_handoff: float,
+    repeat_contact: float,
+    cap: float,
+) -> Number:
+    """Return severity after f >= 1 failures, b cold-handoff events and c repeat contacts.
+
+    amplification^(f−1) · cold_handoff^b · repeat_contact^c, capped. Every factor is at
+    least 1, so capping once equals capping after each event (the SimPy engine multiplies
+    event by event); arrays broadcast (the analytic engine's lattice).
+    """
+    lattice = np.power(cold_handoff, cold) * np.power(repeat_contact, repeats)
+    return np.minimum(amplified(failures, amplification) * lattice, cap)
+
+
 def split_draw(u: np.ndarray, baton: float) -> np.ndarray:
     """Return, from one uniform draw that was above ``baton``, a fresh uniform for misrouting.
 
@@ -157,6 +216,13 @@ def empowerment_cost(u: Number, mean_cost: float) -> Number:
     if not isinstance(u, np.ndarray):
         return -mean_cost * math.log(1.0 - u)
     return -mean_cost * np.log1p(-np.asarray(u))
+
+
+def empowered(cost: Number, limit: float) -> Number:
+    """Return whether an agent may put a case right: its cost is within the limit."""
+    if not isinstance(cost, np.ndarray):
+        return cost <= limit
+    return np.asarray(cost) <= limit
 
 
 def empowered_probability(limit: float, mean_cost: float) -> float:

@@ -64,6 +64,18 @@ class Silo(simpy.Resource):
         if self.put_queue:
             self._trigger_put(None)
 
+    def set_staff(self, staff: int) -> int:
+        """Change the number of servers (at least 1); return the change.
+
+        More servers take waiting customers at once; fewer let those serving finish (a
+        server past the new count is released after its job), as a shift ends.
+        """
+        before = self._capacity
+        self._capacity = max(1, staff)
+        while self.put_queue and len(self.users) < self._capacity:
+            self._trigger_put(None)
+        return self._capacity - before
+
 
 class Engine:
     """One simulation of a scenario under one root seed."""
@@ -113,11 +125,9 @@ class Engine:
         self.start_draw = uniforms(seed, "decisions", "__start__")
         self.escalation_draw = uniforms(seed, "escalation")
         social = scenario.experience.escalation.social
+        mu, sigma = rules.reach_lognormal(social.reach_median, social.reach_sigma)
         self.reach_draw = draws(
-            generator(seed, "escalation", "reach"),
-            lambda rng, n: rng.lognormal(
-                math.log(max(social.reach_median, 1e-12)), social.reach_sigma, n
-            ),
+            generator(seed, "escalation", "reach"), lambda rng, n: rng.lognormal(mu, sigma, n)
         )
         self.luck_draw = uniforms(seed, "outcome")
         self.failure_now = list(journey.failure)  # moved by erosion and learning
@@ -308,12 +318,9 @@ class Engine:
         for name, delta in staff_changes(what_if, self.scenario).items():
             s = silo_index[name]
             silo = self.silos[s]
-            before = silo._capacity
-            silo._capacity = max(1, before + delta)
+            change = silo.set_staff(silo.capacity + delta)
             self.dynamics.staff[s] = max(1.0, self.dynamics.staff[s] + delta)
-            self.staff_log.append((self.env.now, s, silo._capacity - before))
-            while silo.put_queue and len(silo.users) < silo._capacity:
-                silo._trigger_put(None)
+            self.staff_log.append((self.env.now, s, change))
 
     def shown_failure(self) -> list[float]:
         """Return the failure probabilities of the variant every customer is under now."""
@@ -456,8 +463,7 @@ class Engine:
                         c.ping_pongs += 1
                         c.bounce = node
                     if c.severity > 0.0:  # no complaint yet: nothing to worsen
-                        self._worsen(c, cold_factor, nxt)
-                        if misrouted:
+                        for _ in range(rules.cold_events(False, misrouted)):
                             self._worsen(c, cold_factor, nxt)
             node = nxt
 
@@ -465,7 +471,7 @@ class Engine:
         """Put a case right at first contact if its cost is within the agent's limit."""
         limit, mean_cost, draw = rule
         cost = rules.empowerment_cost(draw(), mean_cost)
-        if cost > limit:
+        if not rules.empowered(cost, limit):
             return False
         if self.env.now >= self.scenario.warmup:
             self.empowerment_spend += cost
@@ -555,7 +561,7 @@ class Engine:
                 churn, advocacy = self.calm_outcome
             else:
                 loyalty = self.loyalty[c.scope & self.started if self.switching else 0]
-                once = c.recovered and c.failures == 1
+                once = rules.recovered_once(c.recovered, c.failures)
                 churn, advocacy = rules.loyalty_odds(s, once, loyalty)
             u = c.luck
             outcome = CHURNED if u < churn else ADVOCATE if u < churn + advocacy else RETAINED

@@ -10,7 +10,6 @@ Customers are simulated in chunks, so memory stays bounded whatever their number
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import numpy as np
@@ -143,8 +142,8 @@ class VectorisedEngine:
             if len(hit):
                 flag[hit] = True
                 if name == "social":
-                    median = math.log(max(rule.reach_median, 1e-12))
-                    c.reach[hit] = rng.lognormal(median, rule.reach_sigma, len(hit))
+                    mu, sigma = rules.reach_lognormal(rule.reach_median, rule.reach_sigma)
+                    c.reach[hit] = rng.lognormal(mu, sigma, len(hit))
                 self._count(name, c.t[hit])
 
     def _worsen(self, c: _Chunk, idx: np.ndarray, factor: float, rng: np.random.Generator) -> None:
@@ -203,13 +202,14 @@ class VectorisedEngine:
                 baton, ping_pong = self.j.baton[node], self.j.ping_pong[node]
                 u = rng.random(len(group))
                 warm, misrouted = rules.handoff(u, rules.split_draw(u, baton), baton, ping_pong)
+                worsen = rules.cold_events(warm, misrouted)  # 0, 1, or 2 when misrouted
                 c.tally["handoffs"].append(group)  # warm ones: all handoffs less the cold
-                cold = group[~warm]
+                cold = group[worsen >= 1]
                 c.tally["handoffs_cold"].append(cold)
                 self._worsen(c, cold, exp.cold_handoff, rng)
                 if ping_pong > 0:
                     if misrouted.any():
-                        bounce = group[misrouted]
+                        bounce = group[worsen >= 2]
                         c.tally["ping_pongs"].append(bounce)
                         self._worsen(c, bounce, exp.cold_handoff, rng)
                         self._returning.setdefault((target, node), []).append(bounce)
@@ -278,7 +278,7 @@ class VectorisedEngine:
             if rule is not None:
                 limit, mean_cost = rule
                 cost = rules.empowerment_cost(rng.random(len(idx)), mean_cost)
-                empowered = ~ok & c.open[idx] & (cost <= limit)
+                empowered = ~ok & c.open[idx] & rules.empowered(cost, limit)
                 spent = cost[empowered & (c.t[idx] >= self.scenario.warmup)]
                 self.empowerment_spend += float(spent.sum())
                 ok |= empowered
@@ -328,7 +328,7 @@ class VectorisedEngine:
         if self.j.churn_outcome[node]:
             c.outcome[idx] = CHURNED
             return
-        once = c.recovered[idx] & (c.failures[idx] == 1)
+        once = rules.recovered_once(c.recovered[idx], c.failures[idx])
         churn, advocacy = rules.loyalty_odds(c.severity[idx], once, loyalty)
         u = c.luck[idx]
         c.outcome[idx] = np.where(

@@ -262,9 +262,10 @@ class DaskCluster:
         levels = {n: logging.getLogger(n).level for n in names}
         for name in names:
             logging.getLogger(name).setLevel(logging.CRITICAL)
-        client, cluster = self._connect(len(pending))
+        client = cluster = None
         token = uuid.uuid4().hex[:12]  # keys of this sweep only: never another's results
         try:
+            client, cluster = self._connect(len(pending))
             running: dict = {}
             slots, counted = 1, 0.0
             while pending or running:
@@ -295,10 +296,11 @@ class DaskCluster:
                     future.release()
                     yield row
         finally:
-            client.close()
+            if client is not None:
+                client.close()
             if cluster is not None:
                 cluster.close()
-            for name, level in levels.items():
+            for name, level in levels.items():  # dask's logs are as they were, whatever happened
                 logging.getLogger(name).setLevel(level)
 
 

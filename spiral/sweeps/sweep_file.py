@@ -359,7 +359,7 @@ def _check_customers(source: str, spec: SweepFile, scenario: Scenario) -> None:
 
 def _engine(sweep: Sweep, cases: list[tuple]) -> str:
     """Return the one engine for every run: vectorised only where every value allows it."""
-    from spiral.engines.runs import choose_engine
+    from spiral.engines.dispatch import choose_engine
 
     spec = sweep.spec
     if spec.engine == "des":

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from spiral.views.journey_map import draw_stage, map_data
-from spiral.views.style import BAD, INK, NEUTRAL, house_style
+from spiral.views.style import BAD, INK, NEUTRAL, house_style, new_figure
 from spiral.views.trace import clock
 
 DOTS_PER_NODE = 40  # more customers at a node show as a number, not more dots
@@ -71,7 +71,8 @@ def frame_times(result, frames: int) -> np.ndarray:  # noqa: ANN001
 
 def animate(result, out: Path, seconds: float = 30.0, fps: int = 10) -> Path:  # noqa: ANN001
     """Write the run's animation to ``out`` (.gif, or .mp4 with ffmpeg); return the path."""
-    import matplotlib.pyplot as plt
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image
 
     frames = max(int(round(seconds * fps)), 1)
@@ -84,7 +85,8 @@ def animate(result, out: Path, seconds: float = 30.0, fps: int = 10) -> Path:  #
     times = frame_times(result, frames)
     mp4 = out.suffix.lower() == ".mp4"
     with house_style():
-        fig, ax = plt.subplots(figsize=(9.6, 5.4), dpi=80)
+        fig, ax = new_figure(figsize=(9.6, 5.4), dpi=80)
+        FigureCanvasAgg(fig)  # frames are drawn to pixels here, whatever the user's backend
         draw_stage(ax, data, label_size=10)
         for (u, v), f in data.flow.items():
             if f > 0:
@@ -107,7 +109,7 @@ def animate(result, out: Path, seconds: float = 30.0, fps: int = 10) -> Path:  #
         )
         title = ax.set_title(f"{result.scenario.name} · day 0 00:00", fontsize=12)
         fig.tight_layout()
-        reds = plt.get_cmap("Reds")
+        reds = matplotlib.colormaps["Reds"]
 
         def draw(t: float) -> None:
             here = (visits.start <= t) & (t < visits.end)
@@ -158,7 +160,6 @@ def animate(result, out: Path, seconds: float = 30.0, fps: int = 10) -> Path:  #
                 loop=0,
                 optimize=False,
             )
-        plt.close(fig)
     return out
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 from matplotlib.ticker import EngFormatter
 
 from spiral.analysis.compare import KEY_METRICS, Comparison
@@ -16,12 +15,12 @@ BAR_METRICS = ("churn_rate", "complaints", "escalations", "net_value")
 
 def comparison_bars(comparison: Comparison, currency: str = "", name: str = ""):  # noqa: ANN201
     """Draw each arm's mean of the headline metrics as bars with their 95% intervals."""
-    from spiral.views.style import BAD, GOOD, INK, NEUTRAL, house_style
+    from spiral.views.style import BAD, GOOD, INK, NEUTRAL, house_style, new_figure
 
     table = comparison.table
     arms = list(dict.fromkeys(table["arm"]))
     with house_style():
-        fig, axes = plt.subplots(1, len(BAR_METRICS), figsize=(4.2 * len(BAR_METRICS), 4.8))
+        fig, axes = new_figure(1, len(BAR_METRICS), figsize=(4.2 * len(BAR_METRICS), 4.8))
         for ax, metric in zip(axes, BAR_METRICS, strict=True):
             rows = table[table["metric"] == metric].set_index("arm").loc[arms]
             clear = rows["significant"].fillna(False).astype(bool).tolist()
@@ -59,13 +58,13 @@ def _better(rows, metric: str) -> list[bool]:  # noqa: ANN001 - a DataFrame
 
 def comparison_differences(comparison: Comparison, currency: str = ""):  # noqa: ANN201
     """Draw each key metric's difference to baseline with its 95% interval, one panel each."""
-    from spiral.views.style import GOOD, NEUTRAL, house_style
+    from spiral.views.style import GOOD, NEUTRAL, house_style, new_figure
 
     metrics = [m for m in KEY_METRICS if m != "roi"]
     table = comparison.table[comparison.table["arm"] != BASELINE]
     arms = list(dict.fromkeys(table["arm"]))
     with house_style():
-        fig, axes = plt.subplots(2, 4, figsize=(16, 2.6 + 0.5 * len(arms) * 2), squeeze=False)
+        fig, axes = new_figure(2, 4, figsize=(16, 2.6 + 0.5 * len(arms) * 2), squeeze=False)
         for ax, metric in zip(axes.flat, [*metrics, "roi"], strict=False):
             rows = table[table["metric"] == metric].set_index("arm").loc[arms]
             y = range(len(arms))
@@ -99,5 +98,4 @@ def comparison_chart(comparison: Comparison, path: Path, currency: str = "") -> 
     """Save the paired differences chart as one image file."""
     fig = comparison_differences(comparison, currency)
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     return path

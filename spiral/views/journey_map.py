@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from spiral.model.graph import CONTACT, OUTCOME, STEP, build_graph
-from spiral.views.style import INK, NEUTRAL, SILO_COLOURS, house_style
+from spiral.views.style import INK, NEUTRAL, SILO_COLOURS, house_style, new_figure
 
 OUTCOME_BAND = "outcomes"
 
@@ -195,14 +195,13 @@ def draw_stage(ax, data: MapData, label_size: int = 12) -> None:  # noqa: ANN001
 
 def journey_map(result, title: str | None = None):  # noqa: ANN201, ANN001 - Figure, RunResult
     """Draw a run's journey map."""
-    import matplotlib.pyplot as plt
     from matplotlib.patches import Arc, FancyArrowPatch
 
     data = map_data(result)
     xs = [x for x, _ in data.positions.values()]
     width = max(xs) - min(xs) + 1
     with house_style():
-        fig, ax = plt.subplots(figsize=(max(9.0, 2.3 * width + 2), 1.25 * len(data.bands) + 1.5))
+        fig, ax = new_figure(figsize=(max(9.0, 2.3 * width + 2), 1.25 * len(data.bands) + 1.5))
         draw_stage(ax, data)
         widths = edge_widths(data)
         for (u, v), lw in widths.items():

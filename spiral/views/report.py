@@ -9,15 +9,19 @@ from __future__ import annotations
 import base64
 import html
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from spiral.model.scenario import Scenario
 from spiral.views.style import INK
+
+if TYPE_CHECKING:
+    from spiral.sweeps.sensitivity import SweepReport
 
 CSS = f"""
 body {{ font-family: -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; color: {INK};
@@ -55,14 +59,11 @@ HEADLINES = (
 
 def png(fig) -> str:  # noqa: ANN001 - a matplotlib Figure
     """Return a figure as a base64 PNG data URI; the figure is closed."""
-    import matplotlib.pyplot as plt
-
     from spiral.views.style import house_style
 
     buffer = io.BytesIO()
     with house_style():
         fig.savefig(buffer, format="png")
-    plt.close(fig)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
@@ -207,6 +208,44 @@ def _sweep_section(report: Report, sweep) -> None:  # noqa: ANN001 - a SweepRepo
         report.paragraph(f"Note: {note}")
 
 
+def report_html(
+    scenario: Scenario,
+    what_ifs: Sequence[object] = (),
+    sweep: SweepReport | None = None,
+    replications: int = 3,
+    seed: int | None = None,
+    progress: Callable[[str, float | None], None] | None = None,
+) -> str:
+    """Return the HTML of a scenario's report: what-ifs compared, and a sweep's summary.
+
+    ``what_ifs``: names, ``'a+b'``, ``'name@10%'`` or arms; ``progress(phase, share)`` is
+    called as the work goes (the command shows it).
+    """
+    from spiral.analysis.compare import compare
+    from spiral.analysis.results import run
+
+    def step(phase: str, share: float | None = None) -> None:
+        if progress is not None:
+            progress(phase, share)
+
+    comparison = None
+    if what_ifs:
+        step("comparing what-ifs")
+        comparison = compare(
+            scenario,
+            list(what_ifs),
+            replications=replications,
+            seed=seed,
+            progress=lambda done, total: step("comparing what-ifs", done / total),
+        )
+    step("simulating")
+    result = run(
+        scenario, seed=seed, event_log=True, progress=lambda share: step("simulating", share)
+    )
+    step("drawing")
+    return run_report(result, comparison, sweep).html()
+
+
 def report(
     scenario: Scenario | str | Path,
     out: str | Path,
@@ -219,18 +258,16 @@ def report(
     """Write one self-contained HTML report of a scenario (what-ifs and a sweep when given).
 
     ``scenario``: a validated scenario, a file or a built-in name; ``sweep``: a folder
-    written by ``spiral.sweep``. The file is written whole (see ``OutputFile``).
+    written by ``spiral.sweep`` (read first: a bad folder fails before any simulation).
+    The file is written whole (see ``OutputFile``).
     """
-    from spiral.analysis.compare import compare
-    from spiral.analysis.results import run
     from spiral.io.atomic_output import OutputFile
     from spiral.model.loading import load_scenario
     from spiral.sweeps.sensitivity import sweep_report
 
     model = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    comparison = compare(model, list(what_ifs), replications, seed) if what_ifs else None
     summary = sweep_report(Path(sweep)) if sweep is not None else None
-    result = run(model, seed=seed, event_log=True)
     with OutputFile(Path(out)) as page:
-        page.stage.write_text(run_report(result, comparison, summary).html(), encoding="utf-8")
+        html_text = report_html(model, what_ifs, summary, replications, seed)
+        page.stage.write_text(html_text, encoding="utf-8")
     return Path(out)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from spiral.views.style import ACCENT, BAD, INK, house_style
+from spiral.views.style import ACCENT, BAD, INK, house_style, new_figure
 
 CURVE_METRICS = {
     "severity_mean": "mean severity",
@@ -84,12 +84,10 @@ def spiral_points(results: list) -> pd.DataFrame:  # list[RunResult]
 
 def spiral_curve(results: list, title: str | None = None):  # noqa: ANN201 - a Figure
     """Draw the spiral curve of one run or of replications (with 95% intervals)."""
-    import matplotlib.pyplot as plt
-
     points = spiral_points(results)
     name = results[0].scenario.name
     with house_style():
-        fig, axes = plt.subplots(1, 3, figsize=(15, 4.8))
+        fig, axes = new_figure(1, 3, figsize=(15, 4.8))
         for ax, (metric, label) in zip(axes, CURVE_METRICS.items(), strict=True):
             part = points[points["metric"] == metric]
             colour = ACCENT if metric == "escalation_rate" else BAD

@@ -5,7 +5,8 @@ from __future__ import annotations
 from contextlib import contextmanager
 from pathlib import Path
 
-import matplotlib.pyplot as plt
+import matplotlib
+from matplotlib.figure import Figure
 
 INK = "#222222"
 GOOD = "#2471a3"  # blue: the healthy side, a fix, a what-if that helps
@@ -44,16 +45,25 @@ RC = {
 @contextmanager
 def house_style():  # noqa: ANN201 - a context manager
     """Draw inside this block in the house style."""
-    with plt.rc_context(RC):
+    with matplotlib.rc_context(RC):
         yield
 
 
+def new_figure(*grid: int, figsize: tuple[float, float], dpi: float | None = None, **kwargs):  # noqa: ANN201
+    """Return a figure and its axes, made without pyplot: no backend, no global figure list.
+
+    Nothing is shown by itself (in a notebook too): a view returns its figure, and the
+    caller saves or displays it.
+    """
+    fig = Figure(figsize=figsize, dpi=dpi)
+    return fig, fig.subplots(*grid, **kwargs)
+
+
 def save_figure(fig, folder: Path, name: str) -> list[Path]:  # noqa: ANN001 - a Figure
-    """Save a figure as ``name``.png and ``name``.svg in ``folder``; close it; return the paths."""
+    """Save a figure as ``name``.png and ``name``.svg in ``folder``; return the paths."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / f"{name}.png", folder / f"{name}.svg"]
     with house_style():  # the savefig settings (dpi, text kept as text) apply when saving
         for path in paths:
             fig.savefig(path)
-    plt.close(fig)
     return paths

@@ -17,9 +17,7 @@ from spiral.sweeps.sensitivity import (
 
 def tornado_chart(report: SweepReport):  # noqa: ANN201 - a matplotlib Figure, imported lazily
     """Return a tornado chart: per metric, parameters ranked by the design's main index."""
-    import matplotlib.pyplot as plt
-
-    from spiral.views.style import house_style
+    from spiral.views.style import house_style, new_figure
 
     with house_style():
         metrics = [m for m in report.spec.metrics if m in set(report.indices["metric"])]
@@ -27,7 +25,7 @@ def tornado_chart(report: SweepReport):  # noqa: ANN201 - a matplotlib Figure, i
         cols = min(max(len(metrics), 1), 3)
         rows = -(-max(len(metrics), 1) // cols)
         height = 0.45 * len(report.spec.parameters) + 1.6
-        fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, height * rows), squeeze=False)
+        fig, axes = new_figure(rows, cols, figsize=(5.2 * cols, height * rows), squeeze=False)
         axes = axes.ravel()
         for ax, metric in zip(axes, metrics, strict=False):
             ranked = ranking(report, metric)[::-1]  # largest at the top
@@ -76,13 +74,11 @@ def write_report(
 
 def heatmap_chart(report: SweepReport, x: str, y: str, metric: str, bins: int = 6):  # noqa: ANN201
     """Draw the metric's mean over two swept parameters as a heat map."""
-    import matplotlib.pyplot as plt
-
-    from spiral.views.style import house_style
+    from spiral.views.style import house_style, new_figure
 
     table = heatmap_table(report, x, y, metric, bins)
     with house_style():
-        fig, ax = plt.subplots(figsize=(1.1 * len(table.columns) + 4, 0.8 * len(table) + 2.5))
+        fig, ax = new_figure(figsize=(1.1 * len(table.columns) + 4, 0.8 * len(table) + 2.5))
         ax.grid(False)
         image = ax.imshow(table.to_numpy(float), cmap="Reds", aspect="auto")
         ax.set_xticks(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from spiral.views.style import ACCENT, BAD, GOOD, INK, NEUTRAL, house_style
+from spiral.views.style import ACCENT, BAD, GOOD, INK, NEUTRAL, house_style, new_figure
 
 VERDICT_COLOURS = {"stable": GOOD, "stressed": ACCENT, "runaway": BAD}
 
@@ -30,8 +30,6 @@ def panel_series(result) -> dict[str, dict[str, list[float]]]:  # noqa: ANN001 -
 
 def timeseries_chart(result, title: str | None = None):  # noqa: ANN001, ANN201 - RunResult, Figure
     """Draw a run's time series, the warm-up shaded and the regime verdict in the title."""
-    import matplotlib.pyplot as plt
-
     ts = result.timeseries
     days = (ts["start"] / 1440.0).tolist()
     series = panel_series(result)
@@ -44,7 +42,7 @@ def timeseries_chart(result, title: str | None = None):  # noqa: ANN001, ANN201 
     verdict = result.summary.get("regime", "")
     reasons = result.summary.get("regime_reasons") or []
     with house_style():
-        fig, axes = plt.subplots(len(PANELS), 1, figsize=(12, 11), sharex=True)
+        fig, axes = new_figure(len(PANELS), 1, figsize=(12, 11), sharex=True)
         warm = ts.loc[ts["warmup"], "start"]
         for ax, panel in zip(axes, PANELS, strict=True):
             for label, values in series[panel].items():
