@@ -449,4 +449,4 @@ def test_the_simpy_internals_a_silo_relies_on_are_still_there():
     assert waiting.triggered and silo.users == ["first", waiting]
     silo.free("first")
     assert silo.users == [waiting]
-    assert silo.set_staff(0) == -1  # never below one server
+    assert silo.set_staff(0) == -2 and silo.capacity == 0  # closed: a roster's night

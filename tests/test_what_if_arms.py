@@ -223,7 +223,7 @@ def test_a_bad_pilot_share_is_refused(tiny_data, arm, expected):
                 "scope": {"customers": 0.5},
                 "changes": [{"change": "add_staff", "silo": "ops", "count": 1}],
             },
-            "what_ifs.w: expected scope.customers = 1 for staff changes",
+            "what_ifs.w: expected scope.customers = 1 for staff and demand changes",
         ),
     ],
 )

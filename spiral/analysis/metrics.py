@@ -156,7 +156,9 @@ def timeseries(raw: RawRun, customers: pd.DataFrame, scenario: Scenario) -> pd.D
     frame["failure_demand_share"] = np.divide(
         frame["failure_demand"].to_numpy(), contacts, out=np.zeros(n), where=contacts > 0
     )
-    state = samples_by_period(raw.dynamics.samples, raw.journey, period, n)
+    state = samples_by_period(
+        raw.dynamics.samples, raw.journey, period, n, eroding=raw.dynamics.erodes
+    )
     return pd.concat([frame, state], axis=1)
 
 

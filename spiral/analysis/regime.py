@@ -18,7 +18,7 @@ TREND_CONFIDENCE = 0.99
 
 
 def backlog_trend(backlog: np.ndarray) -> tuple[float, float]:
-    """Return the OLS slope of a backlog series (per period) and its one-sided lower bound."""
+    """Return the OLS slope of a series (per period) and its one-sided 99% lower bound."""
     if len(backlog) < 3 or np.allclose(backlog, backlog[0]):
         return 0.0, 0.0
     from scipy import stats  # imported here: `import spiral` stays light
@@ -60,13 +60,22 @@ def verdict(
     if abandoned > ABANDON_COLLAPSED:
         runaway = True
         reasons.append(f"{abandoned:.0%} of contacts abandoned")
+    pressures = series.filter(like="pressure_")
+    overloaded = bool(len(pressures)) and float(pressures.iloc[-1].max()) > 1.0
     for step, p0 in base_failure.items():
         column = f"failure_{step}"
         if p0 > 0 and column in series and len(series):
-            end = float(series[column].iloc[-1])
-            if end >= FAILURE_COLLAPSED * p0:
+            failure = series[column].to_numpy()
+            end = float(failure[-1])
+            # collapsing: at twice its base and still rising, or with more work than staff
+            # (an eroded standard that has settled with slack is lasting damage: stressed)
+            _, rising = backlog_trend(failure[-max(len(failure) // 4, 3) :])
+            if end >= FAILURE_COLLAPSED * p0 and (rising > 0 or overloaded):
                 runaway = True
-                reasons.append(f"{step} fails with p={end:.3f}, {end / p0:.1f}× its base {p0:.3f}")
+                how = "and rising" if rising > 0 else "with more work than staff"
+                reasons.append(
+                    f"{step} fails with p={end:.3f}, {end / p0:.1f}× its base {p0:.3f}, {how}"
+                )
     if runaway:
         return RUNAWAY, reasons
     for column in series.filter(like="pressure_"):

@@ -16,6 +16,8 @@ def choose_engine(scenario: Scenario, engine: str, event_log: bool, what_ifs: bo
     if engine == "des":
         return "des"
     reasons = [f"{field}: {why.split(',')[0]}" for field, why in closed_form_problems(scenario)]
+    if scenario.arrivals.events:
+        reasons.append("arrivals.events: bursts enter at a node; the SimPy engine runs them")
     if event_log:
         reasons.append("event log: the vectorised engine keeps none")
     if what_ifs:

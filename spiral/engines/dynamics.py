@@ -1,9 +1,10 @@
 """The organisation's feedback loops: work pressure, quality erosion, reputation, learning.
 
 A ``Dynamics`` object lives inside one engine run. Every ``loops.tick`` it measures each
-silo's work pressure, lets eroded standards drift, decays reputation and records a
-sample; the engine calls it back on social escalations, advocates and recoveries.
-Exact equations: docs/model.md, section "System loops".
+silo's work pressure (the work arriving, and the work waiting, per member of staff on
+duty), lets eroded standards drift, decays reputation and records a sample; the engine
+calls it back on social escalations, advocates and recoveries, and reports the work each
+staffed visit brings. Exact equations: docs/model.md, section "System loops".
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from spiral.engines.streams import uniforms
 from spiral.model.scenario import Learning, Scenario
 
 WEEK = 10080.0
+SETTLED = 1.0 - math.exp(-1.0)  # the standard erodes once pressure is known over a window
 
 
 def smoothing(dt: float, window: float) -> float:
@@ -47,6 +49,28 @@ def eroded(p: float, corners: float, sensitivity: float) -> float:
     return odds / (1.0 + odds)
 
 
+def failure_when_cut(p: float, cut: float, sensitivity: float) -> float:
+    """Return failure probability ``p`` when a share ``cut`` of the needed time is not spent.
+
+    That share × sensitivity of the jobs that would have succeeded fail (Oliva & Sterman's
+    quality falls with the time per job; the sensitivity is a guess).
+    """
+    if cut <= 0.0:
+        return p
+    return 1.0 - (1.0 - p) * (1.0 - min(1.0, sensitivity * cut))
+
+
+def time_spent(standard: float, pressure: float, threshold: float, elasticity: float) -> float:
+    """Return the share of a job's needed time spent: standard × (pressure/threshold)^-e, ≤ 1.
+
+    Above the threshold staff work faster than their standard (Oliva & Sterman 2001:
+    time per order = standard × pressure^-0.64); below it they use the slack to take the
+    time the job needs, never more.
+    """
+    pace = (pressure / threshold) ** -elasticity if pressure > 0 else math.inf
+    return min(1.0, standard * pace)
+
+
 def corner_target(pressure: float, threshold: float, elasticity: float) -> float:
     """Return the share of work skipped at a pressure: 1 - (pressure/threshold)^-elasticity."""
     if pressure <= threshold:
@@ -59,27 +83,26 @@ class Samples:
     """One flat row per tick of the loops' state.
 
     A row is: time, reputation, then per silo the queue, the customers present (queue
-    plus in service), the servers, cumulative wait and services, then per step the
-    failure probability. Pressure is smoothed from these afterwards, by the same formula
-    the loops use live.
+    plus in service) and the servers (interleaved), then per silo the cumulative wait,
+    the cumulative services, the work pressure and the standard time per job (a share of
+    the scenario's), then per step the failure probability.
     """
 
     silos: int
     steps: int
-    weight: float  # of a new observation in the pressure average
     rows: array = field(default_factory=lambda: array("d"))  # 8 bytes a value, no objects
 
     def columns(self) -> dict[str, np.ndarray]:
         """Return the rows as named arrays (2-D for per-silo and per-step values)."""
         n, k = self.silos, self.steps
-        width = 2 + 5 * n + k
+        width = 2 + 7 * n + k
         data = np.frombuffer(self.rows, dtype=np.float64).reshape(-1, width)
         out = {"time": data[:, 0], "reputation": data[:, 1]}
         for j, name in enumerate(("queue", "present", "staff")):  # interleaved per silo
             out[name] = data[:, 2 + j : 2 + 3 * n : 3]
-        for j, name in enumerate(("waited", "served")):
+        for j, name in enumerate(("waited", "served", "pressure", "standard")):
             out[name] = data[:, 2 + (3 + j) * n : 2 + (4 + j) * n]
-        out["failure"] = data[:, 2 + 5 * n :]
+        out["failure"] = data[:, 2 + 7 * n :]
         return out
 
 
@@ -136,17 +159,28 @@ class Dynamics:
         self.failure_now = tables.failure_now
         self.base_failure = list(journey.failure)
         n = len(journey.silo_names)
+        erosion = self.loops.erosion
+        self.legacy = erosion.enabled and erosion.model == "corners"
+        self.erodes = erosion.enabled and erosion.model == "standard"
         self.pressure = [0.0] * n
-        self.corners = [0.0] * n
+        self.corners = [0.0] * n  # the "corners" model's state
+        self.standard = [1.0] * n  # share of the scenario's time per job that is the norm
+        self.pace = [1.0] * n  # time spent / standard: what a job's standard draw is × by
+        self.work_in = [0.0] * n  # standard minutes of work arrived since the last tick
+        self.jobs_in = [0] * n
+        self.work_rate = [0.0] * n  # smoothed work arriving per minute (servers' worth)
+        self.job_time = [0.0] * n  # mean standard minutes of a job, to weigh the queue
+        self.job_seen = [0.0] * n
+        self.seen = 0.0  # weight of the observations so far in the smoothed averages
         self.staff = [float(s) if s else 0.0 for s in journey.staff]
         self.reputation = 1.0
         self.fixes = 0
         self.steps = [i for i, k in enumerate(journey.kind) if k == STEP]
         self.learn_draw = uniforms(seed, "decisions", "__learning__")
         self.smooth = smoothing(self.loops.tick, self.loops.pressure_window)
-        self.samples = Samples(n, len(self.steps), self.smooth)
+        self.samples = Samples(n, len(self.steps))
         loops = self.loops
-        self.live = loops.erosion.enabled or loops.reputation.enabled or tables.learns
+        self.live = erosion.enabled or loops.reputation.enabled or tables.learns
         self.host: LoopHost | None = None
 
     @property
@@ -160,36 +194,73 @@ class Dynamics:
         return names
 
     def process(self, host: LoopHost):  # noqa: ANN201 - a SimPy process
-        """Update and sample every tick in ``host``'s simulation, forever (the run stops it)."""
+        """Measure, update and sample every tick in ``host``'s simulation, forever."""
         self.host = host
         env = host.env
         tick = self.loops.tick
-        live, update, sample, timeout = self.live, self.update, self.sample, env.timeout
+        live, measure, update, sample = self.live, self.measure, self.update, self.sample
+        timeout = env.timeout
         while True:
             yield timeout(tick)
+            measure(tick)
             if live:
                 update(tick)
             sample(env.now)
 
-    def update(self, dt: float) -> None:
-        """Advance pressure, erosion, attrition and reputation by ``dt`` minutes."""
+    def measure(self, dt: float) -> None:
+        """Measure each staffed silo's work pressure over the last ``dt`` minutes.
+
+        Pressure = (work arriving per minute, smoothed over ``pressure_window``, plus the
+        work waiting in the queue spread over that window) / staff on duty: the capacity
+        required over the capacity available, in the current standard's minutes
+        (Oliva & Sterman 2001). A stable queue at utilisation ρ has pressure about ρ.
+        The ``corners`` model keeps its own measure: customers present per server.
+        """
         loops = self.loops
-        erosion = loops.erosion
         smooth = self.smooth if dt == loops.tick else smoothing(dt, loops.pressure_window)
         silos = self.host.silos if self.host is not None else []
+        window = loops.pressure_window
+        self.seen += (1.0 - self.seen) * smooth
         for s, silo in enumerate(silos):
             if silo is None:
                 continue
-            load = (len(silo.users) + len(silo.queue)) / silo.capacity
-            self.pressure[s] += (load - self.pressure[s]) * smooth
-            if not erosion.enabled:
+            staff = silo.capacity
+            if self.legacy:
+                load = (len(silo.users) + len(silo.queue)) / max(staff, 1)
+                self.pressure[s] += (load - self.pressure[s]) * smooth
                 continue
-            target = corner_target(self.pressure[s], erosion.threshold, erosion.elasticity)
-            tau = erosion.erode_time if target > self.corners[s] else erosion.recover_time
-            self.corners[s] += (target - self.corners[s]) * (1.0 - math.exp(-dt / tau))
+            work, jobs = self.work_in[s], self.jobs_in[s]
+            self.work_in[s], self.jobs_in[s] = 0.0, 0
+            if jobs:
+                self.job_time[s] += (work / jobs - self.job_time[s]) * smooth
+                self.job_seen[s] += (1.0 - self.job_seen[s]) * smooth
+            self.work_rate[s] += (work / dt - self.work_rate[s]) * smooth
+            if staff > 0:  # a closed silo (no one on duty) keeps its last pressure
+                # averages over what has been seen so far (not biased toward 0 at the start)
+                job_time = self.job_time[s] / self.job_seen[s] if self.job_seen[s] else 0.0
+                queued = len(silo.queue) * job_time / window
+                self.pressure[s] = (self.work_rate[s] / self.seen + queued) / staff
+
+    def update(self, dt: float) -> None:
+        """Advance erosion, attrition and reputation by ``dt`` minutes."""
+        loops = self.loops
+        erosion = loops.erosion
+        silos = self.host.silos if self.host is not None else []
+        settled = self.seen >= SETTLED  # pressure measured over most of a window
+        for s, silo in enumerate(silos):
+            if silo is None or not erosion.enabled:
+                continue
+            if self.erodes:
+                if not settled:
+                    continue
+                self._erode(s, dt)
+            else:
+                target = corner_target(self.pressure[s], erosion.threshold, erosion.elasticity)
+                tau = erosion.erode_time if target > self.corners[s] else erosion.recover_time
+                self.corners[s] += (target - self.corners[s]) * (1.0 - math.exp(-dt / tau))
             if erosion.attrition and self.pressure[s] > erosion.threshold:
                 self.staff[s] *= 1.0 - erosion.attrition * dt / WEEK
-                silo.set_staff(round(self.staff[s]))
+                silo.set_staff(max(1, round(self.staff[s])))
         if erosion.enabled:
             for i in self.steps:
                 self._refresh(i)
@@ -197,13 +268,42 @@ class Dynamics:
         if reputation.enabled:
             self.reputation = 1.0 + (self.reputation - 1.0) * math.exp(-dt / reputation.memory)
 
+    def _erode(self, s: int, dt: float) -> None:
+        """Let silo ``s``'s standard drift toward the time spent (Oliva & Sterman 2001)."""
+        erosion = self.loops.erosion
+        spent = time_spent(
+            self.standard[s], self.pressure[s], erosion.threshold, erosion.elasticity
+        )
+        if spent < self.standard[s]:
+            tau: float = erosion.erode_time
+        elif erosion.recovers():
+            tau = erosion.recover_time  # type: ignore[assignment] - a duration here
+        else:
+            tau = math.inf  # practically never (the paper): the standard stays where it fell
+        if math.isfinite(tau):
+            self.standard[s] += (spent - self.standard[s]) * (1.0 - math.exp(-dt / tau))
+        # the time a job gets now, per minute of its standard: faster under pressure
+        self.pace[s] = (
+            time_spent(self.standard[s], self.pressure[s], erosion.threshold, erosion.elasticity)
+            / self.standard[s]
+        )
+
+    def cut(self, s: int) -> float:
+        """Return the share of a job's needed time not spent in silo ``s`` now."""
+        return max(0.0, 1.0 - self.standard[s] * self.pace[s])
+
+    def _failure(self, p: float, silo: int) -> float:
+        """Return a step's failure probability ``p`` as the silo's erosion makes it."""
+        sensitivity = self.loops.erosion.sensitivity
+        if self.erodes:
+            return failure_when_cut(p, self.cut(silo), sensitivity)
+        return eroded(p, self.corners[silo], sensitivity)
+
     def _refresh(self, step: int) -> None:
         silo = self.journey.silo[step]
-        sensitivity = self.loops.erosion.sensitivity
-        self.failure_now[step] = eroded(self.base_failure[step], self.corners[silo], sensitivity)
+        self.failure_now[step] = self._failure(self.base_failure[step], silo)
         for ratio, failures in self.tables.variants:
-            p = min(1.0, self.base_failure[step] * ratio[step])
-            failures[step] = eroded(p, self.corners[silo], sensitivity)
+            failures[step] = self._failure(min(1.0, self.base_failure[step] * ratio[step]), silo)
 
     def on_social(self, reach: float) -> None:
         """Lower reputation by a post's reach."""
@@ -245,14 +345,20 @@ class Dynamics:
                 row += (queued, queued + len(s.users), s.capacity)
         row += host.silo_wait
         row += host.silo_served
+        row += self.pressure
+        row += self.standard
         row += [failure[i] for i in self.steps]
         self.samples.rows.extend(row)
 
 
 def samples_by_period(
-    samples: Samples, journey: Journey, period: float, periods: int
+    samples: Samples, journey: Journey, period: float, periods: int, eroding: bool = False
 ) -> pd.DataFrame:
-    """Return per-period means of the sampled state: backlog, pressure, staff, waits, failures."""
+    """Return per-period means of the sampled state.
+
+    Backlog, pressure, staff on duty, utilisation, waits and failures; and the standard
+    time per job (a share of the scenario's) while it erodes.
+    """
     data: dict[str, np.ndarray] = {}
     if not samples.rows:
         return pd.DataFrame(index=range(periods))
@@ -265,16 +371,20 @@ def samples_by_period(
         return np.divide(sums, counts, out=np.full(periods, np.nan), where=counts > 0)
 
     data["reputation"] = mean(columns["reputation"])
-    queue, staff = columns["queue"], columns["staff"]
-    load = np.divide(columns["present"], staff, out=np.zeros_like(staff), where=staff > 0)
-    pressure = smoothed(load, samples.weight)
+    queue, staff, present = columns["queue"], columns["staff"], columns["present"]
     waited, served = columns["waited"], columns["served"]
     for s, name in enumerate(journey.silo_names):
         if journey.staff[s] is None:
             continue
         data[f"backlog_{name}"] = mean(queue[:, s])
-        data[f"pressure_{name}"] = mean(pressure[:, s])
-        data[f"staff_{name}"] = mean(staff[:, s])
+        data[f"pressure_{name}"] = mean(columns["pressure"][:, s])
+        data[f"staff_{name}"] = on_duty = mean(staff[:, s])
+        busy = mean(present[:, s] - queue[:, s])
+        data[f"utilisation_{name}"] = np.divide(
+            busy, on_duty, out=np.full(periods, np.nan), where=on_duty > 0
+        )
+        if eroding:
+            data[f"standard_{name}"] = mean(columns["standard"][:, s])
         # mean wait of services started in the period, from cumulative totals at period ends
         last = np.full(periods, -1)
         last[index] = np.arange(len(index))  # the last sample of each period

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
 import simpy
 
 from spiral.engines import rules
@@ -22,9 +23,9 @@ from spiral.engines.records import (
 )
 from spiral.engines.runs import RawRun
 from spiral.engines.streams import draws, generator, uniforms
-from spiral.model.scenario import Scenario
-from spiral.model.what_if import WhatIf
-from spiral.model.what_if_arms import apply, staff_changes
+from spiral.model.scenario import Burst, Scenario
+from spiral.model.what_if import AddStaff, ExtraShift, WhatIf
+from spiral.model.what_if_arms import apply, staff_changes, with_demand
 
 
 class Silo(simpy.Resource):
@@ -65,13 +66,13 @@ class Silo(simpy.Resource):
             self._trigger_put(None)
 
     def set_staff(self, staff: int) -> int:
-        """Change the number of servers (at least 1); return the change.
+        """Change the number of servers (0 closes the silo); return the change.
 
         More servers take waiting customers at once; fewer let those serving finish (a
         server past the new count is released after its job), as a shift ends.
         """
         before = self._capacity
-        self._capacity = max(1, staff)
+        self._capacity = max(0, staff)  # 0: closed (a roster's night)
         while self.put_queue and len(self.users) < self._capacity:
             self._trigger_put(None)
         return self._capacity - before
@@ -88,6 +89,8 @@ class Engine:
         what_ifs: tuple[tuple[str, WhatIf], ...] = (),
         progress: Callable[[float], None] | None = None,
     ) -> None:
+        # demand what-ifs change the arrivals everyone sees: the world the arm runs in
+        scenario = with_demand(scenario, [what_if for _, what_if in what_ifs])
         self.scenario = scenario
         self.seed = seed
         self.progress = progress
@@ -155,7 +158,10 @@ class Engine:
         self.silo_busy = [0.0] * n_silos
         self.silo_wait = [0.0] * n_silos
         self.silo_served = [0] * n_silos
-        self.staff_log: list[tuple[float, int, int]] = []  # (time, silo, change) from what-ifs
+        # (time, silo, change in staff on duty): rosters, dated changes, what-ifs
+        self.staff_log: list[tuple[float, int, int]] = []
+        self.extra_staff = [0] * n_silos  # staff what-ifs add on top of a roster
+        self.next_id = 0
         self.empowerment_spend = 0.0
         self.active: dict[int, Customer] = {}
         self.arrivals_done = False
@@ -163,18 +169,38 @@ class Engine:
         self.stop = env.event()
 
     # --- arrivals -----------------------------------------------------------------
+    def _admit(self, entry: int | None = None) -> None:
+        """Start a customer's journey now: at the start, or at node ``entry`` (a burst)."""
+        customer = Customer(self.next_id, self.env.now, self.luck_draw())
+        if self.switching:
+            scope = self.full_scope
+            for bit, share, draw in self.pilots:
+                if draw() < share:
+                    scope |= bit
+            customer.scope = scope
+        self.next_id += 1
+        sink = self.sink
+        if sink is not None and len(sink.rows) >= sink.chunk:
+            sink.spill()  # also here: a long stretch without finishes still spills
+        # registered here, not in _walk, which starts only at the next event
+        self.active[customer.id] = customer
+        self.env.process(self._walk(customer, entry))
+
     def _arrivals(self):  # noqa: ANN202 - a SimPy process
         scenario = self.scenario
         env = self.env
-        rate = scenario.arrivals.rate
-        schedule = scenario.arrivals.schedule
+        arrivals = scenario.arrivals
+        rate = arrivals.rate
+        schedule = arrivals.schedule
+        timeline = arrivals.timeline
+        thin = schedule is not None or bool(timeline)
+        peak = max(schedule.multipliers) if schedule is not None else 1.0
         if schedule is not None:
-            peak = max(schedule.multipliers)
             cycle = 1440.0 if schedule.cycle == "day" else 10080.0
             slot = cycle / len(schedule.multipliers)
+        if thin:
             accept = uniforms(self.seed, "arrivals", "thinning")
-        else:
-            peak = 1.0
+            peak *= arrivals.peak_factor()  # candidates at the top rate, thinned to the time's
         # reputation scales the rate: thin from its ceiling down to the current reputation
         reputation = scenario.loops.reputation
         lift = reputation.ceiling if reputation.enabled else 1.0
@@ -184,39 +210,29 @@ class Engine:
         limit = scenario.customers
         horizon = scenario.horizon
         progress = self.progress
-        sink = self.sink
         if top_rate > 0:
             gaps = draws(
                 generator(self.seed, "arrivals"), lambda rng, n: rng.exponential(1.0 / top_rate, n)
             )
-            cid = 0
+            count = 0
             at = 0.0  # thinned-out candidates advance time without a SimPy event
-            while limit is None or cid < limit:
+            while limit is None or count < limit:
                 at += gaps()
                 if horizon is not None and at >= horizon:
                     break
-                if schedule is not None:
-                    m = schedule.multipliers[int((at % cycle) / slot)]
+                if thin:
+                    m = schedule.multipliers[int((at % cycle) / slot)] if schedule else 1.0
+                    if timeline:
+                        m *= arrivals.factor_at(at)
                     if not rules.accepted_arrival(accept(), peak, m):
                         continue
                 if reputation.enabled and follow() * lift >= self.dynamics.reputation:
                     continue
                 yield env.timeout(at - env.now)
-                customer = Customer(cid, env.now, self.luck_draw())
-                if self.switching:
-                    scope = self.full_scope
-                    for bit, share, draw in self.pilots:
-                        if draw() < share:
-                            scope |= bit
-                    customer.scope = scope
-                cid += 1
-                if sink is not None and len(sink.rows) >= sink.chunk:
-                    sink.spill()  # also here: a long stretch without finishes still spills
-                if progress is not None and not cid & 1023:
-                    progress(cid / limit if limit is not None else at / horizon)
-                # registered here, not in _walk, which starts only at the next event
-                self.active[customer.id] = customer
-                env.process(self._walk(customer))
+                self._admit()
+                count += 1
+                if progress is not None and not count & 1023:
+                    progress(count / limit if limit is not None else at / horizon)
             if horizon is not None:
                 yield env.timeout(horizon - env.now)
         elif horizon is not None:
@@ -228,6 +244,15 @@ class Engine:
         yield env.timeout(scenario.drain)
         if not self.stop.triggered:
             self.stop.succeed()
+
+    def _burst(self, k: int, burst: Burst):  # noqa: ANN202 - a SimPy process
+        """Admit a burst's customers at its node, spread at random over its time."""
+        rng = generator(self.seed, "arrivals", f"burst:{k}")
+        times = burst.at + np.sort(rng.uniform(0.0, burst.over, burst.customers))
+        entry = self.journey.index(burst.node)
+        for at in times.tolist():
+            yield self.env.timeout(at - self.env.now)
+            self._admit(entry)
 
     # --- one customer -------------------------------------------------------------
     def _plan(self, what_ifs: tuple[tuple[str, WhatIf], ...]) -> None:
@@ -310,23 +335,78 @@ class Engine:
         return table
 
     def _start(self, bit: int, what_if: WhatIf):  # noqa: ANN202 - a SimPy process
-        """Switch a what-if on at its start time; change staff where it says so."""
+        """Switch a what-if on at its start time (staff changes: see ``_staffing``)."""
         if what_if.start > 0:
             yield self.env.timeout(what_if.start)
         self.started |= bit
-        silo_index = {name: s for s, name in enumerate(self.journey.silo_names)}
-        for name, delta in staff_changes(what_if, self.scenario).items():
-            s = silo_index[name]
-            silo = self.silos[s]
-            change = silo.set_staff(silo.capacity + delta)
-            self.dynamics.staff[s] = max(1.0, self.dynamics.staff[s] + delta)
-            self.staff_log.append((self.env.now, s, change))
+
+    def _staff_plan(self, s: int) -> list[tuple[float, float | None, int, ExtraShift | None]]:
+        """Return the what-ifs' staff changes for silo ``s``: (from, until, add, daily shift)."""
+        name = self.journey.silo_names[s]
+        plan = []
+        for _, what_if in self.what_ifs:
+            for silo, delta in staff_changes(what_if, self.scenario).items():
+                if silo == name:
+                    until = min(
+                        (
+                            c.until
+                            for c in what_if.changes
+                            if isinstance(c, AddStaff) and c.silo == name and c.until is not None
+                        ),
+                        default=None,
+                    )
+                    plan.append((what_if.start, until, delta, None))
+            for change in what_if.changes:
+                if isinstance(change, ExtraShift) and change.silo == name:
+                    plan.append((what_if.start, None, change.add, change))
+        return plan
+
+    def _staffing(self, s: int, plan: list):  # noqa: ANN202 - a SimPy process
+        """Put silo ``s``'s staff on duty as its roster, dated changes and what-ifs say.
+
+        A server whose shift ends mid-job finishes it and is then released (no job is cut
+        short), as contact centres work. Staff added by what-ifs come on top of the roster.
+        """
+        env = self.env
+        resource = self.silos[s]
+        model = self.scenario.silos[self.journey.silo_names[s]]
+        slot, dated = model.staff_changes_at()
+        varies = model.roster is not None or bool(model.changes)
+        while True:
+            now = env.now
+            base = model.staff_at(now) if varies else resource.capacity - self.extra_staff[s]
+            extra = 0
+            for start, until, add, shift in plan:
+                if start <= now and (until is None or now < until):
+                    if shift is None or shift.on_duty(now):
+                        extra += add
+            self.extra_staff[s] = extra
+            wanted = max(base + extra, 0) if varies else max(1, base + extra)
+            change = resource.set_staff(wanted)
+            if change:
+                self.staff_log.append((now, s, change))
+                self.dynamics.staff[s] = float(resource.capacity)
+            following = [t for t in dated if t > now]
+            for start, until, _, shift in plan:
+                following += [t for t in (start, until) if t is not None and t > now]
+                if shift is not None:
+                    day = now // 1440.0 * 1440.0
+                    following += [
+                        t
+                        for t in (day + shift.start_hour, day + shift.end_hour, day + 1440.0)
+                        if t > now
+                    ]
+            if slot is not None:
+                following.append((now // slot + 1) * slot)
+            if not following:
+                return
+            yield env.timeout(min(following) - now)
 
     def shown_failure(self) -> list[float]:
         """Return the failure probabilities of the variant every customer is under now."""
         return self.failures[self.started & self.full_scope]
 
-    def _walk(self, c: Customer):  # noqa: ANN202, C901 - the hot loop, kept in one piece
+    def _walk(self, c: Customer, entry: int | None = None):  # noqa: ANN202, C901 - the hot loop
         env = self.env
         nodes = self.nodes
         silo_of, names = self.journey.silo, self.journey.names
@@ -336,6 +416,9 @@ class Engine:
         switching, tables, failures = self.switching, self.tables, self.failures
         learning = self.learnings[0]
         silo_wait, silo_served, silo_busy = self.silo_wait, self.silo_served, self.silo_busy
+        dynamics = self.dynamics
+        erodes, standard, pace = dynamics.erodes, dynamics.standard, dynamics.pace
+        work_in, jobs_in = dynamics.work_in, dynamics.jobs_in
         exp = self.scenario.experience
         compounding = exp.compounding
         failure_probability, handoff = rules.failure_probability, rules.handoff
@@ -345,7 +428,10 @@ class Engine:
         if log is not None:
             log.append((env.now, c.id, -1, "arrive", 0.0, ""))
         route = self.journey.start
-        node = route.targets[0] if len(route.targets) == 1 else route.pick(self.start_draw())
+        if entry is not None:
+            node = entry
+        else:
+            node = route.targets[0] if len(route.targets) == 1 else route.pick(self.start_draw())
         while True:
             if switching:
                 v = c.scope & self.started
@@ -375,6 +461,13 @@ class Engine:
                 self._contact(c, node)
             duration = serve()
             if staffed and (shared_failure_demand or not (kind == CONTACT and c.open_issue)):
+                if erodes:  # the job's time in the current standard, then as fast as it goes
+                    duration *= standard[silo]
+                    work_in[silo] += duration
+                    duration *= pace[silo]
+                else:
+                    work_in[silo] += duration
+                jobs_in[silo] += 1
                 res = silos[silo]
                 asked = env.now
                 req = res.seize(c)
@@ -584,6 +677,13 @@ class Engine:
         env = self.env
         for i, (_, what_if) in enumerate(self.what_ifs):
             env.process(self._start(1 << i, what_if))
+        for s, name in enumerate(self.journey.silo_names):
+            silo = self.scenario.silos[name]
+            plan = self._staff_plan(s)
+            if self.silos[s] is not None and (silo.roster is not None or silo.changes or plan):
+                env.process(self._staffing(s, plan))
+        for k, burst in enumerate(self.scenario.arrivals.events):
+            env.process(self._burst(k, burst))
         env.process(self._arrivals())
         env.process(self.dynamics.process(self))
         env.run(until=self.all_done | self.stop)

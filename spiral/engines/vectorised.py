@@ -98,12 +98,15 @@ class VectorisedEngine:
 
     # --- arrivals ---------------------------------------------------------------------
     def _arrival_times(self) -> np.ndarray:
-        """Return all arrival times: a Poisson process, thinned by the schedule."""
+        """Return all arrival times: a Poisson process, thinned by the schedule and timeline."""
         s = self.scenario
+        arrivals = s.arrivals
         rng = generator(self.seed, "arrivals", "vectorised")
-        schedule = s.arrivals.schedule
+        schedule = arrivals.schedule
+        thin = schedule is not None or bool(arrivals.timeline)
         peak = max(schedule.multipliers) if schedule else 1.0
-        top = s.arrivals.rate * peak
+        peak *= arrivals.peak_factor()
+        top = arrivals.rate * peak
         if top <= 0:
             return np.zeros(0)
         times: list[np.ndarray] = []
@@ -113,10 +116,14 @@ class VectorisedEngine:
             gaps = rng.exponential(1.0 / top, block)
             t = at + np.cumsum(gaps)
             at = float(t[-1])
-            if schedule is not None:
-                cycle = 1440.0 if schedule.cycle == "day" else 10080.0
-                slot = cycle / len(schedule.multipliers)
-                m = np.asarray(schedule.multipliers)[((t % cycle) / slot).astype(int)]
+            if thin:
+                m = np.ones(len(t))
+                if schedule is not None:
+                    cycle = 1440.0 if schedule.cycle == "day" else 10080.0
+                    slot = cycle / len(schedule.multipliers)
+                    m = np.asarray(schedule.multipliers)[((t % cycle) / slot).astype(int)]
+                for surge in arrivals.timeline:
+                    m = np.where((t >= surge.start) & (t < surge.end), m * surge.factor, m)
                 t = t[rules.accepted_arrival(rng.random(len(t)), peak, m)]
             if s.horizon is not None:
                 t = t[t < s.horizon]

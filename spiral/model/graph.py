@@ -171,9 +171,48 @@ def _where(graph: nx.DiGraph, name: str) -> str:
     return f"{section}.{name}"
 
 
+def _time_problems(scenario: Scenario) -> list[tuple[str, str]]:
+    """Return dated things that name an unknown node or fall past the horizon."""
+    problems = []
+    horizon = scenario.horizon
+    places = [*scenario.steps, *scenario.contacts]
+    past = f"after the horizon ({horizon or 0:g} min); expected a time within it"
+    for k, surge in enumerate(scenario.arrivals.timeline):
+        if horizon is not None and surge.start >= horizon:
+            problems.append((f"arrivals.timeline[{k}].start", f"{surge.start:g} min is {past}"))
+    for k, burst in enumerate(scenario.arrivals.events):
+        if burst.node not in places:
+            problems.append(
+                (
+                    f"arrivals.events[{k}].node",
+                    f"unknown node {burst.node!r} (expected a step or a contact point: "
+                    f"{', '.join(places)})",
+                )
+            )
+        if horizon is None:
+            problems.append(
+                (f"arrivals.events[{k}]", "expected a horizon: a burst is dated, not counted")
+            )
+        elif burst.at + burst.over > horizon:
+            problems.append(
+                (
+                    f"arrivals.events[{k}].at",
+                    f"the burst ends at {burst.at + burst.over:g} min, after the horizon "
+                    f"({horizon:g} min); expected it to end within the horizon",
+                )
+            )
+    for name, silo in scenario.silos.items():
+        for k, change in enumerate(silo.changes):
+            if horizon is not None and change.start >= horizon:
+                problems.append(
+                    (f"silos.{name}.changes[{k}].start", f"{change.start:g} min is {past}")
+                )
+    return problems
+
+
 def check_scenario(scenario: Scenario) -> list[tuple[str, str]]:
     """Return the structural problems of a scenario as (field, what was expected) pairs."""
-    problems = _reference_problems(scenario)
+    problems = _reference_problems(scenario) + _time_problems(scenario)
     if problems:
         return problems
     return _structure_problems(build_graph(scenario))

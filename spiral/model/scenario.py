@@ -45,11 +45,111 @@ class Schedule(Model):
         return self
 
 
+class Surge(Model):
+    """A stretch of time with more (or fewer) arrivals: a launch, a storm, Christmas."""
+
+    start: Duration = Field(description="When it begins (from minute 0).")
+    end: Duration = Field(description="When it ends (after start).")
+    factor: float = Field(
+        ge=0,
+        le=MAX_MULTIPLIER,
+        description="Arrival rate × this between start and end, on top of the repeating "
+        "profile (0 to 1,000; 1.2: +20%).",
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Surge:
+        if self.end <= self.start:
+            raise ValueError("expected end after start")
+        return self
+
+
+class Burst(Model):
+    """Extra customers who all enter at one node in a short time: an outage, a recall."""
+
+    at: Duration = Field(description="When the burst begins.")
+    node: Name = Field(description="Where these customers enter (a step or a contact point).")
+    customers: Whole = Field(ge=1, le=10**7, description="How many (1 to 10 million).")
+    over: Duration = Field(
+        default=1440.0, gt=0, description="Spread evenly at random over this long (default 1 day)."
+    )
+
+
 class Arrivals(Model):
     """New customers arrive as a Poisson process, optionally time-varying."""
 
     rate: Rate
     schedule: Schedule | None = None
+    timeline: list[Surge] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="Dated stretches of more or fewer arrivals, in time order, not overlapping.",
+    )
+    events: list[Burst] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="Bursts of extra customers entering at a node.",
+    )
+
+    @field_validator("timeline")
+    @classmethod
+    def _apart(cls, timeline: list[Surge]) -> list[Surge]:
+        for k, (first, second) in enumerate(zip(timeline, timeline[1:], strict=False)):
+            if second.start < first.end:
+                raise ValueError(
+                    f"surge {k + 1} (from {second.start:g} min) starts before surge {k} ends "
+                    f"({first.end:g} min); expected surges in time order, not overlapping"
+                )
+        return timeline
+
+    def factor_at(self, minute: float) -> float:
+        """Return the timeline's factor at a time (1 outside every surge)."""
+        for surge in self.timeline:
+            if surge.start <= minute < surge.end:
+                return surge.factor
+        return 1.0
+
+    def peak_factor(self) -> float:
+        """Return the largest factor the timeline reaches (at least 1)."""
+        return max([1.0, *(surge.factor for surge in self.timeline)])
+
+
+class Roster(Model):
+    """Staff on duty by slot of a repeating day or week: the shifts."""
+
+    cycle: Literal["day", "week"] = "day"
+    staff: list[Annotated[int, Field(ge=0, le=MAX_STAFF)]] = Field(
+        min_length=1,
+        max_length=MAX_SLOTS,
+        description="Staff on duty in each equal slot of the cycle (0: closed), e.g. 24 hours.",
+    )
+
+    def at(self, minute: float) -> int:
+        """Return the staff on duty at a time."""
+        cycle = 1440.0 if self.cycle == "day" else 10080.0
+        return self.staff[int((minute % cycle) / (cycle / len(self.staff)))]
+
+    def slot_length(self) -> float:
+        """Return the length of one slot in minutes."""
+        return (1440.0 if self.cycle == "day" else 10080.0) / len(self.staff)
+
+
+class StaffChange(Model):
+    """From a date on, a silo's staff change: a new team, a hiring freeze, a cut."""
+
+    start: Duration = Field(description="From when.")
+    staff: Annotated[int, Field(ge=0, le=MAX_STAFF)] | None = Field(
+        default=None, description="The staff from then on (replacing the roster), or"
+    )
+    add: Annotated[int, Field(ge=-MAX_STAFF, le=MAX_STAFF)] | None = Field(
+        default=None, description="staff added to (or taken from) every slot of the roster."
+    )
+
+    @model_validator(mode="after")
+    def _one(self) -> StaffChange:
+        if (self.staff is None) == (self.add is None):
+            raise ValueError("expected staff (a new count) or add (a change), one of them")
+        return self
 
 
 class Silo(Model):
@@ -71,6 +171,41 @@ class Silo(Model):
         description="Probability a cold handoff out of this silo bounces back; "
         "default experience.ping_pong.",
     )
+    roster: Roster | None = Field(
+        default=None,
+        description="Staff on duty by slot of the day or week (shifts); `staff` is then the "
+        "head count the silo is sized by.",
+    )
+    changes: list[StaffChange] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="Dated changes of staff, in time order.",
+    )
+
+    @model_validator(mode="after")
+    def _rostered_staff(self) -> Silo:
+        if (self.roster is not None or self.changes) and self.staff == "unlimited":
+            raise ValueError("expected a number of staff for a silo with a roster or changes")
+        starts = [change.start for change in self.changes]
+        if starts != sorted(starts) or len(set(starts)) != len(starts):
+            raise ValueError("expected changes in time order, one per date")
+        return self
+
+    def staff_at(self, minute: float) -> int | None:
+        """Return the staff on duty at a time (None: unlimited)."""
+        if self.staff == "unlimited":
+            return None
+        on_duty = self.roster.at(minute) if self.roster is not None else self.staff
+        for change in self.changes:
+            if change.start > minute:
+                break
+            on_duty = change.staff if change.staff is not None else on_duty + change.add
+        return max(on_duty, 0)
+
+    def staff_changes_at(self) -> tuple[float | None, list[float]]:
+        """Return the roster's slot length (None without one) and the dated change times."""
+        slot = self.roster.slot_length() if self.roster is not None else None
+        return slot, [change.start for change in self.changes]
 
     @field_validator("staff", mode="before")
     @classmethod
@@ -300,38 +435,63 @@ class Money(Model):
     cost_per_ceo_escalation: Amount = Field(default=400.0, description="0 to 1e9.")
 
 
+EROSION_DEFAULTS = {
+    "standard": {"sensitivity": 1.0, "erode_time": "19 weeks", "recover_time": "never"},
+    "corners": {"sensitivity": 4.0, "erode_time": "14 days", "recover_time": "19 weeks"},
+}
+"""Defaults by erosion model: Oliva & Sterman's (2001) eroding standard, or spiral's first."""
+
+
 class Erosion(Model):
-    """Quality erosion under pressure (Oliva & Sterman 2001): overloaded silos cut corners."""
+    """Quality erosion under work pressure (Oliva & Sterman 2001).
+
+    ``model: standard`` (the default, after the paper): above the threshold, staff cut
+    the time per job to pressure^-elasticity of their standard, so throughput rises and
+    jobs fail more often (a share of the needed time not spent); the standard drifts
+    toward the time actually spent (``erode_time``, about 19 weeks), and recovers only
+    with slack, far more slowly (``recover_time``; the paper estimates practically
+    never). ``model: corners`` is spiral's first model, kept for comparison: corners cut
+    raise failure odds but save no time, and standards recover in weeks.
+    """
 
     enabled: bool = False
+    model: Literal["standard", "corners"] = Field(
+        default="standard",
+        description="standard: Oliva & Sterman's eroding standard time per job (default); "
+        "corners: spiral's first model (odds rise, no time saved), for comparison.",
+    )
     threshold: float = Field(
         default=1.0,
         gt=0,
         le=100,
-        description="Work pressure above which corners are cut (above 0, at most 100).",
+        description="Work pressure (required / available capacity) above which time per job "
+        "is cut (above 0, at most 100; Oliva & Sterman: 1).",
     )
     elasticity: float = Field(
         default=0.64,
         gt=0,
         le=10,
-        description="Time per job falls as pressure^-elasticity (Oliva & Sterman 2001); "
-        "above 0, at most 10.",
+        description="Time per job = standard × (pressure / threshold)^-elasticity "
+        "(Oliva & Sterman 2001: 0.64); above 0, at most 10.",
     )
     sensitivity: float = Field(
-        default=4.0,
+        default=1.0,
         ge=0,
         le=1000,
-        description="Failure odds × (1 + sensitivity × corners cut); 0 to 1,000.",
+        description="standard: a share x of the needed time not spent makes that share × "
+        "sensitivity of jobs fail (default 1, a guess); corners: failure odds × (1 + "
+        "sensitivity × corners cut) (default 4); 0 to 1,000.",
     )
     erode_time: Duration = Field(
-        default=14 * 1440.0,
-        gt=0,
-        description="Time constant of corners being cut under pressure (above 0).",
-    )
-    recover_time: Duration = Field(
         default=19 * 10080.0,
         gt=0,
-        description="Time constant of standards recovering with slack (above 0).",
+        description="standard: time constant of the standard drifting down to the time spent "
+        "(default 19 weeks, Oliva & Sterman 2001); corners: of corners being cut (14 days).",
+    )
+    recover_time: Duration | Literal["never"] = Field(
+        default="never",
+        description="Time constant of recovery with slack: 'never' (default for standard: "
+        "Oliva & Sterman estimate 8×10⁶ weeks) or a duration (corners: 19 weeks).",
     )
     attrition: float = Field(
         default=0.0,
@@ -339,6 +499,26 @@ class Erosion(Model):
         le=1,
         description="Share of staff lost per week while pressure stays above the threshold.",
     )
+
+    @field_validator("recover_time")
+    @classmethod
+    def _positive(cls, value: float | str) -> float | str:
+        if value != "never" and not value > 0:
+            raise ValueError("input should be greater than 0")
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults_of_the_model(cls, data: object) -> object:
+        if isinstance(data, dict):
+            chosen = data.get("model", "standard")
+            for name, value in EROSION_DEFAULTS.get(chosen, {}).items():
+                data = data if name in data else {**data, name: value}
+        return data
+
+    def recovers(self) -> bool:
+        """Return whether eroded standards recover at all."""
+        return self.recover_time != "never"
 
 
 class Reputation(Model):
@@ -404,7 +584,10 @@ class Loops(Model):
         description="How often pressure, erosion and reputation are updated (above 0).",
     )
     pressure_window: Duration = Field(
-        default=1440.0, gt=0, description="Smoothing time of measured work pressure (above 0)."
+        default=1440.0,
+        gt=0,
+        description="Smoothing time of measured work pressure, the work arriving per minute "
+        "and the queue's work over this window, per member of staff (above 0; default 1 day).",
     )
 
 

@@ -43,6 +43,10 @@ class AddStaff(Model):
         le=MAX_STAFF_CHANGE,
         description="Staff added (negative: removed); -100,000 to 100,000, not 0.",
     )
+    until: Duration | None = Field(
+        default=None,
+        description="When the added staff leave again (pre-staffing a launch); default never.",
+    )
 
     @model_validator(mode="after")
     def _nonzero(self) -> AddStaff:
@@ -123,6 +127,41 @@ class Empower(Model):
     )
 
 
+class Demand(Model):
+    """More (or fewer) arrivals for a while: 'demand +20% for 26 weeks', a launch, a storm."""
+
+    change: Literal["demand"]
+    factor: float = Field(ge=0, le=1000, description="Arrival rate × this (0 to 1,000).")
+    start_at: Duration = Field(alias="from", description="From this simulated time.")
+    end_at: Duration = Field(alias="to", description="Until this simulated time.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Demand:
+        if self.end_at <= self.start_at:
+            raise ValueError("expected to after from")
+        return self
+
+
+class ExtraShift(Model):
+    """A shift on top of a silo's staff every day: 'add an evening shift'."""
+
+    change: Literal["extra_shift"]
+    silo: Name
+    start_hour: Duration = Field(alias="from", description="Time of day it starts, e.g. '17 h'.")
+    end_hour: Duration = Field(alias="to", description="Time of day it ends, e.g. '22 h'.")
+    add: Whole = Field(ge=1, le=MAX_STAFF_CHANGE, description="Staff on the shift (1 to 100,000).")
+
+    @model_validator(mode="after")
+    def _within_a_day(self) -> ExtraShift:
+        if not 0 <= self.start_hour < self.end_hour <= 1440.0:
+            raise ValueError("expected 0 h <= from < to <= 24 h")
+        return self
+
+    def on_duty(self, minute: float) -> bool:
+        """Return whether the shift is on at a simulated time."""
+        return self.start_hour <= minute % 1440.0 < self.end_hour
+
+
 Change = Annotated[
     FixStep
     | AddStaff
@@ -131,7 +170,9 @@ Change = Annotated[
     | WarmHandoffs
     | BackOfficeSupport
     | FeedbackLoop
-    | Empower,
+    | Empower
+    | Demand
+    | ExtraShift,
     Field(discriminator="change"),
 ]
 """One change a what-if makes, named by its ``change`` field."""
@@ -145,6 +186,8 @@ CHANGE_KINDS = [
     "back_office_support",
     "feedback_loop",
     "empowerment",
+    "demand",
+    "extra_shift",
 ]
 
 
@@ -186,10 +229,10 @@ class WhatIf(Model):
 
     @model_validator(mode="after")
     def _staff_scope(self) -> WhatIf:
-        moves_staff = any(isinstance(c, AddStaff | MoveStaff) for c in self.changes)
-        if moves_staff and self.scope.customers < 1:
+        world = any(isinstance(c, AddStaff | MoveStaff | ExtraShift | Demand) for c in self.changes)
+        if world and self.scope.customers < 1:
             raise ValueError(
-                "expected scope.customers = 1 for staff changes (staff serve every customer; "
-                "pilot them by silos)"
+                "expected scope.customers = 1 for staff and demand changes (they reach every "
+                "customer; pilot staff by silos)"
             )
         return self

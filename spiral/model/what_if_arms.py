@@ -12,11 +12,13 @@ import re
 from dataclasses import dataclass
 
 from spiral.model.errors import ScenarioError, problem
-from spiral.model.scenario import Empowerment, Scenario
+from spiral.model.scenario import Empowerment, Scenario, Surge
 from spiral.model.what_if import (
     AddStaff,
     BackOfficeSupport,
+    Demand,
     Empower,
+    ExtraShift,
     FeedbackLoop,
     FixStep,
     MoveStaff,
@@ -124,6 +126,24 @@ def apply(scenario: Scenario, what_ifs: list[WhatIf] | tuple[WhatIf, ...]) -> Sc
     )
 
 
+def with_demand(scenario: Scenario, what_ifs: list[WhatIf] | tuple[WhatIf, ...]) -> Scenario:
+    """Return the scenario with the what-ifs' demand changes in its arrivals timeline.
+
+    Demand reaches every customer, so it changes the world the arm runs in, not a node.
+    """
+    surges = [
+        Surge(start=c.start_at, end=c.end_at, factor=c.factor)
+        for what_if in what_ifs
+        for c in what_if.changes
+        if isinstance(c, Demand)
+    ]
+    if not surges:
+        return scenario
+    timeline = sorted([*scenario.arrivals.timeline, *surges], key=lambda s: s.start)
+    arrivals = scenario.arrivals.model_copy(update={"timeline": timeline})
+    return scenario.model_copy(update={"arrivals": arrivals})
+
+
 def what_if_problems(scenario: Scenario) -> list[tuple[str, str]]:
     """Return (field, expected) for what-if changes naming unknown or unfit nodes and silos."""
     problems: list[tuple[str, str]] = []
@@ -151,6 +171,23 @@ def what_if_problems(scenario: Scenario) -> list[tuple[str, str]]:
             elif isinstance(change, RecoveryTraining | Empower):
                 for name in change.contacts or []:
                     known(f"{where}.contacts", name, contacts, "contact point")
+            elif isinstance(change, ExtraShift):
+                known(f"{where}.silo", change.silo, silos, "silo")
+                if change.silo in silos and silos[change.silo].staff == "unlimited":
+                    expected = "has unlimited staff; expected a silo with a staff count"
+                    problems.append((f"{where}.silo", f"silo {change.silo!r} {expected}"))
+            elif isinstance(change, Demand):
+                for surge in scenario.arrivals.timeline:
+                    if change.start_at < surge.end and surge.start < change.end_at:
+                        problems.append(
+                            (
+                                f"{where}",
+                                f"demand from {change.start_at:g} to {change.end_at:g} min "
+                                f"overlaps arrivals.timeline ({surge.start:g} to {surge.end:g} "
+                                "min); expected demand changes outside the file's surges",
+                            )
+                        )
+                        break
             elif isinstance(change, AddStaff | MoveStaff):
                 names = (
                     [change.silo]
