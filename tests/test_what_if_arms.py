@@ -12,7 +12,14 @@ from spiral.analysis.results import run
 from spiral.model.errors import ScenarioError
 from spiral.model.loading import builtin_scenarios, load_scenario, parse_scenario
 from spiral.model.what_if import WhatIf
-from spiral.model.what_if_arms import apply, intervention_cost, parse_arm, with_what_ifs
+from spiral.model.what_if_arms import (
+    apply,
+    intervention_cost,
+    parse_arm,
+    staff_changes,
+    with_demand,
+    with_what_ifs,
+)
 
 FIX_SHIP = {"changes": [{"change": "fix_step", "step": "ship", "to": 0.0}]}
 
@@ -248,7 +255,14 @@ def test_every_builtin_scenario_ships_at_least_two_what_ifs_that_change_it(name)
     assert len(scenario.what_ifs) >= 2
     for key, what_if in scenario.what_ifs.items():
         assert what_if.description, key
-        assert apply(scenario, [what_if]).model_dump() != scenario.model_dump(), key
+        # a change to the journey, to the staff, or to the world the arm runs in
+        changed = (
+            apply(scenario, [what_if]).model_dump() != scenario.model_dump()
+            or with_demand(scenario, [what_if]).model_dump() != scenario.model_dump()
+            or bool(staff_changes(what_if, scenario))
+            or any(change.change == "extra_shift" for change in what_if.changes)
+        )
+        assert changed, key
 
 
 def test_warm_handoffs_only_change_the_handoff_draws_outcome(tiny_data):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from spiral.analysis.early_warning import early_warning, failure_doubled_day
 from spiral.analysis.regime import verdict
 from spiral.engines.dynamics import samples_by_period
 from spiral.engines.runs import RawRun
@@ -270,4 +271,9 @@ def summarise(
     regime, reasons = verdict(regime_window(series, raw, scenario), summary, staff, base)
     summary["regime"] = regime
     summary["regime_reasons"] = reasons
+    arriving = series[series["start"] + scenario.period <= raw.arrivals_end]
+    warning = early_warning(arriving, scenario)
+    summary["early_warning_day"] = warning.day if warning else None
+    summary["early_warning"] = warning.reason() if warning else None
+    summary["failure_doubled_day"] = failure_doubled_day(arriving, base)
     return summary

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -18,6 +18,9 @@ from spiral.cli.common import (
 )
 from spiral.scenarios import DEFAULT_SCENARIO
 
+if TYPE_CHECKING:
+    from spiral.model.scenario import Scenario
+
 
 @app.command("explain")
 def explain_command(
@@ -32,6 +35,14 @@ def explain_command(
     factor: Annotated[
         float, typer.Option(help="Rank steps by fixing each to failure × this.")
     ] = 0.5,
+    tipping_point: Annotated[
+        bool,
+        typer.Option(
+            "--tipping-point",
+            help="Print each staffed silo's tipping point instead: the arrival rate at "
+            "which erosion starts and the one at which it runs away.",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the numbers as JSON.")] = False,
     limit: LimitOption = None,
 ) -> None:
@@ -50,6 +61,9 @@ def explain_command(
     from spiral.model.errors import ScenarioError
 
     source = scenario  # as typed: a built-in's name, or a file
+    if tipping_point:
+        _print_tipping_points(model, as_json)
+        return
     try:
         with feedback(err_console, where, enabled=not as_json) as shown:
             shown.step("solving the journey's chain")
@@ -80,3 +94,18 @@ def explain_command(
         return
     notes = [n for n, on in (("unlimited staff", unlimited), ("loops off", loops_off)) if on]
     print_theory(exact, ranking, factor, notes, out_console)
+
+
+def _print_tipping_points(model: Scenario, as_json: bool) -> None:
+    from spiral.analysis.tipping_point import tipping_points
+    from spiral.cli.feedback import feedback
+    from spiral.io.result_files import strict_json
+    from spiral.views.console import print_tipping_points
+
+    with feedback(err_console, "spiral explain", enabled=not as_json) as shown:
+        shown.step("solving the journey's chain for each silo's work")
+        points = tipping_points(model)
+    if as_json:
+        print(strict_json({"tipping_points": [p.as_dict() for p in points]}))
+        return
+    print_tipping_points(points, model, out_console)

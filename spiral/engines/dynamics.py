@@ -169,6 +169,7 @@ class Dynamics:
         self.work_in = [0.0] * n  # standard minutes of work arrived since the last tick
         self.jobs_in = [0] * n
         self.work_rate = [0.0] * n  # smoothed work arriving per minute (servers' worth)
+        self.on_duty = [0.0] * n  # smoothed staff on duty (a roster's shifts averaged)
         self.job_time = [0.0] * n  # mean standard minutes of a job, to weigh the queue
         self.job_seen = [0.0] * n
         self.seen = 0.0  # weight of the observations so far in the smoothed averages
@@ -211,9 +212,10 @@ class Dynamics:
         """Measure each staffed silo's work pressure over the last ``dt`` minutes.
 
         Pressure = (work arriving per minute, smoothed over ``pressure_window``, plus the
-        work waiting in the queue spread over that window) / staff on duty: the capacity
-        required over the capacity available, in the current standard's minutes
-        (Oliva & Sterman 2001). A stable queue at utilisation ρ has pressure about ρ.
+        work waiting in the queue spread over that window) / staff on duty, smoothed over
+        the same window: the capacity required over the capacity available, in the current
+        standard's minutes (Oliva & Sterman 2001). A stable queue at utilisation ρ has
+        pressure about ρ; a roster's night shift counts at its share of the window.
         The ``corners`` model keeps its own measure: customers present per server.
         """
         loops = self.loops
@@ -235,11 +237,14 @@ class Dynamics:
                 self.job_time[s] += (work / jobs - self.job_time[s]) * smooth
                 self.job_seen[s] += (1.0 - self.job_seen[s]) * smooth
             self.work_rate[s] += (work / dt - self.work_rate[s]) * smooth
-            if staff > 0:  # a closed silo (no one on duty) keeps its last pressure
-                # averages over what has been seen so far (not biased toward 0 at the start)
+            self.on_duty[s] += (staff - self.on_duty[s]) * smooth
+            if self.on_duty[s] > 0:  # no one on duty yet: no pressure to measure
+                # both averages over what has been seen so far (not biased toward 0 early)
                 job_time = self.job_time[s] / self.job_seen[s] if self.job_seen[s] else 0.0
                 queued = len(silo.queue) * job_time / window
-                self.pressure[s] = (self.work_rate[s] / self.seen + queued) / staff
+                self.pressure[s] = (self.work_rate[s] / self.seen + queued) / (
+                    self.on_duty[s] / self.seen
+                )
 
     def update(self, dt: float) -> None:
         """Advance erosion, attrition and reputation by ``dt`` minutes."""

@@ -8,6 +8,7 @@ engine uses it per pilot group and switches it on at each what-if's start time. 
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -130,16 +131,25 @@ def with_demand(scenario: Scenario, what_ifs: list[WhatIf] | tuple[WhatIf, ...])
     """Return the scenario with the what-ifs' demand changes in its arrivals timeline.
 
     Demand reaches every customer, so it changes the world the arm runs in, not a node.
+    Factors multiply where stretches overlap (a +20% what-if during a +50% surge: ×1.8).
     """
-    surges = [
-        Surge(start=c.start_at, end=c.end_at, factor=c.factor)
+    layers = [
+        (c.start_at, c.end_at, c.factor)
         for what_if in what_ifs
         for c in what_if.changes
         if isinstance(c, Demand)
     ]
-    if not surges:
+    if not layers:
         return scenario
-    timeline = sorted([*scenario.arrivals.timeline, *surges], key=lambda s: s.start)
+    layers += [(s.start, s.end, s.factor) for s in scenario.arrivals.timeline]
+    edges = sorted({t for start, end, _ in layers for t in (start, end)})
+    timeline: list[Surge] = []
+    for start, end in zip(edges, edges[1:], strict=False):
+        factor = math.prod(f for a, b, f in layers if a <= start and end <= b)
+        if timeline and timeline[-1].end == start and timeline[-1].factor == factor:
+            start = timeline.pop().start  # one stretch, not two
+        if factor != 1.0:
+            timeline.append(Surge.model_construct(start=start, end=end, factor=factor))
     arrivals = scenario.arrivals.model_copy(update={"timeline": timeline})
     return scenario.model_copy(update={"arrivals": arrivals})
 

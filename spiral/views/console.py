@@ -14,6 +14,7 @@ from rich.text import Text
 
 from spiral.analysis.compare import KEY_METRICS, Comparison
 from spiral.analysis.results import RunResult
+from spiral.analysis.tipping_point import TippingPoint
 from spiral.engines.analytic import Theory
 from spiral.model.scenario import Scenario
 
@@ -167,6 +168,14 @@ def print_run(result: RunResult, console: Console) -> None:
     )
     for reason in summary["regime_reasons"]:
         console.print(f"  - {reason}", highlight=False)
+    if summary.get("early_warning"):
+        console.print(
+            Text.assemble(("early warning: ", "bold yellow"), summary["early_warning"]),
+            highlight=False,
+        )
+        doubled = summary.get("failure_doubled_day")
+        if doubled is not None:
+            console.print(f"  a step failed at twice its base rate from day {doubled:g}")
     unfinished = result.summary["in_progress"]
     if unfinished:
         drain_days = result.scenario.drain / 1440
@@ -350,3 +359,45 @@ def print_theory(
     )
     if exact.truncated > 1e-9:
         console.print(f"probability mass not followed to the end: {exact.truncated:.1e}")
+
+
+def _rate(value: float | None) -> str:
+    return "never" if value is None or not np.isfinite(value) else f"{value:,.1f}"
+
+
+def print_tipping_points(points: list[TippingPoint], scenario: Scenario, console: Console) -> None:
+    """Print each staffed silo's tipping point: where erosion starts, where it runs away."""
+    erosion = scenario.loops.erosion
+    eroding = erosion.enabled and erosion.model == "standard"
+    table = Table(title=f"Tipping points of {scenario.name} (customers per day)")
+    for name in ("silo", "staff", "work min", "line", "tips at", "runs away at", "loop gain"):
+        table.add_column(name, justify="left" if name == "silo" else "right")
+    table.add_column("now", justify="right")
+    table.add_column("headroom", justify="right")
+    for p in points:
+        table.add_row(
+            p.silo,
+            f"{p.staff:g}",
+            "never drains" if not np.isfinite(p.work) else f"{p.work:.2f}",
+            f"{p.threshold:g}",
+            _rate(p.rate),
+            _rate(p.runaway),
+            "" if p.gain is None else ("inf" if not np.isfinite(p.gain) else f"{p.gain:.2f}"),
+            f"{p.now:,.1f}" + (f" (peak {p.peak:,.1f})" if p.peak > p.now else ""),
+            _pct(p.headroom) if np.isfinite(p.headroom) else "",
+        )
+    console.print(table)
+    if eroding:
+        console.print(
+            "tips at: λ* = line × staff / work, where the work pressure at the scenario's "
+            "standard reaches the erosion threshold and the standard starts to fall; runs "
+            "away at: λ** = line × staff / min S·W(1 − S), beyond which eroding cannot "
+            "bring the pressure back (the same as λ* when the loop gain is above 1).",
+            highlight=False,
+        )
+    else:
+        console.print(
+            "tips at: staff / work, where more work arrives than the staff can do (no "
+            "erosion: the line is a pressure of 1).",
+            highlight=False,
+        )
