@@ -6,7 +6,7 @@ import numpy as np
 
 from spiral.analysis.results import run
 from spiral.model.loading import load_scenario, with_length
-from spiral.views.timeseries_chart import MIN_FINISHED, PANELS, panel_series, timeseries_chart
+from spiral.views.timeseries_chart import MIN_FINISHED, panel_series, panels_of, timeseries_chart
 
 
 def test_every_line_is_a_series_of_the_run_and_the_title_gives_the_verdict():
@@ -22,7 +22,7 @@ def test_every_line_is_a_series_of_the_run_and_the_title_gives_the_verdict():
     assert np.allclose(series["churn"]["churn rate"], churn, equal_nan=True)
     assert np.isnan(series["churn"]["churn rate"]).sum() == (~enough).sum()
     fig = timeseries_chart(result)
-    for ax, panel in zip(fig.axes, PANELS, strict=True):
+    for ax, panel in zip(fig.axes, panels_of(result), strict=True):
         drawn = [line.get_ydata() for line in ax.get_lines()]
         for line, values in zip(drawn, series[panel].values(), strict=True):
             assert np.allclose(line, values, equal_nan=True)

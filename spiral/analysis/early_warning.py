@@ -52,8 +52,9 @@ class EarlyWarning:
                 "work than it saves: expect a runaway"
             )
         return (
-            f"{text}; loop gain {self.gain:.2f} < 1, cutting corners keeps up with the work "
-            "at a lasting cost in quality"
+            f"{text}; loop gain {self.gain:.2f} < 1, cutting corners gives time back: the team "
+            "can settle at a lower standard (lasting damage) unless demand passes the rate "
+            "where it runs away (spiral explain --tipping-point)"
         )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -117,7 +119,7 @@ def silo_table(raw: RawRun, scenario: Scenario) -> pd.DataFrame:
             {
                 "silo": name,
                 "staff": staff if staff else "unlimited",
-                "utilisation": busy / staff_minutes if staff else float("nan"),
+                "utilisation": busy / staff_minutes if staff and staff_minutes > 0 else math.nan,
                 "busy_staff_mean": busy / window,
                 "served": raw.silo_served[i],
                 "mean_wait_min": _share(raw.silo_wait[i], raw.silo_served[i]),

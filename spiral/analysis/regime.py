@@ -15,6 +15,7 @@ FAILURE_COLLAPSED = 2.0  # a step failing at twice its base rate: the standard h
 ABANDON_COLLAPSED = 0.5  # most contacts abandoned: the queue has outgrown customers' patience
 REPUTATION_STRESSED = 0.9
 TREND_CONFIDENCE = 0.99
+RISE_MATERIAL = 0.1  # a rise in failure over the last quarter, as a share of where it ends
 
 
 def backlog_trend(backlog: np.ndarray) -> tuple[float, float]:
@@ -26,6 +27,16 @@ def backlog_trend(backlog: np.ndarray) -> tuple[float, float]:
     fit = stats.linregress(np.arange(len(backlog)), backlog)
     t = stats.t.ppf(TREND_CONFIDENCE, len(backlog) - 2)
     return float(fit.slope), float(fit.slope - t * fit.stderr)
+
+
+def rising_bound(values: np.ndarray) -> float:
+    """Return the one-sided 99% lower bound of a series' Theil-Sen slope (robust to a spike)."""
+    if len(values) < 3 or np.allclose(values, values[0]):
+        return 0.0
+    from scipy import stats
+
+    fit = stats.theilslopes(values, np.arange(len(values)), alpha=2 * TREND_CONFIDENCE - 1)
+    return float(fit.low_slope)
 
 
 def verdict(
@@ -68,8 +79,12 @@ def verdict(
             failure = series[column].to_numpy()
             end = float(failure[-1])
             # collapsing: at twice its base and still rising, or with more work than staff
-            # (an eroded standard that has settled with slack is lasting damage: stressed)
-            _, rising = backlog_trend(failure[-max(len(failure) // 4, 3) :])
+            # (an eroded standard that has settled with slack is lasting damage: stressed;
+            # a robust slope, so one busy period at the end does not make it "rising")
+            # and by enough to matter (a tenth of where it ends, over that stretch; slower
+            # is the ratchet of an eroded standard, not a collapse)
+            recent = failure[-max(len(failure) // 4, 3) :]
+            rising = rising_bound(recent) * (len(recent) - 1) - RISE_MATERIAL * end
             if end >= FAILURE_COLLAPSED * p0 and (rising > 0 or overloaded):
                 runaway = True
                 how = "and rising" if rising > 0 else "with more work than staff"

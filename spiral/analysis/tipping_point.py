@@ -185,7 +185,10 @@ def tipping_points(scenario: Scenario) -> list[TippingPoint]:
         staff = mean_staff(scenario, silo)
         rate = threshold * staff / work * DAY if work > 0 else math.inf
         gain, runaway = None, rate
-        if eroding and math.isfinite(rate):
+        cuts = any(s.silo == silo and s.failure > 0 for s in scenario.steps.values())
+        if eroding and not cuts:  # no step of its own fails more when it cuts corners
+            gain, runaway = 0.0, math.inf
+        elif eroding and math.isfinite(rate):
             curve = work_when_cut(scenario, silo)
             gain = loop_gain(curve)
             if gain < 1:

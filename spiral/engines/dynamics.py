@@ -61,14 +61,22 @@ def failure_when_cut(p: float, cut: float, sensitivity: float) -> float:
 
 
 def time_spent(standard: float, pressure: float, threshold: float, elasticity: float) -> float:
-    """Return the share of a job's needed time spent: standard × (pressure/threshold)^-e, ≤ 1.
+    """Return the share of a job's needed time spent: standard × (pressure/threshold)^-e.
 
     Above the threshold staff work faster than their standard (Oliva & Sterman 2001:
-    time per order = standard × pressure^-0.64); below it they use the slack to take the
-    time the job needs, never more.
+    time per order = standard × pressure^-0.64); at or below it they give each job the
+    standard, eroded or not (the slack does not bring back the time that was cut).
     """
-    pace = (pressure / threshold) ** -elasticity if pressure > 0 else math.inf
-    return min(1.0, standard * pace)
+    if pressure <= threshold:
+        return standard
+    return standard * (pressure / threshold) ** -elasticity
+
+
+def slack_time(standard: float, pressure: float, threshold: float, elasticity: float) -> float:
+    """Return what a recovering standard drifts toward with slack: standard × (θ/P)^e, ≤ 1."""
+    if pressure <= 0:
+        return 1.0
+    return min(1.0, standard * (threshold / pressure) ** elasticity)
 
 
 def corner_target(pressure: float, threshold: float, elasticity: float) -> float:
@@ -84,8 +92,9 @@ class Samples:
 
     A row is: time, reputation, then per silo the queue, the customers present (queue
     plus in service) and the servers (interleaved), then per silo the cumulative wait,
-    the cumulative services, the work pressure and the standard time per job (a share of
-    the scenario's), then per step the failure probability.
+    the cumulative services, the work pressure, the standard time per job (a share of
+    the scenario's) and the cumulative staff-minutes on duty, then per step the failure
+    probability.
     """
 
     silos: int
@@ -95,14 +104,14 @@ class Samples:
     def columns(self) -> dict[str, np.ndarray]:
         """Return the rows as named arrays (2-D for per-silo and per-step values)."""
         n, k = self.silos, self.steps
-        width = 2 + 7 * n + k
+        width = 2 + 8 * n + k
         data = np.frombuffer(self.rows, dtype=np.float64).reshape(-1, width)
         out = {"time": data[:, 0], "reputation": data[:, 1]}
         for j, name in enumerate(("queue", "present", "staff")):  # interleaved per silo
             out[name] = data[:, 2 + j : 2 + 3 * n : 3]
-        for j, name in enumerate(("waited", "served", "pressure", "standard")):
+        for j, name in enumerate(("waited", "served", "pressure", "standard", "on_duty")):
             out[name] = data[:, 2 + (3 + j) * n : 2 + (4 + j) * n]
-        out["failure"] = data[:, 2 + 7 * n :]
+        out["failure"] = data[:, 2 + 8 * n :]
         return out
 
 
@@ -133,6 +142,10 @@ class Staff(Protocol):
 
     def set_staff(self, staff: int) -> int:
         """Change the number of servers; return the change."""
+        ...
+
+    def staff_minutes(self, now: float) -> float:
+        """Return the staff-minutes on duty from time 0 to ``now``."""
         ...
 
 
@@ -276,22 +289,20 @@ class Dynamics:
     def _erode(self, s: int, dt: float) -> None:
         """Let silo ``s``'s standard drift toward the time spent (Oliva & Sterman 2001)."""
         erosion = self.loops.erosion
-        spent = time_spent(
-            self.standard[s], self.pressure[s], erosion.threshold, erosion.elasticity
-        )
-        if spent < self.standard[s]:
-            tau: float = erosion.erode_time
-        elif erosion.recovers():
+        standard, pressure = self.standard[s], self.pressure[s]
+        threshold, elasticity = erosion.threshold, erosion.elasticity
+        spent = time_spent(standard, pressure, threshold, elasticity)
+        if spent < standard:
+            target, tau = spent, erosion.erode_time
+        elif erosion.recovers() and pressure < threshold:  # slack: a guess; the paper: never
+            target = slack_time(standard, pressure, threshold, elasticity)
             tau = erosion.recover_time  # type: ignore[assignment] - a duration here
         else:
-            tau = math.inf  # practically never (the paper): the standard stays where it fell
-        if math.isfinite(tau):
-            self.standard[s] += (spent - self.standard[s]) * (1.0 - math.exp(-dt / tau))
+            target, tau = standard, math.inf
+        if target != standard:
+            self.standard[s] += (target - standard) * (1.0 - math.exp(-dt / tau))
         # the time a job gets now, per minute of its standard: faster under pressure
-        self.pace[s] = (
-            time_spent(self.standard[s], self.pressure[s], erosion.threshold, erosion.elasticity)
-            / self.standard[s]
-        )
+        self.pace[s] = time_spent(1.0, pressure, threshold, elasticity)
 
     def cut(self, s: int) -> float:
         """Return the share of a job's needed time not spent in silo ``s`` now."""
@@ -326,7 +337,7 @@ class Dynamics:
 
     def on_recovery(self, step: int, learning: Learning) -> None:
         """Maybe turn a resolved complaint born at ``step`` into a root-cause fix."""
-        if step < 0:
+        if step < 0 or self.seen < SETTLED:  # pressure not yet known: no time to judge slack
             return
         if self.pressure[self.journey.silo[step]] >= learning.slack_below:
             return  # firefighting: no time to fix causes
@@ -352,8 +363,15 @@ class Dynamics:
         row += host.silo_served
         row += self.pressure
         row += self.standard
+        row += [0.0 if s is None else s.staff_minutes(now) for s in silos]
         row += [failure[i] for i in self.steps]
         self.samples.rows.extend(row)
+
+
+def _at_period_ends(values: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """Return a cumulative series at each period's last sample (carried over empty periods)."""
+    at = np.where(last >= 0, values[np.maximum(last, 0)], np.nan)
+    return pd.Series(at).ffill().fillna(0).to_numpy()
 
 
 def samples_by_period(
@@ -376,14 +394,22 @@ def samples_by_period(
         return np.divide(sums, counts, out=np.full(periods, np.nan), where=counts > 0)
 
     data["reputation"] = mean(columns["reputation"])
-    queue, staff, present = columns["queue"], columns["staff"], columns["present"]
+    queue, present = columns["queue"], columns["present"]
     waited, served = columns["waited"], columns["served"]
+    last = np.full(periods, -1)
+    last[index] = np.arange(len(index))  # the last sample of each period
+    times = _at_period_ends(columns["time"], last)
     for s, name in enumerate(journey.silo_names):
         if journey.staff[s] is None:
             continue
         data[f"backlog_{name}"] = mean(queue[:, s])
         data[f"pressure_{name}"] = mean(columns["pressure"][:, s])
-        data[f"staff_{name}"] = on_duty = mean(staff[:, s])
+        # exact: staff-minutes on duty between the periods' last samples, over that time
+        minutes = _at_period_ends(columns["on_duty"][:, s], last)
+        spans = np.diff(times, prepend=0.0)
+        data[f"staff_{name}"] = on_duty = np.divide(
+            np.diff(minutes, prepend=0.0), spans, out=np.full(periods, np.nan), where=spans > 0
+        )
         busy = mean(present[:, s] - queue[:, s])
         data[f"utilisation_{name}"] = np.divide(
             busy, on_duty, out=np.full(periods, np.nan), where=on_duty > 0
@@ -391,11 +417,7 @@ def samples_by_period(
         if eroding:
             data[f"standard_{name}"] = mean(columns["standard"][:, s])
         # mean wait of services started in the period, from cumulative totals at period ends
-        last = np.full(periods, -1)
-        last[index] = np.arange(len(index))  # the last sample of each period
-        w = np.where(last >= 0, waited[np.maximum(last, 0), s], np.nan)
-        n = np.where(last >= 0, served[np.maximum(last, 0), s], np.nan)
-        w, n = pd.Series(w).ffill().fillna(0).to_numpy(), pd.Series(n).ffill().fillna(0).to_numpy()
+        w, n = _at_period_ends(waited[:, s], last), _at_period_ends(served[:, s], last)
         dw, dn = np.diff(w, prepend=0.0), np.diff(n, prepend=0.0)
         data[f"wait_{name}"] = np.divide(dw, dn, out=np.zeros(periods), where=dn > 0)
     failure = columns["failure"]

@@ -65,12 +65,22 @@ class Silo(simpy.Resource):
         if self.put_queue:
             self._trigger_put(None)
 
+    _minutes = 0.0  # staff-minutes on duty up to ``_since``
+    _since = 0.0
+
+    def staff_minutes(self, now: float) -> float:
+        """Return the staff-minutes on duty from time 0 to ``now``."""
+        return self._minutes + self._capacity * (now - self._since)
+
     def set_staff(self, staff: int) -> int:
         """Change the number of servers (0 closes the silo); return the change.
 
         More servers take waiting customers at once; fewer let those serving finish (a
         server past the new count is released after its job), as a shift ends.
         """
+        now = self._env.now
+        self._minutes = self.staff_minutes(now)
+        self._since = now
         before = self._capacity
         self._capacity = max(0, staff)  # 0: closed (a roster's night)
         while self.put_queue and len(self.users) < self._capacity:
@@ -365,7 +375,8 @@ class Engine:
         """Put silo ``s``'s staff on duty as its roster, dated changes and what-ifs say.
 
         A server whose shift ends mid-job finishes it and is then released (no job is cut
-        short), as contact centres work. Staff added by what-ifs come on top of the roster.
+        short), as contact centres work. Staff added by what-ifs come on top of the roster
+        in every slot it is open; an extra shift comes on at its hours, open or not.
         """
         env = self.env
         resource = self.silos[s]
@@ -378,7 +389,9 @@ class Engine:
             extra = 0
             for start, until, add, shift in plan:
                 if start <= now and (until is None or now < until):
-                    if shift is None or shift.on_duty(now):
+                    if shift is not None and shift.on_duty(now):
+                        extra += add
+                    elif shift is None and (base > 0 or not varies):  # a closed slot stays shut
                         extra += add
             self.extra_staff[s] = extra
             wanted = max(base + extra, 0) if varies else max(1, base + extra)

@@ -178,8 +178,14 @@ def _time_problems(scenario: Scenario) -> list[tuple[str, str]]:
     places = [*scenario.steps, *scenario.contacts]
     past = f"after the horizon ({horizon or 0:g} min); expected a time within it"
     for k, surge in enumerate(scenario.arrivals.timeline):
-        if horizon is not None and surge.start >= horizon:
-            problems.append((f"arrivals.timeline[{k}].start", f"{surge.start:g} min is {past}"))
+        if horizon is not None and surge.end > horizon:
+            problems.append(
+                (
+                    f"arrivals.timeline[{k}].end",
+                    f"{surge.end:g} min is after the horizon ({horizon:g} min); expected the "
+                    "surge to end within it (end: the horizon, for 'to the end')",
+                )
+            )
     for k, burst in enumerate(scenario.arrivals.events):
         if burst.node not in places:
             problems.append(

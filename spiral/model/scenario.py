@@ -189,6 +189,26 @@ class Silo(Model):
         starts = [change.start for change in self.changes]
         if starts != sorted(starts) or len(set(starts)) != len(starts):
             raise ValueError("expected changes in time order, one per date")
+        if self.staff == "unlimited":
+            return self
+        slots = list(self.roster.staff) if self.roster is not None else [self.staff]
+        ever = max(slots) > 0
+        for k, change in enumerate(self.changes):
+            if change.staff is not None:
+                slots = [change.staff]
+            else:
+                slots = [n + change.add for n in slots]
+                if min(slots) < 0:
+                    raise ValueError(
+                        f"changes[{k}].add: {change.add:+d} takes the staff on duty to "
+                        f"{min(slots)} in some slot; expected staff of 0 or more"
+                    )
+            ever = ever or max(slots) > 0
+        if not ever:
+            raise ValueError(
+                "roster.staff: every slot is 0 and no change brings staff; expected someone "
+                "on duty some of the time (else no one is ever served)"
+            )
         return self
 
     def staff_at(self, minute: float) -> int | None:

@@ -158,6 +158,7 @@ def what_if_problems(scenario: Scenario) -> list[tuple[str, str]]:
     """Return (field, expected) for what-if changes naming unknown or unfit nodes and silos."""
     problems: list[tuple[str, str]] = []
     silos, steps, contacts = scenario.silos, scenario.steps, scenario.contacts
+    horizon = scenario.horizon
 
     def known(where: str, name: str, pool: dict, what: str) -> None:
         if name not in pool:
@@ -186,19 +187,24 @@ def what_if_problems(scenario: Scenario) -> list[tuple[str, str]]:
                 if change.silo in silos and silos[change.silo].staff == "unlimited":
                     expected = "has unlimited staff; expected a silo with a staff count"
                     problems.append((f"{where}.silo", f"silo {change.silo!r} {expected}"))
-            elif isinstance(change, Demand):
-                for surge in scenario.arrivals.timeline:
-                    if change.start_at < surge.end and surge.start < change.end_at:
+            elif isinstance(change, Demand) and horizon is not None and change.end_at > horizon:
+                problems.append(
+                    (
+                        f"{where}.to",
+                        f"{change.end_at:g} min is after the horizon ({horizon:g} min); "
+                        "expected the change to end within it",
+                    )
+                )
+            elif isinstance(change, AddStaff | MoveStaff):
+                if isinstance(change, AddStaff) and change.until is not None:
+                    if change.until <= what_if.start:
                         problems.append(
                             (
-                                f"{where}",
-                                f"demand from {change.start_at:g} to {change.end_at:g} min "
-                                f"overlaps arrivals.timeline ({surge.start:g} to {surge.end:g} "
-                                "min); expected demand changes outside the file's surges",
+                                f"{where}.until",
+                                f"{change.until:g} min is not after the what-if starts "
+                                f"({what_if.start:g} min); expected a later time",
                             )
                         )
-                        break
-            elif isinstance(change, AddStaff | MoveStaff):
                 names = (
                     [change.silo]
                     if isinstance(change, AddStaff)

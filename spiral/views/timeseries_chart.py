@@ -1,53 +1,83 @@
-"""A run over time: backlog, failure probabilities, reputation and churn, with the verdict."""
+"""A run over time: demand, staff, utilisation, backlog, failures and churn, with the verdict."""
 
 from __future__ import annotations
+
+import textwrap
 
 from spiral.views.style import ACCENT, BAD, GOOD, INK, NEUTRAL, house_style, new_figure
 
 VERDICT_COLOURS = {"stable": GOOD, "stressed": ACCENT, "runaway": BAD}
 
 MIN_FINISHED = 20
-PANELS = ("backlog", "failure", "reputation", "churn")
-"""The chart's panels, top to bottom."""
+WIDTH = 110  # characters of a reason in the title, so the figure keeps its width
+PANELS = ("demand", "staff", "utilisation", "backlog", "failure", "reputation", "churn")
+"""The chart's panels, top to bottom (reputation only while its loop is on)."""
+
+LABELS = {
+    "demand": "demand: customers arriving, per period",
+    "staff": "staff on duty, per silo (mean over the period)",
+    "utilisation": "utilisation, per silo: busy / on duty (above 1: jobs run past a shift's end);"
+    " dashed: standard time per job (1 = as designed)",
+    "backlog": "customers waiting, per silo",
+    "failure": "failure probability, per step",
+    "reputation": "reputation (1 = as at the start)",
+    "churn": f"churned / finished, per period (from {MIN_FINISHED} finishers)",
+}
+
+
+def panels_of(result) -> tuple[str, ...]:  # noqa: ANN001 - a RunResult
+    """Return the panels drawn for a run: reputation only while its loop is on."""
+    on = result.scenario.loops.reputation.enabled
+    return tuple(p for p in PANELS if p != "reputation" or on)
+
+
+def _per_silo(ts, prefix: str) -> dict[str, list[float]]:  # noqa: ANN001 - a DataFrame
+    return {c.removeprefix(prefix): ts[c].tolist() for c in ts if c.startswith(prefix)}
 
 
 def panel_series(result) -> dict[str, dict[str, list[float]]]:  # noqa: ANN001 - a RunResult
     """Return per panel the series drawn (label -> values per period)."""
     ts = result.timeseries
-    backlog = {c.removeprefix("backlog_"): ts[c].tolist() for c in ts if c.startswith("backlog_")}
     steps = [s for s in result.scenario.steps if f"failure_{s}" in ts]
-    failure = {s: ts[f"failure_{s}"].tolist() for s in steps}
     # a rate over a handful of stragglers (the drain) is noise: drawn only from 20 finishers
     done = ts["completions"].where(ts["completions"] >= MIN_FINISHED)
-    churn = (ts["churned"] / done).tolist()
+    utilisation = _per_silo(ts, "utilisation_")
+    standard = {  # only where it moved: a flat line at 1 says nothing
+        f"{silo} standard": v for silo, v in _per_silo(ts, "standard_").items() if min(v) < 1
+    }
     return {
-        "backlog": backlog,
-        "failure": failure,
+        "demand": {"arrivals": ts["arrivals"].tolist()},
+        "staff": _per_silo(ts, "staff_"),
+        "utilisation": {**utilisation, **standard},
+        "backlog": _per_silo(ts, "backlog_"),
+        "failure": {s: ts[f"failure_{s}"].tolist() for s in steps},
         "reputation": {"reputation": ts["reputation"].tolist()},
-        "churn": {"churn rate": churn},
+        "churn": {"churn rate": (ts["churned"] / done).tolist()},
     }
 
 
 def timeseries_chart(result, title: str | None = None):  # noqa: ANN001, ANN201 - RunResult, Figure
-    """Draw a run's time series, the warm-up shaded and the regime verdict in the title."""
+    """Draw a run's time series, the warm-up shaded, the early warning marked, the verdict above."""
     ts = result.timeseries
     days = (ts["start"] / 1440.0).tolist()
     series = panel_series(result)
-    labels = {
-        "backlog": "customers waiting, per silo",
-        "failure": "failure probability, per step",
-        "reputation": "reputation (1 = as at the start)",
-        "churn": f"churned / finished, per period (from {MIN_FINISHED} finishers)",
-    }
-    verdict = result.summary.get("regime", "")
-    reasons = result.summary.get("regime_reasons") or []
+    panels = panels_of(result)
+    summary = result.summary
+    verdict = summary.get("regime", "")
+    reasons = summary.get("regime_reasons") or []
+    warned = summary.get("early_warning_day")
     with house_style():
-        fig, axes = new_figure(len(PANELS), 1, figsize=(12, 11), sharex=True)
+        fig, axes = new_figure(len(panels), 1, figsize=(12, 2.3 * len(panels) + 1), sharex=True)
         warm = ts.loc[ts["warmup"], "start"]
-        for ax, panel in zip(axes, PANELS, strict=True):
+        for ax, panel in zip(axes, panels, strict=True):
+            colours: dict[str, str] = {}
             for label, values in series[panel].items():
                 colour = BAD if panel == "churn" else GOOD if panel == "reputation" else None
-                ax.plot(days, values, label=label, linewidth=2.2, color=colour)
+                if label.endswith(" standard"):  # the same colour as its silo's utilisation
+                    colour = colours.get(label.removesuffix(" standard"))
+                style = "--" if label.endswith(" standard") else "-"
+                (line,) = ax.plot(days, values, style, label=label, linewidth=2.2, color=colour)
+                colours[label] = line.get_color()
             if len(warm):
                 ax.axvspan(
                     0,
@@ -56,12 +86,17 @@ def timeseries_chart(result, title: str | None = None):  # noqa: ANN001, ANN201 
                     alpha=0.15,
                     linewidth=0,
                 )
-            ax.set_title(labels[panel], loc="left", fontsize=13)
+            if warned is not None:
+                ax.axvline(warned, color=ACCENT, linewidth=1.6, linestyle=":")
+            ax.set_title(LABELS[panel], loc="left", fontsize=12)
             if len(series[panel]) > 1:
-                ax.legend(loc="upper left", ncols=min(len(series[panel]), 4), fontsize=10)
-        axes[-1].set_xlabel("day (grey: warm-up, not measured)")
+                ax.legend(loc="best", ncols=min(len(series[panel]), 4), fontsize=9)
+            if panel in ("demand", "staff"):
+                ax.set_ylim(bottom=0)
+        note = f"; dotted: early warning, day {warned:g}" if warned is not None else ""
+        axes[-1].set_xlabel(f"day (grey: warm-up, not measured{note})")
         head = title or f"{result.scenario.name} over time"
-        why = "\n" + "; ".join(reasons) if reasons else ""
+        why = "".join("\n" + textwrap.shorten(r, WIDTH, placeholder="...") for r in reasons[:3])
         fig.suptitle(f"{head}: {verdict}{why}", color=VERDICT_COLOURS.get(verdict, INK))
         fig.tight_layout()
     return fig
