@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from test_tipping_point import TEAM  # noqa: I001 - a sibling test module's scenario
+from test_tipping_point import TEAM  # a sibling test module's scenario
 
 from spiral.analysis.early_warning import EarlyWarning, early_warning, failure_doubled_day
 from spiral.analysis.results import run

@@ -144,8 +144,11 @@ def test_the_tipping_point_verdict_in_the_readme_is_what_spiral_prints():
 
 
 @pytest.mark.slow
-def test_the_python_example_in_the_readme_runs():
+def test_the_python_example_in_the_readme_runs(tmp_path, monkeypatch):
     example = next(b for b in code_blocks("python") if "spiral.load_scenario" in b)
+    quick_sweeps(tmp_path)
+    monkeypatch.chdir(tmp_path)  # it writes report.html and sweep_out/ where it runs
     namespace: dict = {}
     exec(compile(example, "README.md", "exec"), namespace)  # noqa: S102 - our own README
     assert 0.0 <= namespace["result"].summary["churn_rate"] <= 1.0
+    assert (tmp_path / "report.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")

@@ -1,4 +1,4 @@
-"""The regime verdict: its rules on hand-made series, and the tipping point of a scenario."""
+"""The regime verdict: its rules on hand-made series, and a scenario on either side of its line."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pytest
 
 from spiral.analysis.regime import RUNAWAY, STABLE, STRESSED, backlog_trend, verdict
 from spiral.analysis.results import run
+from spiral.analysis.tipping_point import tipping_points
 from spiral.model.loading import load_scenario
 
 CALM = {"in_progress": 0, "customers": 1000, "contacts": 100, "abandons": 2}
@@ -79,21 +80,14 @@ def test_backlog_trend_is_the_least_squares_slope():
 def regime_at(rate_per_day: float) -> str:
     scenario = load_scenario("tipping_point")
     arrivals = scenario.arrivals.model_copy(update={"rate": rate_per_day / 1440})
-    return run(scenario.model_copy(update={"arrivals": arrivals}), seed=1).summary["regime"]
+    short = {"arrivals": arrivals, "horizon": 45 * 1440.0, "drain": 1440.0}
+    return run(scenario.model_copy(update=short), seed=1).summary["regime"]
 
 
 @pytest.mark.slow
-def test_tipping_point_scenario_flips_to_runaway_once_and_stays_flipped():
-    low, high = 430.0, 650.0
-    assert regime_at(low) != RUNAWAY and regime_at(high) == RUNAWAY
-    while high - low > 10:  # bisection on the arrival rate
-        mid = (low + high) / 2
-        if regime_at(mid) == RUNAWAY:
-            high = mid
-        else:
-            low = mid
-    assert 440 < high < 560
+def test_tipping_point_scenario_is_runaway_above_its_line_and_not_below():
+    line = tipping_points(load_scenario("tipping_point"))[0].rate  # 1,066.8 a day
     for above in (1.03, 1.1, 1.25):
-        assert regime_at(high * above) == RUNAWAY, high * above
-    assert regime_at(low) != RUNAWAY
-    assert regime_at(0.9 * low) != RUNAWAY
+        assert regime_at(line * above) == RUNAWAY, line * above
+    for below in (0.8, 0.9):
+        assert regime_at(line * below) != RUNAWAY, line * below

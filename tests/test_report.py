@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import escape
 from pathlib import Path
 
 import pytest
@@ -109,3 +110,15 @@ def test_a_report_of_a_broken_sweep_folder_is_one_line_before_any_simulation(
     assert code == 2
     assert err.strip() == f"{folder / 'manifest.json'}: file: unreadable; expected a sweep manifest"
     assert not (tmp_path / "r.html").exists()
+
+
+@pytest.mark.slow
+def test_the_report_gives_the_early_warning_and_the_day_failure_doubled():
+    scenario = load_scenario("tipping_point")
+    arrivals = scenario.arrivals.model_copy(update={"rate": 1100 / 1440})
+    short = {"arrivals": arrivals, "horizon": 20 * 1440.0, "drain": 1440.0}
+    result = run(scenario.model_copy(update=short), seed=1)
+    page = run_report(result).html()
+    warning = result.summary["early_warning"]
+    assert warning and escape(f"Early warning: {warning}.") in page
+    assert f"twice its base rate from day {result.summary['failure_doubled_day']:g}" in page

@@ -10,6 +10,7 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 
 import pytest
+from test_dynamics import TEAM as DYNAMICS_TEAM  # a sibling test module's scenario
 
 from spiral.analysis.results import run
 from spiral.analysis.tipping_point import (
@@ -22,30 +23,9 @@ from spiral.analysis.tipping_point import (
 from spiral.model.loading import load_scenario, parse_scenario
 
 TEAM = {  # tipping_point.yaml without compounding: its chain can be solved by hand
-    "name": "team",
-    "horizon": "30 days",
+    **copy.deepcopy(DYNAMICS_TEAM),
     "arrivals": {"rate": "900 per day"},
-    "start": "handle",
     "silos": {"team": {"staff": 20}},
-    "steps": {
-        "handle": {
-            "silo": "team",
-            "service": {"dist": "exponential", "mean": "20 min"},
-            "failure": 0.1,
-            "on_failure": "complaint",
-            "next": "done",
-        }
-    },
-    "contacts": {
-        "complaint": {
-            "silo": "team",
-            "handling": {"dist": "exponential", "mean": "15 min"},
-            "fcr": 0.6,
-            "resolved": "handle",
-            "unresolved": {"complaint": 0.7, "gone": 0.3},
-        }
-    },
-    "outcomes": {"done": {}, "gone": {"kind": "churn"}},
     "experience": {"compounding": 1.0},
     "loops": {"erosion": {"enabled": True, "threshold": 0.9, "sensitivity": 2}},
 }

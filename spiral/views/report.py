@@ -150,6 +150,10 @@ def run_report(result, comparison=None, sweep=None) -> Report:  # noqa: ANN001
     verdict = summary.get("regime", "")
     reasons = "; ".join(summary.get("regime_reasons") or []) or "no warning signs"
     report.paragraph(f"Regime: {verdict} ({reasons}).", css=f"verdict-{verdict}")
+    if summary.get("early_warning"):
+        doubled = summary.get("failure_doubled_day")
+        then = f" A step failed at twice its base rate from day {doubled:g}." if doubled else ""
+        report.paragraph(f"Early warning: {summary['early_warning']}.{then}")
     report.table(headline_table(summary, currency))
     report.figure(
         spiral_curve([result]),
@@ -159,7 +163,11 @@ def run_report(result, comparison=None, sweep=None) -> Report:  # noqa: ANN001
         journey_map(result),
         "The journey map: where complaints are born, how customers flow, which handoffs go cold.",
     )
-    report.figure(timeseries_chart(result), "The run over time, with the regime verdict.")
+    report.figure(
+        timeseries_chart(result),
+        "The run over time: demand, staff on duty, utilisation, backlog, failures and churn, "
+        "with the regime verdict and the early warning.",
+    )
     if comparison is not None:
         report.heading("What-ifs")
         report.figure(
