@@ -101,8 +101,14 @@ def test_summary_rates_are_shares_of_measured_customers(tiny_run):
     assert summary["churn_rate"] == pytest.approx((measured["outcome"] == "churned").mean())
     assert summary["failures_per_customer"] == pytest.approx(measured["failures"].mean())
     assert sum(summary["failures_distribution"].values()) == pytest.approx(1.0)
-    complainants = (measured["failures"] > 0).sum()
+    complainants = (measured["failure_demand"] > 0).sum()  # got in touch about a problem
+    assert summary["complainants"] == complainants
     assert summary["praise_to_complaint"] == pytest.approx(
         (measured["outcome"] == "advocate").sum() / complainants
     )
+    silent = (measured["failures"] > 0) & (measured["failure_demand"] == 0)
+    assert summary["silent_sufferers"] == silent.sum()
+    assert summary["customers_with_failure"] == complainants + silent.sum()
+    churned = measured["outcome"] == "churned"
+    assert summary["churn_by_voice"]["silent"] == pytest.approx(churned[silent].mean())
     assert summary["severity_max"] == measured["severity"].max()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -107,6 +108,7 @@ def test_every_spiral_command_in_the_readme_runs(command, tmp_path):
     example = next(b for b in code_blocks("yaml") if b.startswith("name: tiny"))
     (tmp_path / "my_scenario.yaml").write_text(example)
     quick_sweeps(tmp_path)
+    shutil.copytree(ROOT / "tests" / "scenarios", tmp_path / "tests" / "scenarios")
     args = shlex.split(command.split(">")[0])
     prepare(args, tmp_path)
     if "--customers" in args:  # keep the suite fast: same command, fewer customers

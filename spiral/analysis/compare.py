@@ -53,7 +53,7 @@ def metrics_of(summary: dict) -> dict[str, float]:
     """Return one replication's comparison metrics from a run summary."""
     out = {
         "churn_rate": summary["churn_rate"],
-        "complaints": summary["customers_with_failure"],
+        "complaints": summary["complainants"],
         "escalations": summary["escalations_social"] + summary["escalations_ceo"],
         "severity_p95": summary["severity_p95"],
         "cost": summary["cost_to_serve"] + summary["intervention_cost"],

@@ -200,7 +200,10 @@ def summarise(
         + (ceo * money.cost_per_ceo_escalation)
     )
     contacts = int(customers["contacts"].sum())
-    complainants = int((done["failures"] > 0).sum())
+    failed = done["failures"] > 0
+    voiced = done["failure_demand"] > 0
+    complainants = int(voiced.sum())
+    silent = failed & ~voiced
     severity = done["severity"].to_numpy()
     buckets = failure_bucket(done["failures"]).value_counts()
     journey_hours = (done["end"] - done["arrival"]) / 60
@@ -218,7 +221,14 @@ def summarise(
         "failures_distribution": {
             k: _share(int(buckets.get(k, 0)), completed) for k in ("0", "1", "2", "3+")
         },
-        "customers_with_failure": complainants,
+        "customers_with_failure": int(failed.sum()),
+        "complainants": complainants,
+        "silent_sufferers": int(silent.sum()),
+        "silent_failures": int(done["silent"].sum()),
+        "churn_by_voice": {
+            group: _share(int((outcome[who] == "churned").sum()), int(who.sum()))
+            for group, who in (("no failure", ~failed), ("complained", voiced), ("silent", silent))
+        },
         "contacts": contacts,
         "contacts_per_customer": _share(contacts, n),
         "failure_demand_share": _share(int(customers["failure_demand"].sum()), contacts),

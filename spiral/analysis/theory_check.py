@@ -65,9 +65,15 @@ def _moment(exact_severity: list[tuple[float, float]], power: int) -> float:
     return sum(v**power * p for v, p in exact_severity)
 
 
-def journey_rows(name: str, replications: int, customers: int) -> Iterator[dict]:
-    """Visits per node, outcome shares, failures, churn and severity of a built-in scenario."""
-    scenario = without_loops(unlimited(load_scenario(name)))
+def journey_rows(
+    name: str, replications: int, customers: int, data: dict | None = None
+) -> Iterator[dict]:
+    """Visits per node, outcome shares, failures, churn and severity of a built-in scenario.
+
+    ``data``: a scenario given as a mapping instead (a case made for one mechanism).
+    """
+    base = load_scenario(name) if data is None else parse_scenario(data, name)
+    scenario = without_loops(unlimited(base))
     scenario = scenario.model_copy(update={"warmup": 0.0, "drain": 3650 * 1440.0})
     exact = theory(scenario, tolerance=1e-8)
     per_rep: dict[str, list[float]] = {}
@@ -83,6 +89,7 @@ def journey_rows(name: str, replications: int, customers: int) -> Iterator[dict]
         exits = done["exit_node"].astype(str).value_counts()
         values.update({f"P(ends at {o})": exits.get(o, 0) / n for o in scenario.outcomes})
         values["failures per customer"] = float(done["failures"].mean())
+        values["failures suffered in silence per customer"] = float(done["silent"].mean())
         values["churn rate"] = float((done["outcome"] == "churned").mean())
         severities.append(done["severity"].to_numpy())
         for key, value in values.items():
@@ -90,6 +97,7 @@ def journey_rows(name: str, replications: int, customers: int) -> Iterator[dict]
     truth = {f"visits {node}": v for node, v in exact.visits.items()}
     truth.update({f"P(ends at {o})": p for o, p in exact.outcomes.items()})
     truth["failures per customer"] = exact.failures_mean
+    truth["failures suffered in silence per customer"] = exact.silent
     truth["churn rate"] = exact.churn_rate
     case = f"{name} (unlimited staff)"
     for key, values in per_rep.items():
@@ -176,6 +184,43 @@ def severity_rows(name: str, customers: int) -> Iterator[dict]:
     yield _row(case, "P(social escalation)", exact.social, done["social"].to_numpy(float))
 
 
+SILENT_CASE = {
+    "name": "silent_sufferers",
+    "customers": 1,
+    "arrivals": {"rate": "100 per day"},
+    "start": "order",
+    "silos": {"shop": {"staff": "unlimited"}, "care": {"staff": "unlimited", "baton": 0.5}},
+    "steps": {
+        "order": {
+            "silo": "shop",
+            "failure": 0.3,
+            "complain": 0.4,
+            "on_failure": "helpline",
+            "silent": {"deliver": 0.8, "gone": 0.2},
+            "next": "deliver",
+        },
+        "deliver": {
+            "silo": "shop",
+            "failure": 0.2,
+            "loss": "small",
+            "on_failure": "helpline",
+            "next": "done",
+        },
+    },
+    "contacts": {
+        "helpline": {
+            "silo": "care",
+            "handling": {"dist": "exponential", "mean": "5 min"},
+            "fcr": 0.6,
+            "resolved": "deliver",
+            "unresolved": {"helpline": 0.5, "gone": 0.5},
+        }
+    },
+    "outcomes": {"done": {}, "gone": {"kind": "churn"}},
+}
+"""Complaining is a choice: failures voiced with probability 0.4 and (small loss) 0.03."""
+
+
 TIME_CASE = {
     "name": "time",
     "horizon": "10 days",
@@ -247,6 +292,7 @@ def validation_report(quick: bool = False, progress: Callable[[str], None] | Non
     names = ["tipping_point", "airline_disruption"] if quick else list(builtin_scenarios())
     for name in names:
         parts.append(lambda name=name: journey_rows(name, 10, 20_000 // scale))
+    parts.append(lambda: journey_rows("silent sufferers", 10, 20_000 // scale, SILENT_CASE))
     points = [(0.05, 10.0, 1), (0.24, 10.0, 3), (0.475, 10.0, 5)]  # 50%, 80%, 95% busy
     parts.append(lambda: erlang_c_rows(points, 400_000 // scale))
     parts.append(lambda: erlang_a_rows(0.5, 10.0, 5, 10.0, 200_000 // scale))
@@ -268,8 +314,9 @@ def markdown(report: pd.DataFrame) -> str:
         "# Validation: the simulation against exact theory",
         "",
         "Regenerate with `spiral validate --theory --markdown > docs/validation.md`.",
-        "Journeys: 10 replications per built-in scenario with unlimited staff and the loops",
-        "off, each replication's mean one observation; queues: batch means (30 batches) of",
+        "Journeys: 10 replications per built-in scenario, and of a case where complaining is",
+        "a choice (failures voiced with probability 0.4 and 0.03), with unlimited staff and the",
+        "loops off, each replication's mean one observation; queues: batch means (30 batches) of",
         "one long run after a one-day warm-up; time in scenarios: 20 replications of a demand",
         "timeline, a burst and a roster (arrivals per stretch against rate × factor × time, the",
         "roster's staff cost exactly); intervals are 99% Student-t, except severity's moments,",

@@ -66,6 +66,7 @@ class Theory:
     ceo: float
     social_reach: float
     truncated: float
+    silent: float = 0.0  # failures suffered in silence, per customer
 
     @property
     def failures_mean(self) -> float:
@@ -98,6 +99,7 @@ class Theory:
             "contacts_per_customer": self.contacts,
             "repeat_contacts_per_customer": self.repeat_contacts,
             "failure_demand_share": self.failure_demand / self.contacts if self.contacts else 0.0,
+            "silent_failures_per_customer": self.silent,
             "severity_mean": self.severity_mean,
             "severity_p95": self.severity_quantile(0.95),
             "churn_rate": self.churn_rate,
@@ -333,7 +335,13 @@ class _Chain:
                 if f == 0:
                     self.born[node] += m * p
                 failed = self._escalate(f + 1, self._fit(f + 1, x * _per_variant(p)))
-                after.append((f + 1, True, ic, rec, failed, j.failed[node]))
+                voiced = j.complain[node]
+                if voiced < 1.0:  # the others suffer in silence
+                    self.t["silent"] += m * p * (1.0 - voiced)
+                    after.append((f + 1, True, ic, rec, failed * (1.0 - voiced), j.silent[node]))
+                    failed = failed * voiced
+                if voiced > 0.0:
+                    after.append((f + 1, True, ic, rec, failed, j.failed[node]))
             if (p < 1).any():
                 after.append((f, open_, ic, rec, x * _per_variant(1 - p), j.success[node]))
         else:
@@ -431,6 +439,7 @@ class _Chain:
             ceo=t["ceo"],
             social_reach=t["social"] * reach,
             truncated=truncated,
+            silent=t["silent"],
         )
 
 

@@ -70,6 +70,8 @@ class Journey:
     baton: tuple[float, ...]
     ping_pong: tuple[float, ...]
     empowerment: tuple[tuple[float, float] | None, ...]  # (limit, mean cost) at contacts
+    complain: tuple[float, ...]  # P(a failure at a step is voiced); 1 elsewhere
+    silent: tuple[Route | None, ...]  # where a step's silent sufferers go
 
     @property
     def size(self) -> int:
@@ -94,6 +96,8 @@ def compile_journey(scenario: Scenario) -> Journey:
     kind, silo, staffed, failure, fcr, success, failed = [], [], [], [], [], [], []
     churn, patience, redial, give_up = [], [], [], []
     baton, ping_pong, empowerment = [], [], []
+    complain: list[float] = []
+    silent: list[Route | None] = []
     experience = scenario.experience
     for name in names:
         if name in scenario.steps:
@@ -106,6 +110,8 @@ def compile_journey(scenario: Scenario) -> Journey:
             fcr.append(0.0)
             success.append(_route(node.next, index))
             failed.append(_route(node.on_failure, index))
+            complain.append(node.complaint_probability() if node.on_failure else 1.0)
+            silent.append(_route(node.silent_route(), index) if node.on_failure else None)
             patience.append(False)
             redial.append(0.0)
             give_up.append(-1)
@@ -120,6 +126,8 @@ def compile_journey(scenario: Scenario) -> Journey:
             fcr.append(node.fcr)
             success.append(_route(node.resolved, index))
             failed.append(_route(node.unresolved, index))
+            complain.append(1.0)
+            silent.append(None)
             patience.append(node.patience is not None)
             redial.append(node.redial)
             give_up.append(index[node.give_up] if node.give_up else -1)
@@ -133,6 +141,8 @@ def compile_journey(scenario: Scenario) -> Journey:
             fcr.append(0.0)
             success.append(None)
             failed.append(None)
+            complain.append(1.0)
+            silent.append(None)
             patience.append(False)
             redial.append(0.0)
             give_up.append(-1)
@@ -166,4 +176,6 @@ def compile_journey(scenario: Scenario) -> Journey:
         baton=tuple(baton),
         ping_pong=tuple(ping_pong),
         empowerment=tuple(empowerment),
+        complain=tuple(complain),
+        silent=tuple(silent),
     )

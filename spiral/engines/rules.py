@@ -89,6 +89,17 @@ def escalation_due(severity: Number, escalated: Number, threshold: float) -> Num
     return ~np.asarray(escalated, dtype=bool) & (np.asarray(severity) >= threshold)
 
 
+def complains(u: Number, p: float) -> Number:
+    """Return whether a customer who has just suffered a failure gets in touch, from a U(0, 1).
+
+    With probability ``p`` the customer complains (the step's ``on_failure`` route); the
+    others suffer in silence: for small problems only ~3% complain (Goodman & Newman 2003).
+    """
+    if not isinstance(u, np.ndarray):
+        return u < p
+    return np.asarray(u) < p
+
+
 def recovered_once(recovered: Number, failures: Number) -> Number:
     """Return whether a customer was recovered after exactly one failure (the paradox's case).
 

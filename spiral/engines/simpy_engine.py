@@ -133,6 +133,7 @@ class Engine:
             for n in names
         ]
         self.fail_draw = [uniforms(seed, "failures", n) for n in names]
+        self.complain_draw = [uniforms(seed, "decisions", "complain:" + n) for n in names]
         self.decide = [uniforms(seed, "decisions", n) for n in names]
         self.handoff_draw = [uniforms(seed, "decisions", "handoff:" + n) for n in names]
         self.start_draw = uniforms(seed, "decisions", "__start__")
@@ -340,6 +341,9 @@ class Engine:
                     J.baton[i],
                     J.ping_pong[i],
                     None if empower is None else (*empower, self.empower_draw[i]),
+                    None
+                    if J.complain[i] >= 1.0
+                    else (J.complain[i], J.silent[i], self.complain_draw[i]),
                 )
             )
         return table
@@ -465,6 +469,7 @@ class Engine:
                 baton,
                 ping_pong,
                 empower,
+                silence,
             ) = nodes[node]
             if kind == OUTCOME:
                 self._finish(c, node)
@@ -533,6 +538,11 @@ class Engine:
                 if fail_draw() < p:  # always drawn: pilots and fixes keep the stream aligned
                     self._fail(c, node)
                     route = failed
+                    if silence is not None and not rules.complains(silence[2](), silence[0]):
+                        c.silent += 1
+                        if log is not None:
+                            log.append((env.now, c.id, node, "silent", c.severity, ""))
+                        route = silence[1]
                 else:
                     route = success
             elif decide() < fcr or (

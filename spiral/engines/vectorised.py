@@ -24,7 +24,7 @@ from spiral.model.scenario import Scenario
 
 CHUNK = 200_000
 TALLIES = (
-    "visits contacts repeat_contacts failure_demand handoffs handoffs_cold ping_pongs"
+    "visits contacts repeat_contacts failure_demand silent handoffs handoffs_cold ping_pongs"
 ).split()
 
 
@@ -184,7 +184,7 @@ class VectorisedEngine:
             if node in order:
                 continue
             order.append(node)
-            for route in (j.success[node], j.failed[node]):
+            for route in (j.success[node], j.failed[node], j.silent[node]):
                 if route is not None:
                     frontier.extend(route.targets)
         return order + [n for n in range(j.size) if n not in order]
@@ -278,7 +278,18 @@ class VectorisedEngine:
                 )
                 self._escalate(c, born, c.severity[born], rng)
                 self._worsen(c, older, exp.amplification, rng)
-            routes = ((bad, j.failed[node]), (good, j.success[node]))
+            voiced = j.complain[node]
+            if voiced < 1.0 and len(bad):
+                speaks = rules.complains(rng.random(len(bad)), voiced)
+                quiet = bad[~speaks]
+                c.tally["silent"].append(quiet)
+                routes = (
+                    (bad[speaks], j.failed[node]),
+                    (quiet, j.silent[node]),
+                    (good, j.success[node]),
+                )
+            else:
+                routes = ((bad, j.failed[node]), (good, j.success[node]))
         else:
             ok = u < j.fcr[node]
             rule = j.empowerment[node]

@@ -19,7 +19,10 @@ def _branches(scenario: Scenario) -> dict[str, dict[str, tuple[float, dict[str, 
     for name, step in scenario.steps.items():
         out[name] = {"next": (1.0 - step.failure, step.next)}
         if step.on_failure is not None:
-            out[name]["failure"] = (step.failure, step.on_failure)
+            voiced = step.complaint_probability()
+            out[name]["failure"] = (step.failure * voiced, step.on_failure)
+            if voiced < 1.0:
+                out[name]["silent"] = (step.failure * (1.0 - voiced), step.silent_route())
     for name, contact in scenario.contacts.items():
         out[name] = {
             "resolved": (contact.fcr, contact.resolved),
@@ -108,10 +111,19 @@ def _reference_problems(scenario: Scenario) -> list[tuple[str, str]]:
     for name, step in scenario.steps.items():
         check_routing(f"steps.{name}.next", step.next)
         check_routing(f"steps.{name}.on_failure", step.on_failure)
+        check_routing(f"steps.{name}.silent", step.silent)
         if step.failure > 0 and step.on_failure is None:
             problems.append(
                 (f"steps.{name}.on_failure", "missing: expected a node for failures (failure > 0)")
             )
+        for field in ("complain", "loss", "silent"):
+            if getattr(step, field) is not None and step.on_failure is None:
+                problems.append(
+                    (
+                        f"steps.{name}.{field}",
+                        "needs on_failure: expected where the customers who complain go",
+                    )
+                )
     for name, contact in scenario.contacts.items():
         check_routing(f"contacts.{name}.resolved", contact.resolved)
         check_routing(f"contacts.{name}.unresolved", contact.unresolved)

@@ -197,7 +197,9 @@ def _chain(scenario: Scenario, worst: bool) -> tuple[list[str], np.ndarray, np.n
         if step.on_failure is None:  # validated: a step that can fail says where to go
             p = 0.0
         add(index[name], 1.0 - p, step.next)
-        add(index[name], p, step.on_failure)
+        voiced = step.complaint_probability()
+        add(index[name], p * voiced, step.on_failure)
+        add(index[name], p * (1.0 - voiced), step.silent_route())
     for name, contact in scenario.contacts.items():
         add(index[name], contact.fcr, contact.resolved)
         add(index[name], 1.0 - contact.fcr, contact.unresolved)

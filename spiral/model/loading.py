@@ -344,8 +344,11 @@ def load_scenario(source: str | Path) -> Scenario:
     return parse_scenario(read_yaml(path), str(path))
 
 
+LATER_FIELDS = ("complain", "loss", "silent")
+"""Step fields added after the first release, left out of the hash when unset."""
+
 _ROUTING_FIELDS = {
-    "steps": ("next", "on_failure"),
+    "steps": ("next", "on_failure", "silent"),
     "contacts": ("resolved", "unresolved"),
     "outcomes": ("next",),
 }
@@ -367,6 +370,10 @@ def scenario_hash(scenario: Scenario) -> str:
         for name, node in getattr(scenario, section).items():
             for field in fields:
                 data[section][name][field] = _ordered(getattr(node, field))
+    for step in data["steps"].values():
+        for field in LATER_FIELDS:  # unset: hashes stay as before these fields existed
+            if step[field] is None:
+                del step[field]
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -25,6 +25,9 @@ MAX_NODES = 500  # of each kind: journeys have tens; the size guard solves a den
 FIRST_DATE = datetime(1900, 1, 1, tzinfo=UTC)
 LAST_DATE = datetime(2100, 12, 31, 23, 59, 59, tzinfo=UTC)
 LAST_END = datetime(2262, 1, 1, tzinfo=UTC)  # pandas' timestamps end in April 2262
+COMPLAINT_BY_LOSS = {"small": 0.03, "large": 0.5}
+"""P(complain | a failure) by its cost to the customer: small, Goodman & Newman (2003);
+large, a guess (docs/model.md §3)."""
 
 
 class Schedule(Model):
@@ -252,9 +255,39 @@ class Step(Model):
     service: Distribution = Field(default=NO_TIME, description="Time the step takes.")
     failure: Probability = Field(default=0.0, description="Base probability the step fails.")
     on_failure: Routing | None = Field(
-        default=None, description="Where a failure sends the customer."
+        default=None, description="Where a failure sends a customer who complains."
     )
     next: Routing = Field(description="Where the customer goes when the step succeeds.")
+    complain: Probability | None = Field(
+        default=None,
+        description="Probability that a failure here makes the customer get in touch "
+        "(on_failure); the others suffer in silence (silent). Default: from loss, else 1.",
+    )
+    loss: Literal["small", "large"] | None = Field(
+        default=None,
+        description="What a failure here costs the customer: small (3% complain) or large "
+        "(50% complain); sets complain.",
+    )
+    silent: Routing | None = Field(
+        default=None,
+        description="Where a customer who does not complain goes (default: next).",
+    )
+
+    @model_validator(mode="after")
+    def _one_complaint_rate(self) -> Step:
+        if self.complain is not None and self.loss is not None:
+            raise ValueError("expected complain or loss, not both")
+        return self
+
+    def complaint_probability(self) -> float:
+        """Return P(a failure here makes the customer get in touch)."""
+        if self.complain is not None:
+            return self.complain
+        return COMPLAINT_BY_LOSS[self.loss] if self.loss is not None else 1.0
+
+    def silent_route(self) -> dict[str, float]:
+        """Return where a customer who suffers a failure here in silence goes."""
+        return self.silent if self.silent is not None else self.next
 
 
 class Empowerment(Model):

@@ -44,6 +44,14 @@ def headline_table(result: RunResult) -> Table:
             "customers with 0 / 1 / 2 / 3+ failures",
             " / ".join(_pct(dist[k]) for k in ("0", "1", "2", "3+")),
         ),
+        (
+            "customers who failed: complained / silent",
+            f"{s['complainants']:,} / {s['silent_sufferers']:,}",
+        ),
+        (
+            "churn: no failure / complained / silent",
+            " / ".join(_pct(v) for v in s["churn_by_voice"].values()),
+        ),
         ("contacts per customer", f"{s['contacts_per_customer']:.3f}"),
         ("failure-demand share of contacts", _pct(s["failure_demand_share"])),
         ("repeat contacts / abandoned waits", f"{s['repeat_contacts']:,} / {s['abandons']:,}"),
@@ -309,6 +317,7 @@ def print_theory(
         ("failures per customer", f"{exact.failures_mean:.4f}"),
         ("customers with 0 / 1 / 2 / 3+ failures", " / ".join(_pct(v) for v in shares)),
         ("contacts / repeat contacts", f"{exact.contacts:.4f} / {exact.repeat_contacts:.4f}"),
+        ("failures suffered in silence", f"{exact.silent:.4f}"),
         (
             "handoffs warm / cold / ping-pong",
             f"{exact.handoffs_warm:.4f} / {exact.handoffs_cold:.4f} / {exact.ping_pongs:.4f}",

@@ -44,6 +44,8 @@ HEADLINES = (
     ("churn_rate", "churn rate", "{:.1%}"),
     ("failures_per_customer", "failures per customer", "{:.3f}"),
     ("customers_with_failure", "customers with a failure", "{:,.0f}"),
+    ("complainants", "of them complained", "{:,.0f}"),
+    ("silent_sufferers", "of them suffered in silence", "{:,.0f}"),
     ("severity_mean", "mean severity", "{:.2f}"),
     ("severity_p95", "severity p95", "{:.2f}"),
     ("escalations_social", "social-media escalations", "{:,.0f}"),

@@ -16,6 +16,7 @@ SAYINGS = {
     "unresolved": "{node} could not resolve it",
     "ping_pong": "{node} was the wrong place: sent back to {detail} (ping-pong)",
     "abandon": "gave up waiting at {node}",
+    "silent": "says nothing and carries on: suffers in silence",
     "empowered": "{node} put it right on the spot (cost {detail})",
     "outcome": "ends at {node}: {detail}",
 }
