@@ -221,6 +221,107 @@ SILENT_CASE = {
 """Complaining is a choice: failures voiced with probability 0.4 and (small loss) 0.03."""
 
 
+RECOVERY_CASE = {
+    "name": "recovery_speed",
+    "customers": 1,
+    "arrivals": {"rate": "100 per day"},
+    "start": "order",
+    "silos": {"shop": {"staff": "unlimited"}, "care": {"staff": "unlimited"}},
+    "steps": {
+        "order": {
+            "silo": "shop",
+            "service": {"dist": "exponential", "mean": "10 min"},
+            "failure": 0.3,
+            "on_failure": "helpline",
+            "next": "done",
+        }
+    },
+    "contacts": {
+        "helpline": {
+            "silo": "care",
+            "handling": {"dist": "lognormal", "mean": "2 h", "cv": 0.8},
+            "fcr": 0.5,
+            "resolved": "done",
+            "unresolved": {"helpline": 0.8, "gone": 0.2},
+        }
+    },
+    "outcomes": {"done": {}, "gone": {"kind": "churn"}},
+    "experience": {"loyalty": {"recovery_time": "4 h"}},
+}
+"""Recovery that depends on speed: repeated lognormal handling before a resolution."""
+
+
+FADE_CASE = {
+    "name": "fading",
+    "customers": 1,
+    "arrivals": {"rate": "1000 per day"},
+    "start": "order",
+    "silos": {"shop": {"staff": "unlimited"}, "care": {"staff": "unlimited"}},
+    "steps": {
+        "order": {
+            "silo": "shop",
+            "failure": 1.0,
+            "complain": 0,
+            "on_failure": "helpdesk",
+            "next": "wait",
+        },
+        "wait": {
+            "silo": "shop",
+            "self_service": True,
+            "service": {"dist": "exponential", "mean": "1 day"},
+            "next": "done",
+        },
+    },
+    "contacts": {
+        "helpdesk": {
+            "silo": "care",
+            "handling": "10 min",
+            "fcr": 1.0,
+            "resolved": "done",
+            "unresolved": "done",
+        }
+    },
+    "outcomes": {"done": {}},
+    "experience": {"severity_half_life": "1 day"},
+}
+"""Severity that fades: one failure, then an exponential wait (mean 1 day) to the end."""
+
+
+def fade_rows(replications: int, customers: int) -> Iterator[dict]:
+    """Yield final severity and churn when a complaint fades over an exponential wait.
+
+    Severity 1 fades to 2^(-W/h) over a wait W ~ Exp(mean m): E[severity] is the wait's
+    Laplace transform at ln 2 / h, and churn max − (max − base)·E[exp(−2^(−W/h)/scale)]
+    a one-dimensional integral.
+    """
+    from scipy import integrate
+
+    scenario = parse_scenario(FADE_CASE, "fading")
+    exp = scenario.experience
+    loyalty, half_life = exp.loyalty, exp.severity_half_life
+    wait = scenario.steps["wait"].service
+    mean_wait = wait.mean()
+    severity = wait.laplace(math.log(2) / half_life)
+    kept = integrate.quad(
+        lambda w: (
+            math.exp(-w / mean_wait)
+            / mean_wait
+            * math.exp(-(2.0 ** (-w / half_life)) / loyalty.severity_scale)
+        ),
+        0,
+        math.inf,
+    )[0]
+    churn = loyalty.max_churn - (loyalty.max_churn - loyalty.base_churn) * kept
+    per_rep: dict[str, list[float]] = {"severity mean": [], "churn rate": []}
+    for r in range(replications):
+        done = run(with_length(scenario, customers=customers), seed=3000 + r).customers
+        per_rep["severity mean"].append(float(done["severity"].mean()))
+        per_rep["churn rate"].append(float((done["outcome"] == "churned").mean()))
+    case = "severity that fades (half-life 1 day, exponential wait)"
+    yield _row(case, "severity mean", severity, np.asarray(per_rep["severity mean"]))
+    yield _row(case, "churn rate", churn, np.asarray(per_rep["churn rate"]))
+
+
 TIME_CASE = {
     "name": "time",
     "horizon": "10 days",
@@ -293,6 +394,8 @@ def validation_report(quick: bool = False, progress: Callable[[str], None] | Non
     for name in names:
         parts.append(lambda name=name: journey_rows(name, 10, 20_000 // scale))
     parts.append(lambda: journey_rows("silent sufferers", 10, 20_000 // scale, SILENT_CASE))
+    parts.append(lambda: journey_rows("recovery by speed", 10, 20_000 // scale, RECOVERY_CASE))
+    parts.append(lambda: fade_rows(10, 20_000 // scale))
     points = [(0.05, 10.0, 1), (0.24, 10.0, 3), (0.475, 10.0, 5)]  # 50%, 80%, 95% busy
     parts.append(lambda: erlang_c_rows(points, 400_000 // scale))
     parts.append(lambda: erlang_a_rows(0.5, 10.0, 5, 10.0, 200_000 // scale))
@@ -314,15 +417,18 @@ def markdown(report: pd.DataFrame) -> str:
         "# Validation: the simulation against exact theory",
         "",
         "Regenerate with `spiral validate --theory --markdown > docs/validation.md`.",
-        "Journeys: 10 replications per built-in scenario, and of a case where complaining is",
-        "a choice (failures voiced with probability 0.4 and 0.03), with unlimited staff and the",
-        "loops off, each replication's mean one observation; queues: batch means (30 batches) of",
-        "one long run after a one-day warm-up; time in scenarios: 20 replications of a demand",
-        "timeline, a burst and a roster (arrivals per stretch against rate × factor × time, the",
-        "roster's staff cost exactly); intervals are 99% Student-t, except severity's moments,",
-        "whose 99% normal intervals take the exact variance: severity has a heavy tail, and a",
-        "sample that misses its rare large values underestimates its own spread. About 1 in",
-        "100 exact values is expected outside its interval by chance.",
+        "Journeys: 10 replications per built-in scenario, of a case where complaining is a",
+        "choice (failures voiced with probability 0.4 and 0.03) and of one where recovery",
+        "depends on speed (recovery_time 4 h, lognormal handling), with unlimited staff and the",
+        "loops off, each replication's mean one observation; severity that fades: 10",
+        "replications against its exact mean and churn (integrals over the wait); queues:",
+        "batch means (30 batches) of one long run after a one-day warm-up; time in scenarios:",
+        "20 replications of a demand timeline, a burst and a roster (arrivals per stretch",
+        "against rate × factor × time, the roster's staff cost exactly); intervals are 99%",
+        "Student-t, except severity's moments, whose 99% normal intervals take the exact",
+        "variance: severity has a heavy tail, and a sample that misses its rare large values",
+        "underestimates its own spread. About 1 in 100 exact values is expected outside its",
+        "interval by chance.",
         "",
         f"**{passed} of {len(report)} exact values lie inside their 99% interval.**",
         "",

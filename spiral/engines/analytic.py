@@ -144,6 +144,14 @@ def _solvable(scenario: Scenario, approximate: bool, loops_off: bool) -> Scenari
     if loops_off:
         scenario = without_loops(scenario)
     problems = closed_form_problems(scenario)
+    if scenario.experience.severity_half_life is not None:
+        problems.append(
+            (
+                "experience.severity_half_life",
+                "severity that fades with time depends on when each event happens, which has "
+                "no closed form here; expected it unset (the simulation engines follow it)",
+            )
+        )
     if problems:
         raise NoClosedForm(problems)
     return scenario
@@ -171,8 +179,18 @@ class _Chain:
         self.tolerance = tolerance
         self.j = compile_journey(scenario)
         self.failure = np.asarray(failures or [list(self.j.failure)]).T  # node -> per variant
-        self.v = self.failure.shape[1]
+        self.variants = self.failure.shape[1]
         exp = scenario.experience
+        recovery_time = exp.loyalty.recovery_time
+        self.keep: list[float] | None = None
+        if recovery_time is not None:
+            # Each variant gets a twin row of discounted mass, E[mass · exp(-T/recovery_time)]
+            # with T the time since the first failure: every operation is linear, so the
+            # twin goes through the chain as a variant does; only a visit while the first
+            # issue is open discounts it, by that node's E[exp(-duration/recovery_time)].
+            self.failure = np.concatenate([self.failure, self.failure], axis=1)
+            self.keep = [_keep(scenario, name, 1.0 / recovery_time) for name in self.j.names]
+        self.v = self.failure.shape[1]
         self.exp = exp
         self.esc = exp.escalation
         self.cap = exp.severity_cap
@@ -301,12 +319,14 @@ class _Chain:
                     truncated += m
                     continue
                 self._visit(state, m, x, live)
-        return [self._theory(v, float(truncated[v])) for v in range(self.v)]
+        return [self._theory(v, float(truncated[v])) for v in range(self.variants)]
 
     def _visit(self, state: tuple, m: np.ndarray, x: np.ndarray, nxt: dict) -> None:
         j, exp = self.j, self.exp
         node, f, open_, ic, rec, bounce = state
         kind = j.kind[node]
+        if self.keep is not None and f == 1 and open_ and kind != OUTCOME:
+            x = np.concatenate([x[: self.variants], x[self.variants :] * self.keep[node]])
         if kind == OUTCOME:
             self.visits[node] += m
             key = (node, f, rules.recovered_once(rec, f))
@@ -410,6 +430,12 @@ class _Chain:
                 churned += total
                 continue
             churn, adv = rules.loyalty_odds(s, np.asarray(rec), loyalty)
+            if rec and self.keep is not None:  # linear in the recovery's speed: its mean
+                fast = self.ends[(node, f, rec)][v + self.variants].sum(axis=(0, 1)).ravel()
+                quick_churn, quick_adv = rules.loyalty_odds(s, np.asarray(rec), loyalty, 1.0)
+                churned += float((fast * (quick_churn - churn)).sum())
+                advocate += float((fast * (quick_adv - adv)).sum())
+                retained -= float((fast * (quick_churn - churn + quick_adv - adv)).sum())
             churned += float((x * churn).sum())
             advocate += float((x * adv).sum())
             retained += float((x * (1 - churn - adv)).sum())
@@ -441,6 +467,15 @@ class _Chain:
             truncated=truncated,
             silent=t["silent"],
         )
+
+
+def _keep(scenario: Scenario, name: str, rate: float) -> float:
+    """Return E[exp(-rate · duration)] of a visit to a node (1 at an outcome)."""
+    if name in scenario.steps:
+        return scenario.steps[name].service.laplace(rate)
+    if name in scenario.contacts:
+        return scenario.contacts[name].handling.laplace(rate)
+    return 1.0
 
 
 def _mass(x: np.ndarray) -> np.ndarray:

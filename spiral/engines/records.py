@@ -37,6 +37,9 @@ class Customer:
     severity = wait = reach = 0.0
     social = ceo = recovered = open_issue = False
     first_failure = last_failure = -1
+    failed_at = 0.0  # when the first failure happened
+    severity_at = 0.0  # when severity last changed (it fades from then)
+    to_recovery = -1.0  # minutes from the first failure to its resolution; -1: not recovered
     bounce = -1
     scope = 0  # bit mask of the what-ifs whose pilot this customer is in
 

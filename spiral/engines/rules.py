@@ -63,6 +63,18 @@ def worsened(severity: Number, factor: float, cap: float) -> Number:
     return np.where(s > 0, np.minimum(s * factor, cap), s)
 
 
+def faded(severity: Number, elapsed: Number, half_life: float | None) -> Number:
+    """Return severity after ``elapsed`` minutes without a bad event: halved every half-life.
+
+    Memory of a bad experience fades (a guess, docs/model.md §3); None: it never does.
+    """
+    if half_life is None:
+        return severity
+    if not isinstance(severity, np.ndarray) and not isinstance(elapsed, np.ndarray):
+        return severity * 2.0 ** (-elapsed / half_life)
+    return np.asarray(severity, dtype=float) * np.exp2(-np.asarray(elapsed) / half_life)
+
+
 def after_failure(severity: Number, amplification: float, cap: float) -> Number:
     """Return severity after a failure: the complaint is born (1) or amplified."""
     if not isinstance(severity, np.ndarray):
@@ -124,41 +136,56 @@ def mean_reach(reach_median: float, reach_sigma: float) -> float:
     return reach_median * math.exp(reach_sigma**2 / 2)
 
 
+def recovery_speed(elapsed: Number, recovery_time: float | None) -> Number:
+    """Return how fast a first failure was put right: exp(-elapsed / recovery_time), 0 to 1.
+
+    1 is an instant recovery, 0 a slow one (or ``recovery_time`` None: speed not modelled).
+    """
+    if recovery_time is None:
+        return 0.0 if not isinstance(elapsed, np.ndarray) else np.zeros_like(elapsed, float)
+    if not isinstance(elapsed, np.ndarray):
+        return math.exp(-elapsed / recovery_time)
+    return np.exp(-np.asarray(elapsed, dtype=float) / recovery_time)
+
+
 def loyalty_odds(
-    severity: Number, recovered_once: Number, loyalty: Loyalty
+    severity: Number, recovered_once: Number, loyalty: Loyalty, speed: Number = 0.0
 ) -> tuple[Number, Number]:
     """Return P(churn) and P(advocate) at the end of a journey.
 
     Churn rises from ``base_churn`` (severity 0) toward ``max_churn`` as
     max − (max − base)·e^(−severity/scale); a customer recovered after exactly one
-    failure has it × ``recovery_effect``. Advocacy is ``base_advocacy``·e^(−decay·severity),
-    never more than 1 − churn.
+    failure has it × ``recovery_effect``, and then moved back toward ``base_churn`` by the
+    recovery's ``speed`` (1: instant, as loyal as a customer who never failed; de Matos,
+    Henrique & Rossi 2007). Advocacy is ``base_advocacy``·e^(−decay·severity), for a
+    recovered customer moved toward ``base_advocacy`` by ``speed``; never more than
+    1 − churn.
     """
     span = loyalty.max_churn - loyalty.base_churn
+    base_churn, base_advocacy = loyalty.base_churn, loyalty.base_advocacy
     if not isinstance(severity, np.ndarray) and not isinstance(recovered_once, np.ndarray):
         if severity == 0.0:
-            return loyalty.base_churn, min(loyalty.base_advocacy, 1.0 - loyalty.base_churn)
+            return base_churn, min(base_advocacy, 1.0 - base_churn)
         churn = loyalty.max_churn - span * math.exp(-severity / loyalty.severity_scale)
+        advocacy = base_advocacy * math.exp(-loyalty.advocacy_decay * severity)
         if recovered_once:
             churn *= loyalty.recovery_effect
-        advocacy = min(
-            loyalty.base_advocacy * math.exp(-loyalty.advocacy_decay * severity), 1 - churn
-        )
-        return churn, advocacy
+            if speed:
+                churn += (base_churn - churn) * speed
+                advocacy += (base_advocacy - advocacy) * speed
+        return churn, min(advocacy, 1 - churn)
     s = np.asarray(severity, dtype=float)
+    failed = s > 0
     churn = np.where(
-        s == 0, loyalty.base_churn, loyalty.max_churn - span * np.exp(-s / loyalty.severity_scale)
+        failed, loyalty.max_churn - span * np.exp(-s / loyalty.severity_scale), base_churn
     )
-    churn = np.where(np.asarray(recovered_once) & (s > 0), churn * loyalty.recovery_effect, churn)
-    advocacy = np.minimum(
-        np.where(
-            s == 0,
-            loyalty.base_advocacy,
-            loyalty.base_advocacy * np.exp(-loyalty.advocacy_decay * s),
-        ),
-        1 - churn,
-    )
-    return churn, advocacy
+    advocacy = np.where(failed, base_advocacy * np.exp(-loyalty.advocacy_decay * s), base_advocacy)
+    once = np.asarray(recovered_once) & failed
+    churn = np.where(once, churn * loyalty.recovery_effect, churn)
+    fast = once * np.asarray(speed, dtype=float)
+    churn = churn + (base_churn - churn) * fast
+    advocacy = advocacy + (base_advocacy - advocacy) * fast
+    return churn, np.minimum(advocacy, 1 - churn)
 
 
 def handoff(

@@ -549,6 +549,8 @@ class Engine:
                 empower is not None and c.open_issue and self._empowered(c, node, empower)
             ):
                 if c.open_issue:
+                    if c.failures == 1:
+                        c.to_recovery = env.now - c.failed_at
                     c.recovered = True
                     c.open_issue = False
                     c.issue_contacts = 0
@@ -595,13 +597,24 @@ class Engine:
             self.events.append((self.env.now, c.id, node, "empowered", c.severity, f"{cost:.2f}"))
         return True
 
+    def _fade(self, c: Customer) -> None:
+        """Let the customer's severity fade to now, if it fades at all."""
+        half_life = self.scenario.experience.severity_half_life
+        if half_life is not None and c.severity > 0.0:
+            now = self.env.now
+            c.severity = rules.faded(c.severity, now - c.severity_at, half_life)
+            c.severity_at = now
+
     def _fail(self, c: Customer, node: int) -> None:
         """Record a failure at a step: the complaint is born (severity 1) or amplified."""
         now = self.env.now
+        self._fade(c)
+        c.severity_at = now
         c.failures += 1
         c.open_issue = True
         if c.first_failure < 0:
             c.first_failure = node
+            c.failed_at = now
         c.last_failure = node
         self.counters.add("failures", now)
         if self.events is not None:
@@ -646,6 +659,7 @@ class Engine:
         Before the first failure there is no complaint (severity 0) and nothing to multiply.
         """
         if c.severity > 0.0:
+            self._fade(c)
             c.severity = rules.worsened(c.severity, factor, self.scenario.experience.severity_cap)
             self._escalate(c, node)
 
@@ -669,6 +683,7 @@ class Engine:
 
     def _finish(self, c: Customer, node: int) -> None:
         now = self.env.now
+        self._fade(c)
         s = c.severity
         if self.journey.churn_outcome[node]:
             outcome = CHURNED
@@ -678,7 +693,8 @@ class Engine:
             else:
                 loyalty = self.loyalty[c.scope & self.started if self.switching else 0]
                 once = rules.recovered_once(c.recovered, c.failures)
-                churn, advocacy = rules.loyalty_odds(s, once, loyalty)
+                speed = rules.recovery_speed(c.to_recovery, loyalty.recovery_time) if once else 0.0
+                churn, advocacy = rules.loyalty_odds(s, once, loyalty, speed)
             u = c.luck
             outcome = CHURNED if u < churn else ADVOCATE if u < churn + advocacy else RETAINED
         if outcome == ADVOCATE:

@@ -38,6 +38,9 @@ class _Chunk:
         self.failures = np.zeros(n, np.int32)
         self.issue_contacts = np.zeros(n, np.int32)
         self.first_failure = np.full(n, -1, np.int32)
+        self.failed_at = np.zeros(n)  # when the first failure happened
+        self.severity_at = np.zeros(n)  # when severity last changed (it fades from then)
+        self.to_recovery = np.zeros(n)  # minutes from the first failure to its resolution
         self.severity = np.zeros(n)
         self.reach = np.zeros(n)
         for name in ("open", "recovered", "social", "ceo"):
@@ -153,8 +156,16 @@ class VectorisedEngine:
                     c.reach[hit] = rng.lognormal(mu, sigma, len(hit))
                 self._count(name, c.t[hit])
 
+    def _fade(self, c: _Chunk, idx: np.ndarray) -> None:
+        """Let the severity of customers ``idx`` fade to their clocks, if it fades at all."""
+        half_life = self.scenario.experience.severity_half_life
+        if half_life is not None and len(idx):
+            c.severity[idx] = rules.faded(c.severity[idx], c.t[idx] - c.severity_at[idx], half_life)
+            c.severity_at[idx] = c.t[idx]
+
     def _worsen(self, c: _Chunk, idx: np.ndarray, factor: float, rng: np.random.Generator) -> None:
         """Multiply the severity of customers with a complaint, then let them escalate."""
+        self._fade(c, idx)
         s = c.severity[idx]
         live = s > 0  # no complaint yet: nothing to worsen
         if live.any():
@@ -270,7 +281,9 @@ class VectorisedEngine:
                 c.open[bad] = True
                 first = bad[c.first_failure[bad] < 0]
                 c.first_failure[first] = node
+                c.failed_at[first] = c.t[first]
                 self._count("failures", c.t[bad])
+                self._fade(c, bad)
                 new = c.severity[bad] == 0
                 born, older = bad[new], bad[~new]  # escalation draws: the born first
                 c.severity[born] = rules.after_failure(
@@ -302,6 +315,8 @@ class VectorisedEngine:
                 ok |= empowered
             good, bad = idx[ok], idx[~ok]
             recovered = good[c.open[good]]
+            once = recovered[c.failures[recovered] == 1]
+            c.to_recovery[once] = c.t[once] - c.failed_at[once]
             c.recovered[recovered] = True
             c.open[recovered] = False
             c.issue_contacts[recovered] = 0
@@ -346,8 +361,10 @@ class VectorisedEngine:
         if self.j.churn_outcome[node]:
             c.outcome[idx] = CHURNED
             return
+        self._fade(c, idx)
         once = rules.recovered_once(c.recovered[idx], c.failures[idx])
-        churn, advocacy = rules.loyalty_odds(c.severity[idx], once, loyalty)
+        speed = rules.recovery_speed(c.to_recovery[idx], loyalty.recovery_time)
+        churn, advocacy = rules.loyalty_odds(c.severity[idx], once, loyalty, speed)
         u = c.luck[idx]
         c.outcome[idx] = np.where(
             u < churn, CHURNED, np.where(u < churn + advocacy, ADVOCATE, RETAINED)

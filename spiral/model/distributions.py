@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, ClassVar, Literal, Self
 
 import numpy as np
@@ -60,6 +61,24 @@ class _Dist(BaseModel):
         """Return the theoretical mean in minutes."""
         raise NotImplementedError
 
+    def laplace(self, rate: float) -> float:
+        """Return E[exp(-rate · X)], the Laplace transform at ``rate`` (per minute).
+
+        The share of a recovery's speed one visit of this duration keeps (docs/model.md §3);
+        the default integrates the density numerically.
+        """
+        from scipy import integrate
+
+        return float(
+            integrate.quad(lambda x: np.exp(-rate * x) * self._pdf(x), *self._support())[0]
+        )
+
+    def _pdf(self, x: float) -> float:
+        raise NotImplementedError
+
+    def _support(self) -> tuple[float, float]:
+        raise NotImplementedError
+
 
 class Fixed(_Dist):
     """Always the same duration."""
@@ -76,6 +95,10 @@ class Fixed(_Dist):
         """Return the value."""
         return self.value
 
+    def laplace(self, rate: float) -> float:
+        """Return exp(-rate · value)."""
+        return math.exp(-rate * self.value)
+
 
 class Exponential(_Dist):
     """Memoryless duration with the given mean."""
@@ -91,6 +114,10 @@ class Exponential(_Dist):
     def mean(self) -> float:
         """Return the mean."""
         return self.mean_
+
+    def laplace(self, rate: float) -> float:
+        """Return 1 / (1 + rate · mean)."""
+        return 1.0 / (1.0 + rate * self.mean_)
 
 
 class _MeanCV(_Dist):
@@ -118,6 +145,24 @@ class LogNormal(_MeanCV):
         mu = np.log(self.mean_) - sigma2 / 2 if self.mean_ > 0 else -np.inf
         return rng.lognormal(mu, np.sqrt(sigma2), size) if self.mean_ > 0 else np.zeros(size)
 
+    def laplace(self, rate: float) -> float:
+        """Return E[exp(-rate · X)] by quadrature over the underlying normal."""
+        from scipy import integrate, stats
+
+        if self.mean_ <= 0:
+            return 1.0
+        sigma = math.sqrt(math.log1p(self.cv**2))
+        mu = math.log(self.mean_) - sigma**2 / 2
+        return float(
+            integrate.quad(
+                lambda z: stats.norm.pdf(z) * math.exp(-rate * math.exp(mu + sigma * z)),
+                -40,
+                40,
+                points=[0.0],
+                limit=200,
+            )[0]
+        )
+
 
 class Gamma(_MeanCV):
     """Gamma duration given by its mean and coefficient of variation."""
@@ -127,6 +172,10 @@ class Gamma(_MeanCV):
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         """Draw gamma durations with shape 1/cv² and scale mean·cv²."""
         return rng.gamma(1 / self.cv**2, self.mean_ * self.cv**2, size)
+
+    def laplace(self, rate: float) -> float:
+        """Return (1 + rate · scale)^-shape."""
+        return (1.0 + rate * self.mean_ * self.cv**2) ** (-1.0 / self.cv**2)
 
 
 class Uniform(_Dist):
@@ -150,6 +199,13 @@ class Uniform(_Dist):
     def mean(self) -> float:
         """Return the midpoint."""
         return (self.low + self.high) / 2
+
+    def laplace(self, rate: float) -> float:
+        """Return (exp(-rate·low) - exp(-rate·high)) / (rate · (high - low))."""
+        width = self.high - self.low
+        if rate == 0 or width == 0:
+            return math.exp(-rate * self.low)
+        return (math.exp(-rate * self.low) - math.exp(-rate * self.high)) / (rate * width)
 
 
 class Triangular(_Dist):
@@ -175,6 +231,17 @@ class Triangular(_Dist):
         """Return (low + mode + high) / 3."""
         return (self.low + self.mode + self.high) / 3
 
+    def _pdf(self, x: float) -> float:
+        a, c, b = self.low, self.mode, self.high
+        if x < a or x > b:
+            return 0.0
+        if x < c:
+            return 2 * (x - a) / ((b - a) * (c - a))
+        return 2 * (b - x) / ((b - a) * (b - c)) if b > c else 2 / (b - a)
+
+    def _support(self) -> tuple[float, float]:
+        return self.low, self.high
+
 
 class Empirical(_Dist):
     """Duration resampled with replacement from observed values."""
@@ -194,6 +261,10 @@ class Empirical(_Dist):
     def mean(self) -> float:
         """Return the sample mean of the values."""
         return float(np.mean(self.values))
+
+    def laplace(self, rate: float) -> float:
+        """Return the mean of exp(-rate · value) over the values."""
+        return float(np.mean(np.exp(-rate * np.asarray(self.values, dtype=float))))
 
 
 def _shorthand(value: object) -> object:

@@ -413,6 +413,12 @@ class Loyalty(Model):
         le=1,
         description="Churn multiplier for a customer recovered after exactly one failure.",
     )
+    recovery_time: Duration | None = Field(
+        default=None,
+        description="How fast a first failure must be put right to count: speed = "
+        "exp(-time from failure to resolution / recovery_time); an instant recovery leaves "
+        "the customer as loyal as one who never failed. None: speed does not matter.",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> Loyalty:
@@ -465,6 +471,11 @@ class Experience(Model):
         le=MAX_SEVERITY,
         description="Severity never exceeds this: a customer looping through bad events is "
         "as angry as they get (keeps means meaningful); 1 to 1e6.",
+    )
+    severity_half_life: Duration | None = Field(
+        default=None,
+        description="Severity halves over this time without a new bad event (memory fades); "
+        "None: it never fades.",
     )
     escalation: Escalation = Escalation()
     loyalty: Loyalty = Loyalty()
