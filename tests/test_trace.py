@@ -10,7 +10,15 @@ from test_cli import call_main
 
 from spiral.analysis.results import run
 from spiral.model.loading import load_scenario, with_length
-from spiral.views.trace import SPIRAL_FAILURES, NoSuchCustomer, clock, pick_customer, story
+from spiral.views.trace import (
+    OUTCOMES,
+    SHORT,
+    SPIRAL_FAILURES,
+    NoSuchCustomer,
+    clock,
+    pick_customer,
+    story,
+)
 
 
 @pytest.fixture(scope="module")
@@ -23,15 +31,38 @@ def result():
 def test_the_story_follows_the_customer_record(result):
     chosen = pick_customer(result, spiral=True)
     row = result.customers.set_index("customer").loc[chosen]
-    lines = story(result, chosen)
+    lines = story(result, chosen, full=True)
     assert row["failures"] >= SPIRAL_FAILURES
+    assert row["outcome"] == "churned" or row["social"] or row["ceo"]  # a spiral that cost us
     assert sum("FAILED" in line for line in lines) == row["failures"]
+    assert f": {row['failures']} failure(s), " in lines[0]
     assert sum("handed over COLD" in line for line in lines) <= row["handoffs_cold"]
     assert sum("(ping-pong)" in line for line in lines) == row["ping_pongs"]
-    assert lines[-1].endswith(f": {row['outcome']}")
+    assert sum("contacts " in line for line in lines) == row["contacts"]  # each told once
+    assert sum(" AGAIN " in line for line in lines) == row["repeat_contacts"]
+    assert lines[-1].endswith(f": {OUTCOMES[row['outcome']]}")
     assert lines[0].startswith(f"Customer {chosen} of online_retail (seed 1): ")
     escalations = sum("⚠ escalates" in line for line in lines)
     assert escalations == int(row["social"]) + int(row["ceo"])
+
+
+@pytest.mark.slow
+def test_a_story_fits_on_a_screen_and_says_what_it_leaves_out(result):
+    worst = pick_customer(result, worst=True)
+    full, short = story(result, worst, full=True), story(result, worst)
+    assert len(full) > SHORT and len(short) <= SHORT
+    assert short[0] == full[0] and short[-1] == full[-1]
+    note = next(line for line in short if line.startswith("… "))
+    hidden = int(note.split()[1])
+    failures_hidden = sum("FAILED" in line for line in full) - sum(
+        "FAILED" in line for line in short
+    )
+    assert (f"{failures_hidden} of them failures" in note) == (failures_hidden > 0)
+    routine = int(note.split("; ")[1].split()[0])
+    assert hidden + routine == len(full) - (len(short) - 1)  # every line left out is counted
+    row = result.customers.set_index("customer").loc[worst]
+    if row["severity"] >= result.scenario.experience.severity_cap:
+        assert "severity at its cap" in short[0]
 
 
 def test_worst_picks_the_highest_final_severity(result):
@@ -47,7 +78,9 @@ def test_an_unknown_customer_and_a_run_without_a_spiral_are_refused(result):
         pick_customer(result, customer=10_000_000)
     calm = result.customers.assign(failures=0)
     fake = type("R", (), {"customers": calm})()
-    with pytest.raises(NoSuchCustomer, match="no customer suffered 3\\+ failures"):
+    with pytest.raises(
+        NoSuchCustomer, match="no customer churned or escalated after 3\\+ failures"
+    ):
         pick_customer(fake, spiral=True)
 
 

@@ -49,7 +49,13 @@ def trace_command(
     customer: Annotated[int | None, typer.Option(help="Tell this customer's journey.")] = None,
     worst: Annotated[bool, typer.Option("--worst", help="Tell the worst-hit customer.")] = False,
     spiral: Annotated[
-        bool, typer.Option("--spiral", help="Tell a customer who suffered 3+ failures.")
+        bool,
+        typer.Option(
+            "--spiral", help="Tell a customer who churned or escalated after 3+ failures."
+        ),
+    ] = False,
+    full: Annotated[
+        bool, typer.Option("--full", help="Tell every event (the story is 25 lines at most).")
     ] = False,
     seed: SeedOption = None,
     horizon: HorizonOption = None,
@@ -73,7 +79,7 @@ def trace_command(
     except NoSuchCustomer as error:
         option = "--customer" if customer is not None else "--spiral" if spiral else "--horizon"
         raise fail([f"{where}: {option}: {error}"]) from None
-    for line in story(result, chosen):
+    for line in story(result, chosen, full):
         style = next((s for word, s in STYLES if word in line), "")
         out_console.print(Text(line, style=style), soft_wrap=True)
 

@@ -617,10 +617,10 @@ class Engine:
             c.failed_at = now
         c.last_failure = node
         self.counters.add("failures", now)
-        if self.events is not None:
-            self.events.append((now, c.id, node, "failure", c.severity, ""))
         exp = self.scenario.experience
         c.severity = rules.after_failure(c.severity, exp.amplification, exp.severity_cap)
+        if self.events is not None:  # with the severity the failure left
+            self.events.append((now, c.id, node, "failure", c.severity, ""))
         self._escalate(c, node)
 
     def _contact(self, c: Customer, node: int) -> None:
@@ -637,7 +637,7 @@ class Engine:
                 if self.events is not None:
                     self.events.append((now, c.id, node, "repeat_contact", c.severity, ""))
                 self._worsen(c, self.scenario.experience.repeat_contact, node)
-        if self.events is not None:
+        if self.events is not None:  # with the severity the repeat left
             self.events.append((now, c.id, node, "contact", c.severity, ""))
 
     def _abandon(self, c: Customer, node: int):  # noqa: ANN202 - a SimPy sub-process
