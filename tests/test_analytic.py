@@ -130,15 +130,23 @@ def handoff_scenario(baton: float, ping_pong: float) -> dict:
     }
 
 
-def test_a_misrouted_cold_handoff_bounces_back_and_is_made_again():
+def test_a_misrouted_handoff_goes_to_the_wrong_place_first_and_nothing_is_redone():
+    data = handoff_scenario(0.3, 0.4)
+    data["steps"]["B"]["customer_facing"] = True  # the customer takes part in B
+    data["steps"]["A"].update(failure=1.0, on_failure="B")  # and has an issue to explain
+    exact = theory(parse_scenario(data, "h.yaml"))
+    assert exact.visits["A"] == pytest.approx(1.0)  # A's outcome is never drawn again
+    assert exact.visits["B"] == pytest.approx(1.0)  # the wrong place's service is no visit
+    assert exact.handoffs_warm == pytest.approx(0.3)
+    assert exact.handoffs_cold == pytest.approx(0.7)
+    assert exact.ping_pongs == pytest.approx(0.7 * 0.4)
+
+
+def test_a_back_office_handoff_is_never_misrouted():
     exact = theory(parse_scenario(handoff_scenario(0.3, 0.4), "h.yaml"))
-    bounce = Fraction(7, 10) * Fraction(4, 10)
-    handoffs = 1 / (1 - bounce)
-    assert exact.visits["A"] == pytest.approx(float(handoffs))
-    assert exact.visits["B"] == pytest.approx(1.0)  # the bounced service is no visit
-    assert exact.handoffs_warm == pytest.approx(float(handoffs * Fraction(3, 10)))
-    assert exact.handoffs_cold == pytest.approx(float(handoffs * Fraction(7, 10)))
-    assert exact.ping_pongs == pytest.approx(float(handoffs * bounce))
+    assert exact.handoffs_cold == pytest.approx(0.7)
+    assert exact.ping_pongs == 0.0
+    assert exact.visits["A"] == pytest.approx(1.0)
 
 
 def test_compounding_raises_the_odds_per_failure_suffered():

@@ -43,7 +43,8 @@ def test_flows_are_counted_from_the_event_log(result):
     assert start_outcomes == 0 and into_outcomes == finished
     first = result.events.query("event == 'start'").drop_duplicates("customer")
     second = result.events.query("event == 'start' and node == 'pick_pack'")
-    assert data.flow[("checkout", "pick_pack")] >= len(second.drop_duplicates("customer")) > 0
+    into = sum(f for (u, v), f in data.flow.items() if v == "pick_pack")
+    assert into == len(second) > 0  # back office: never misrouted, each start one move in
     assert len(first) > 0
 
 

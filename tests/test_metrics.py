@@ -101,14 +101,17 @@ def test_summary_rates_are_shares_of_measured_customers(tiny_run):
     assert summary["churn_rate"] == pytest.approx((measured["outcome"] == "churned").mean())
     assert summary["failures_per_customer"] == pytest.approx(measured["failures"].mean())
     assert sum(summary["failures_distribution"].values()) == pytest.approx(1.0)
-    complainants = (measured["failure_demand"] > 0).sum()  # got in touch about a problem
+    complainants = (measured["complaints"] > 0).sum()  # got in touch about a problem
     assert summary["complainants"] == complainants
     assert summary["praise_to_complaint"] == pytest.approx(
         (measured["outcome"] == "advocate").sum() / complainants
     )
-    silent = (measured["failures"] > 0) & (measured["failure_demand"] == 0)
+    silent = (measured["failures"] > 0) & (measured["complaints"] == 0)
     assert summary["silent_sufferers"] == silent.sum()
     assert summary["customers_with_failure"] == complainants + silent.sum()
     churned = measured["outcome"] == "churned"
-    assert summary["churn_by_voice"]["silent"] == pytest.approx(churned[silent].mean())
+    shares = {"no failure": measured["failures"] == 0, "complained": measured["complaints"] > 0}
+    for group, who in {**shares, "silent": silent}.items():
+        expected = churned[who].mean() if who.any() else 0.0
+        assert summary["churn_by_voice"][group] == pytest.approx(expected), group
     assert summary["severity_max"] == measured["severity"].max()

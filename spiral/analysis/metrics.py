@@ -201,7 +201,7 @@ def summarise(
     )
     contacts = int(customers["contacts"].sum())
     failed = done["failures"] > 0
-    voiced = done["failure_demand"] > 0
+    voiced = done["complaints"] > 0  # got in touch about a problem at least once
     complainants = int(voiced.sum())
     silent = failed & ~voiced
     severity = done["severity"].to_numpy()

@@ -332,6 +332,9 @@ class _Chain:
             key = (node, f, rules.recovered_once(rec, f))
             _add(self.ends, key, x)
             return
+        if kind == CONTACT and bounce >= 0:  # the wrong place: a contact, failure demand
+            self.t["contacts"] += m
+            self.t["failure_demand"] += m
         if kind == CONTACT and bounce < 0:
             self.t["contacts"] += m
             if open_:
@@ -340,7 +343,7 @@ class _Chain:
                 if ic == 2:
                     self.t["repeat_contacts"] += m
                     x = self._worsen(f, -1, 1, x)
-        if bounce >= 0:
+        if bounce >= 0:  # sent on from the wrong place to where it should have gone
             _add(nxt, (bounce, f, open_, ic, rec, -1), x)
             return
         self.visits[node] += m
@@ -386,7 +389,8 @@ class _Chain:
                 _add(nxt, (target, f, open_, ic, rec, -1), x * q)
                 continue
             mass = _mass(x) * q
-            warm, cold_share, pp = rules.handoff_shares(j.baton[node], j.ping_pong[node])
+            seen = rules.handoff_seen(j.kind[target] == CONTACT, j.facing[target], open_)
+            warm, cold_share, pp = rules.handoff_shares(j.baton[node], j.ping_pong[node], seen)
             if warm > 0:
                 self.t["handoffs_warm"] += mass * warm
                 _add(nxt, (target, f, open_, ic, rec, -1), x * (q * warm))
@@ -398,8 +402,8 @@ class _Chain:
                 if share <= 0:
                     continue
                 cold = x * (q * cold_share * share)
-                bounce = node if misrouted else -1
-                y = self._worsen(f, -2, rules.cold_events(False, misrouted), cold)
+                bounce = target if misrouted else -1
+                y = self._worsen(f, -2, rules.cold_events(False, misrouted, seen), cold)
                 _add(nxt, (target, f, open_, ic, rec, bounce), y)
 
     def _theory(self, v: int, truncated: float) -> Theory:

@@ -72,6 +72,7 @@ class Journey:
     empowerment: tuple[tuple[float, float] | None, ...]  # (limit, mean cost) at contacts
     complain: tuple[float, ...]  # P(a failure at a step is voiced); 1 elsewhere
     silent: tuple[Route | None, ...]  # where a step's silent sufferers go
+    facing: tuple[bool, ...]  # contacts and customer-facing steps (rules.handoff_seen)
 
     @property
     def size(self) -> int:
@@ -98,6 +99,7 @@ def compile_journey(scenario: Scenario) -> Journey:
     baton, ping_pong, empowerment = [], [], []
     complain: list[float] = []
     silent: list[Route | None] = []
+    facing: list[bool] = []
     experience = scenario.experience
     for name in names:
         if name in scenario.steps:
@@ -112,6 +114,7 @@ def compile_journey(scenario: Scenario) -> Journey:
             failed.append(_route(node.on_failure, index))
             complain.append(node.complaint_probability() if node.on_failure else 1.0)
             silent.append(_route(node.silent_route(), index) if node.on_failure else None)
+            facing.append(node.customer_facing)
             patience.append(False)
             redial.append(0.0)
             give_up.append(-1)
@@ -128,6 +131,7 @@ def compile_journey(scenario: Scenario) -> Journey:
             failed.append(_route(node.unresolved, index))
             complain.append(1.0)
             silent.append(None)
+            facing.append(True)
             patience.append(node.patience is not None)
             redial.append(node.redial)
             give_up.append(index[node.give_up] if node.give_up else -1)
@@ -143,6 +147,7 @@ def compile_journey(scenario: Scenario) -> Journey:
             failed.append(None)
             complain.append(1.0)
             silent.append(None)
+            facing.append(False)
             patience.append(False)
             redial.append(0.0)
             give_up.append(-1)
@@ -178,4 +183,5 @@ def compile_journey(scenario: Scenario) -> Journey:
         empowerment=tuple(empowerment),
         complain=tuple(complain),
         silent=tuple(silent),
+        facing=tuple(facing),
     )

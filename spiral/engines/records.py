@@ -1,6 +1,6 @@
 """Run records: the per-customer table, the optional event log and per-period counters.
 
-The customer table is two typed ``array`` row stores (116 bytes a customer);
+The customer table is two typed ``array`` row stores (120 bytes a customer);
 the event log exists only when asked for, so memory never grows with events otherwise.
 """
 
@@ -31,8 +31,8 @@ class Customer:
     attributes, not twenty; only customers still in a journey are held in memory.
     """
 
-    failures = contacts = repeat_contacts = failure_demand = silent = 0
-    warm = cold = ping_pongs = abandons = 0
+    failures = contacts = repeat_contacts = failure_demand = silent = complaints = 0
+    warm = cold = cold_seen = ping_pongs = abandons = 0
     visits = issue_contacts = 0
     severity = wait = reach = 0.0
     social = ceo = recovered = open_issue = False
@@ -50,7 +50,7 @@ class Customer:
 
 
 # Integer columns are stored as int32 and float columns as float64, row after row, so
-# appending a customer is two C calls and costs 19 * 4 + 5 * 8 = 116 bytes.
+# appending a customer is two C calls and costs 20 * 4 + 5 * 8 = 120 bytes.
 FLOAT_COLUMNS: tuple[str, ...] = ("arrival", "end", "severity", "wait", "reach")
 COLUMN_ORDER: tuple[str, ...] = (
     "customer",
@@ -63,6 +63,7 @@ COLUMN_ORDER: tuple[str, ...] = (
     "repeat_contacts",
     "failure_demand",
     "silent",
+    "complaints",
     "handoffs_warm",
     "handoffs_cold",
     "ping_pongs",
@@ -101,11 +102,12 @@ class CustomerTable:
                 c.repeat_contacts,
                 c.failure_demand,
                 c.silent,
+                c.complaints,
                 c.warm,
                 c.cold,
                 c.ping_pongs,
                 c.abandons,
-                effort(c.contacts, c.cold, c.ping_pongs, c.abandons),
+                effort(c.contacts, c.cold_seen, c.ping_pongs, c.abandons),
                 c.visits,
                 c.social,
                 c.ceo,

@@ -188,35 +188,51 @@ def loyalty_odds(
     return churn, np.minimum(advocacy, 1 - churn)
 
 
+def handoff_seen(into_contact: bool, customer_facing: bool, open_issue: Number) -> Number:
+    """Return whether the customer sees a handoff: into a contact, or with an open issue.
+
+    With an open issue, only into a step the customer takes part in (an engineer's visit,
+    a desk). A back-office handoff, or one on a journey with nothing to explain, is not seen: no
+    re-explaining, no effort, no misrouting (docs/model.md §3).
+    """
+    if into_contact:
+        return True if not isinstance(open_issue, np.ndarray) else np.ones(open_issue.shape, bool)
+    if not customer_facing:
+        return False if not isinstance(open_issue, np.ndarray) else np.zeros(open_issue.shape, bool)
+    return open_issue
+
+
 def handoff(
-    warm_draw: Number, misroute_draw: Number, baton: float, ping_pong: float
+    warm_draw: Number, misroute_draw: Number, baton: float, ping_pong: float, seen: Number = True
 ) -> tuple[Number, Number]:
     """Return (warm, misrouted) for a handoff between silos, from two uniform draws.
 
-    Warm with probability ``baton`` (the context travels); otherwise cold, and then
-    misrouted (sent to the wrong place, to bounce back) with probability ``ping_pong``.
+    Warm with probability ``baton`` (the context travels); otherwise cold, and then, if the
+    customer sees the handoff, misrouted (sent to the wrong place first) with probability
+    ``ping_pong``. A handoff the customer does not see is never misrouted.
     """
     if not isinstance(warm_draw, np.ndarray):
         warm = warm_draw < baton
-        return warm, (not warm) and misroute_draw < ping_pong
+        return warm, bool(seen) and (not warm) and misroute_draw < ping_pong
     warm = np.asarray(warm_draw) < baton
-    return warm, ~warm & (np.asarray(misroute_draw) < ping_pong)
+    return warm, ~warm & (np.asarray(misroute_draw) < ping_pong) & np.asarray(seen, dtype=bool)
 
 
-def handoff_shares(baton: float, ping_pong: float) -> tuple[float, float, float]:
+def handoff_shares(baton: float, ping_pong: float, seen: bool = True) -> tuple[float, float, float]:
     """Return P(warm), P(cold) and P(misrouted | cold) of a handoff (the ``handoff`` rule)."""
-    return baton, 1.0 - baton, ping_pong
+    return baton, 1.0 - baton, ping_pong if seen else 0.0
 
 
-def cold_events(warm: Number, misrouted: Number) -> Number:
+def cold_events(warm: Number, misrouted: Number, seen: Number = True) -> Number:
     """Return how often a handoff worsens severity by ``cold_handoff``: 0 warm, 1 cold, 2 misrouted.
 
-    A cold handoff makes the customer explain it all again; a misrouted one twice (there
-    and back).
+    A cold handoff the customer sees makes them explain it all again; a misrouted one twice
+    (there and back). One the customer does not see never does: 0.
     """
     if not isinstance(warm, np.ndarray) and not isinstance(misrouted, np.ndarray):
-        return 0 if warm else 1 + bool(misrouted)
-    return np.where(np.asarray(warm), 0, 1 + np.asarray(misrouted, dtype=int))
+        return 0 if warm or not seen else 1 + bool(misrouted)
+    events = np.where(np.asarray(warm), 0, 1 + np.asarray(misrouted, dtype=int))
+    return np.where(np.asarray(seen, dtype=bool), events, 0)
 
 
 def severity_of(
@@ -280,7 +296,9 @@ def resolution_probability(fcr: float, empowerment: tuple[float, float] | None) 
 
 
 def effort(contacts: Number, cold: Number, misrouted: Number, abandons: Number) -> Number:
-    """Return a customer's effort: one per contact, cold handoff, misrouting and abandoned wait.
+    """Return a customer's effort: one per contact, seen cold handoff, misrouting and abandon.
+
+    Only handoffs the customer sees count (``cold`` and ``misrouted`` are those).
 
     CEB (Dixon et al. 2013): transfers, repeating information and repeat contacts drive
     disloyalty; each such event counts the same (a guess).

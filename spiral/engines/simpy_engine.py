@@ -439,6 +439,7 @@ class Engine:
         exp = self.scenario.experience
         compounding = exp.compounding
         failure_probability, handoff = rules.failure_probability, rules.handoff
+        facing, kind_of, handoff_seen = self.journey.facing, self.journey.kind, rules.handoff_seen
         cold_factor = exp.cold_handoff
         log = self.events
         warmup = self.scenario.warmup
@@ -475,8 +476,11 @@ class Engine:
                 self._finish(c, node)
                 return
             bounce = c.bounce
-            if kind == CONTACT and bounce < 0:
-                self._contact(c, node)
+            if kind == CONTACT:
+                if bounce < 0:
+                    self._contact(c, node)
+                else:  # the wrong place: a contact all the same, and failure demand
+                    self._misdirected(c, node)
             duration = serve()
             if staffed and (shared_failure_demand or not (kind == CONTACT and c.open_issue)):
                 if erodes:  # the job's time in the current standard, then as fast as it goes
@@ -521,7 +525,7 @@ class Engine:
                     if paid and not staffed and env.now >= warmup:  # not the separate team
                         silo_busy[silo] += duration
                     yield env.timeout(duration)
-            if bounce >= 0:
+            if bounce >= 0:  # sent on to where the customer should have gone: a real visit
                 c.bounce = -1
                 if log is not None:
                     log.append((env.now, c.id, node, "ping_pong", c.severity, names[bounce]))
@@ -567,8 +571,9 @@ class Engine:
             nxt = targets[0] if len(targets) == 1 else route.pick(decide())
             target_silo = silo_of[nxt]
             if target_silo != silo and target_silo >= 0:
+                seen = handoff_seen(kind_of[nxt] == CONTACT, facing[nxt], c.open_issue)
                 # both draws always taken: the stream stays aligned whatever the outcome
-                warm, misrouted = handoff(handoff_draw(), handoff_draw(), baton, ping_pong)
+                warm, misrouted = handoff(handoff_draw(), handoff_draw(), baton, ping_pong, seen)
                 if warm:
                     c.warm += 1
                     if log is not None:
@@ -577,12 +582,14 @@ class Engine:
                     c.cold += 1
                     if log is not None:
                         log.append((env.now, c.id, nxt, "handoff", c.severity, "cold"))
-                    if misrouted:
-                        c.ping_pongs += 1
-                        c.bounce = node
-                    if c.severity > 0.0:  # no complaint yet: nothing to worsen
-                        for _ in range(rules.cold_events(False, misrouted)):
-                            self._worsen(c, cold_factor, nxt)
+                    if seen:
+                        c.cold_seen += 1
+                        if misrouted:  # to the wrong place first, then on to nxt
+                            c.ping_pongs += 1
+                            c.bounce = nxt
+                        if c.severity > 0.0:  # no complaint yet: nothing to worsen
+                            for _ in range(rules.cold_events(False, misrouted)):
+                                self._worsen(c, cold_factor, nxt)
             node = nxt
 
     def _empowered(self, c: Customer, node: int, rule: tuple) -> bool:
@@ -630,6 +637,7 @@ class Engine:
         self.counters.add("contacts", now)
         if c.open_issue:
             c.failure_demand += 1
+            c.complaints += 1
             self.counters.add("failure_demand", now)
             c.issue_contacts += 1
             if c.issue_contacts > 1:
@@ -639,6 +647,16 @@ class Engine:
                 self._worsen(c, self.scenario.experience.repeat_contact, node)
         if self.events is not None:  # with the severity the repeat left
             self.events.append((now, c.id, node, "contact", c.severity, ""))
+
+    def _misdirected(self, c: Customer, node: int) -> None:
+        """Count a contact made at the wrong place after a misrouted handoff: failure demand."""
+        now = self.env.now
+        c.contacts += 1
+        c.failure_demand += 1
+        self.counters.add("contacts", now)
+        self.counters.add("failure_demand", now)
+        if self.events is not None:
+            self.events.append((now, c.id, node, "contact", c.severity, "wrong place"))
 
     def _abandon(self, c: Customer, node: int):  # noqa: ANN202 - a SimPy sub-process
         """Handle a customer who gave up waiting: redial later or leave; return the next node."""

@@ -24,7 +24,8 @@ from spiral.model.scenario import Scenario
 
 CHUNK = 200_000
 TALLIES = (
-    "visits contacts repeat_contacts failure_demand silent handoffs handoffs_cold ping_pongs"
+    "visits contacts repeat_contacts failure_demand silent complaints handoffs handoffs_cold "
+    "cold_seen ping_pongs"
 ).split()
 
 
@@ -216,21 +217,28 @@ class VectorisedEngine:
                 continue
             if handoff:
                 # one draw decides both: warm below baton, then misrouted with ping_pong
-                # probability among the cold ones
+                # probability among the cold ones (only where the customer sees the handoff)
                 baton, ping_pong = self.j.baton[node], self.j.ping_pong[node]
+                j = self.j
+                seen = rules.handoff_seen(
+                    j.kind[target] == CONTACT, j.facing[target], c.open[group]
+                )
                 u = rng.random(len(group))
-                warm, misrouted = rules.handoff(u, rules.split_draw(u, baton), baton, ping_pong)
-                worsen = rules.cold_events(warm, misrouted)  # 0, 1, or 2 when misrouted
+                split = rules.split_draw(u, baton)
+                warm, misrouted = rules.handoff(u, split, baton, ping_pong, seen)
                 c.tally["handoffs"].append(group)  # warm ones: all handoffs less the cold
-                cold = group[worsen >= 1]
-                c.tally["handoffs_cold"].append(cold)
-                self._worsen(c, cold, exp.cold_handoff, rng)
-                if ping_pong > 0:
+                c.tally["handoffs_cold"].append(group[~warm])
+                if seen.any():
+                    worsen = rules.cold_events(warm, misrouted, seen)  # 0, 1, 2 (misrouted)
+                    cold = group[worsen >= 1]
+                    c.tally["cold_seen"].append(cold)
+                    self._worsen(c, cold, exp.cold_handoff, rng)
                     if misrouted.any():
                         bounce = group[worsen >= 2]
                         c.tally["ping_pongs"].append(bounce)
                         self._worsen(c, bounce, exp.cold_handoff, rng)
-                        self._returning.setdefault((target, node), []).append(bounce)
+                        # the wrong place first, then on to the target: a real visit
+                        self._returning.setdefault((target, target), []).append(bounce)
                         group = group[~misrouted]
             self._pending[target].append(group)
 
@@ -258,6 +266,7 @@ class VectorisedEngine:
             about = idx[c.open[idx]]
             if len(about):
                 c.tally["failure_demand"].append(about)
+                c.tally["complaints"].append(about)
                 self._count("failure_demand", c.t[about])
                 c.issue_contacts[about] += 1
                 again = about[c.issue_contacts[about] > 1]
@@ -337,8 +346,13 @@ class VectorisedEngine:
         while True:
             returning, self._returning = self._returning, {}
             for (node, back), groups in returning.items():
-                # misrouted: served at the wrong node, then sent back to try again
+                # misrouted: served at the wrong place (timed as the target), then sent on
                 idx = np.concatenate(groups)
+                if self.j.kind[node] == CONTACT:  # a contact all the same: failure demand
+                    c.tally["contacts"].append(idx)
+                    c.tally["failure_demand"].append(idx)
+                    self._count("contacts", c.t[idx])
+                    self._count("failure_demand", c.t[idx])
                 self._serve(c, node, idx, rng)
                 self._pending[back].append(idx)
             waiting = False
@@ -394,7 +408,7 @@ class VectorisedEngine:
                     **counts,
                     "abandons": np.zeros(len(ids)),
                     "effort": rules.effort(
-                        counts["contacts"], counts["handoffs_cold"], counts["ping_pongs"], 0
+                        counts["contacts"], counts.pop("cold_seen"), counts["ping_pongs"], 0
                     ),
                     "social": c.social,
                     "ceo": c.ceo,

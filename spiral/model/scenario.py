@@ -252,6 +252,11 @@ class Step(Model):
     self_service: bool = Field(
         default=False, description="Done by the customer or a system: no staff, no queue."
     )
+    customer_facing: bool = Field(
+        default=False,
+        description="The customer takes part (a visit, a call, a screen): a handoff into it "
+        "is one the customer sees. Otherwise back office: warm or cold, never re-explained.",
+    )
     service: Distribution = Field(default=NO_TIME, description="Time the step takes.")
     failure: Probability = Field(default=0.0, description="Base probability the step fails.")
     on_failure: Routing | None = Field(

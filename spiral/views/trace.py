@@ -13,7 +13,7 @@ SHORT = 25  # lines in a story that fits on a screen (`--full` for every event)
 SAYINGS = {
     "resolved": "{node} put it right",
     "unresolved": "{node} could not put it right",
-    "ping_pong": "{node} was the wrong place: sent back to {detail} (ping-pong)",
+    "ping_pong": "that was the wrong place (ping-pong): sent on to {detail}",
     "abandon": "gave up waiting at {node}",
     "empowered": "{node} put it right on the spot (cost {detail})",
     "silent": "says nothing about it and carries on: suffers in silence",
