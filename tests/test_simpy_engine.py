@@ -89,9 +89,9 @@ def markov_scenario(customers: int = 20_000, **experience: float) -> dict:
 def absorbing_chain(scenario, baton: float, ping_pong: float):
     """Return (nodes, transient, Q, R, start vector) of the chain of counted visits.
 
-    A cold, misrouted handoff u -> v (different silos, v not an outcome) makes the
-    customer bounce back to u, which is then visited again: with probability
-    (1 - baton) * ping_pong the move u -> v becomes u -> u.
+    A cold, misrouted handoff u -> v sends the customer to the wrong place first and then
+    on to v: the wrong place's visit is not counted and u is not visited again, so
+    misrouting leaves the chain of counted visits as the graph has it.
     """
     graph = build_graph(scenario)
     nodes = list(graph.nodes)
@@ -101,15 +101,11 @@ def absorbing_chain(scenario, baton: float, ping_pong: float):
     out_index = {n: i for i, n in enumerate(outcomes)}
     q = np.zeros((len(transient), len(transient)))
     r = np.zeros((len(transient), len(outcomes)))
-    bounce = (1 - baton) * ping_pong
     for u, v, data in graph.edges(data=True):
         p = data["p"]
         if graph.nodes[v]["kind"] == "outcome":
             r[index[u], out_index[v]] += p
             continue
-        if graph.nodes[u]["silo"] != graph.nodes[v]["silo"]:
-            q[index[u], index[u]] += p * bounce
-            p *= 1 - bounce
         q[index[u], index[v]] += p
     start = np.zeros(len(transient))
     for node, p in scenario.start.items():

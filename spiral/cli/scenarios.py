@@ -26,9 +26,17 @@ def validate_command(
     theory: Annotated[
         bool, typer.Option("--theory", help="Run the simulation-against-theory report instead.")
     ] = False,
+    evidence: Annotated[
+        bool,
+        typer.Option("--evidence", help="Compare every built-in with published figures instead."),
+    ] = False,
     quick: Annotated[bool, typer.Option(help="With --theory: fewer, smaller runs.")] = False,
     markdown: Annotated[
-        bool, typer.Option(help="With --theory: print Markdown (docs/validation.md).")
+        bool,
+        typer.Option(
+            help="With --theory or --evidence: print Markdown (docs/validation.md, "
+            "docs/evidence_check.md)."
+        ),
     ] = False,
     limit: LimitOption = None,
 ) -> None:
@@ -41,8 +49,13 @@ def validate_command(
     from spiral.model.limits import run_problems
     from spiral.model.loading import resolve_source
 
+    if theory and evidence:
+        raise fail(["spiral validate: --theory/--evidence: expected one of them"])
     if theory:
         _theory_report(quick, markdown)
+        return
+    if evidence:
+        _evidence_report(markdown)
         return
     if scenario is None:
         raise fail(["spiral validate: expected a scenario file or built-in name, or --theory"])
@@ -113,3 +126,35 @@ def schema_command() -> None:
     from spiral.model.scenario import Scenario
 
     print(json.dumps(Scenario.model_json_schema(by_alias=True), indent=2))
+
+
+def _evidence_report(as_markdown: bool) -> None:
+    """Print each built-in against the published figures (docs/evidence_check.md)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from spiral.analysis.evidence_check import BENCHMARKS, evidence_table, markdown
+    from spiral.cli.feedback import feedback
+
+    with feedback(err_console, "spiral validate --evidence") as shown:
+        shown.step("running the built-in scenarios")
+        table = evidence_table()
+    if as_markdown:
+        print(markdown(table), end="")
+        return
+    percent = {b.key: b.percent for b in BENCHMARKS}
+    shown_table = Table(title="spiral validate --evidence: built-ins against published figures")
+    for name in ("scenario", "benchmark", "published", "spiral", "verdict"):
+        shown_table.add_column(name, justify="right" if name == "spiral" else "left")
+    styles = {"inside": "", "explained": "dark_orange", "outside": "bold red", "n/a": "dim"}
+    for row in table.itertuples():
+        fmt = "{:.1%}" if percent[row.benchmark] else "{:.2f}"
+        value = "—" if row.spiral != row.spiral else fmt.format(row.spiral)
+        shown_table.add_row(
+            row.scenario,
+            row.label,
+            f"{fmt.format(row.low)} – {fmt.format(row.high)}",
+            value,
+            Text(row.verdict + (f": {row.note}" if row.note else ""), styles[row.verdict]),
+        )
+    out_console.print(shown_table)

@@ -7,7 +7,8 @@ times are ISO 8601 from the scenario's `start_date`, the resource is the silo. E
 attributes: `spiral:severity` (at the event), `spiral:failure` (the visit did not do its
 job: a step failed or a contact did not resolve), `spiral:handoff` (how the customer
 was handed to the activity: warm, cold or empty) and `spiral:misrouted` (a cold handoff
-sent the customer to this activity by mistake: served here, then sent back). XES (IEEE
+sent the customer to the wrong place first: this visit, after which the customer is sent
+on to the same activity for real). XES (IEEE
 1849-2016) is written with the standard library, streaming, so a large log never sits
 in memory as XML.
 """

@@ -164,14 +164,11 @@ def _visits(log: pd.DataFrame) -> pd.DataFrame:
         visits.loc[life[visits.index] == "withdraw", "failed"] = True
     visits = visits.reset_index(drop=True)
     if MISROUTED in visits:
-        # a misrouted visit and the visit back where the customer came from are a detour,
-        # not routing: drop both, so the first visit leads on to where it really went
+        # a misrouted visit (the wrong place, before the customer is sent on to the visit
+        # meant) is a detour, not routing: drop it, so the visit before leads on to the
+        # one meant
         wrong = _true(visits[MISROUTED]).to_numpy()
-        back = (
-            np.r_[False, wrong[:-1]]
-            & np.r_[False, visits[CASE].to_numpy()[1:] == visits[CASE].to_numpy()[:-1]]
-        )
-        visits = visits[~(wrong | back)].reset_index(drop=True)
+        visits = visits[~wrong].reset_index(drop=True)
     return visits
 
 

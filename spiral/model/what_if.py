@@ -80,7 +80,7 @@ class RecoveryTraining(Model):
 
 
 class WarmHandoffs(Model):
-    """The customer baton: cross-silo handoffs become warm, fewer bounce back."""
+    """The customer baton: cross-silo handoffs become warm, fewer are misrouted."""
 
     change: Literal["warm_handoffs"]
     baton: Probability = Field(description="New probability a cross-silo handoff is warm.")

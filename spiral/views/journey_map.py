@@ -58,9 +58,9 @@ def _transitions(events) -> tuple[Counter, Counter, Counter]:  # noqa: ANN001 - 
 
     ``events``: the event log as one DataFrame, or its chunks in time order. A visit
     starts when a customer reaches a contact, is served at a step, or ends at an outcome,
-    and ends when the service completes or they give up (a visit to the wrong place after a
-    misrouted handoff is the move; the visit it is sent on to is not another); so
-    a contact that loops back to itself counts as a move too.
+    and ends when the service completes, they are sent on from the wrong place (misrouted:
+    the real visit follows at the same node, a loop) or they give up; so a contact that
+    loops back to itself counts as a move too.
     """
     moves: Counter = Counter()
     warm: Counter = Counter()
@@ -82,13 +82,11 @@ def _transitions(events) -> tuple[Counter, Counter, Counter]:  # noqa: ANN001 - 
                 mine = state[customer] = [None, None, True]
             if event == "handoff":
                 mine[1] = detail
-            elif event in ("complete", "abandon"):
+            elif event in ("complete", "ping_pong", "abandon"):
                 mine[2] = True
-            elif event == "ping_pong":  # the wrong place: the move there was counted
-                mine[2] = "sent on"
             elif mine[2]:  # a new visit begins
                 previous, handoff = mine[0], mine[1]
-                if previous is not None and mine[2] != "sent on":
+                if previous is not None:
                     moves[(previous, node)] += 1
                     if handoff == "warm":
                         warm[(previous, node)] += 1
