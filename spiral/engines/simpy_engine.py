@@ -160,6 +160,7 @@ class Engine:
         self.shared_failure_demand = loops.failure_demand
         self.arrivals_end = 0.0
         self.calm_outcome = rules.loyalty_odds(0.0, False, scenario.experience.loyalty)
+        self.half_life = scenario.experience.severity_half_life
         self.sink = EventSink() if event_log else None
         self.events: list[tuple] | None = self.sink.rows if self.sink is not None else None
         self.table = CustomerTable()
@@ -605,9 +606,9 @@ class Engine:
         return True
 
     def _fade(self, c: Customer) -> None:
-        """Let the customer's severity fade to now, if it fades at all."""
-        half_life = self.scenario.experience.severity_half_life
-        if half_life is not None and c.severity > 0.0:
+        """Let the customer's severity fade to now (call only when it fades at all)."""
+        half_life = self.half_life
+        if c.severity > 0.0:
             now = self.env.now
             c.severity = rules.faded(c.severity, now - c.severity_at, half_life)
             c.severity_at = now
@@ -615,8 +616,9 @@ class Engine:
     def _fail(self, c: Customer, node: int) -> None:
         """Record a failure at a step: the complaint is born (severity 1) or amplified."""
         now = self.env.now
-        self._fade(c)
-        c.severity_at = now
+        if self.half_life is not None:
+            self._fade(c)
+            c.severity_at = now
         c.failures += 1
         c.open_issue = True
         if c.first_failure < 0:
@@ -677,7 +679,8 @@ class Engine:
         Before the first failure there is no complaint (severity 0) and nothing to multiply.
         """
         if c.severity > 0.0:
-            self._fade(c)
+            if self.half_life is not None:
+                self._fade(c)
             c.severity = rules.worsened(c.severity, factor, self.scenario.experience.severity_cap)
             self._escalate(c, node)
 
@@ -701,7 +704,8 @@ class Engine:
 
     def _finish(self, c: Customer, node: int) -> None:
         now = self.env.now
-        self._fade(c)
+        if self.half_life is not None:
+            self._fade(c)
         s = c.severity
         if self.journey.churn_outcome[node]:
             outcome = CHURNED
