@@ -6,11 +6,12 @@ import math
 from pathlib import Path
 
 import pytest
+import yaml
 
 from spiral.analysis.results import run
 from spiral.engines import rules
 from spiral.engines.analytic import NoClosedForm, theory
-from spiral.model.loading import load_scenario
+from spiral.model.loading import load_scenario, parse_scenario
 
 SCENARIO = Path(__file__).parent / "scenarios" / "fading.yaml"
 
@@ -36,3 +37,15 @@ def test_a_complaint_fades_and_a_second_failure_builds_on_what_is_left(engine):
 def test_the_analytic_engine_says_it_cannot_follow_fading():
     with pytest.raises(NoClosedForm, match="experience.severity_half_life"):
         theory(load_scenario(SCENARIO))
+
+
+@pytest.mark.parametrize("engine", ["des", "vectorised"])
+def test_severity_fades_up_to_the_end_whichever_outcome_ends_the_journey(engine):
+    data = yaml.safe_load(SCENARIO.read_text(encoding="utf-8"))
+    data["steps"]["again"]["next"] = {"done": 0.5, "lost": 0.5}
+    data["outcomes"]["lost"] = {"kind": "churn"}
+    done = run(parse_scenario(data, "fading.yaml"), engine=engine).customers
+    once = done[done["failures"] == 1]
+    lost = once[once["outcome"] == "churned"]
+    assert len(lost) > 1000
+    assert once["severity"].to_numpy() == pytest.approx(0.25)  # at a churn outcome too

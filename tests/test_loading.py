@@ -370,6 +370,33 @@ def test_the_scenario_hash_changes_with_content(tiny_data, change):
     assert scenario_hash(parse_scenario(tiny_data, "a.yaml")) != before
 
 
+def test_fields_added_later_leave_older_scenarios_hashes_as_they_were(tiny_data):
+    # the hash of the tiny scenario as spiral computed it before complain, loss, silent,
+    # customer_facing, severity_half_life, recovery_time and evidence_notes existed
+    # (commit 0f667c2): stored sweeps and manifests still match
+    before = "7bf940bb7759132903c857b31aab431d489095ecbd542258beb3c60cc218d3ec"
+    assert scenario_hash(parse_scenario(tiny_data, "a.yaml")) == before
+    tiny_data["steps"]["ship"]["customer_facing"] = True  # a new field set: a new hash
+    assert scenario_hash(parse_scenario(tiny_data, "a.yaml")) != before
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda d: d["steps"]["ship"].update(complain=0.5),
+        lambda d: d["steps"]["ship"].update(loss="small"),
+        lambda d: d["steps"]["ship"].update(complain=0.5, silent="gone"),
+        lambda d: d.setdefault("experience", {}).update(severity_half_life="2 days"),
+        lambda d: d.setdefault("experience", {}).update(loyalty={"recovery_time": "1 day"}),
+        lambda d: d.update(evidence_notes={"fcr": "a reason"}),
+    ],
+)
+def test_a_field_added_later_changes_the_hash_once_set(tiny_data, change):
+    before = scenario_hash(parse_scenario(tiny_data, "a.yaml"))
+    change(tiny_data)
+    assert scenario_hash(parse_scenario(tiny_data, "a.yaml")) != before
+
+
 def test_spelling_a_default_out_does_not_change_the_hash(tiny_data):
     before = scenario_hash(parse_scenario(tiny_data, "a.yaml"))
     tiny_data["contacts"]["help"]["redial"] = 0.7  # the default

@@ -6,11 +6,12 @@ import math
 from pathlib import Path
 
 import pytest
+import yaml
 
 from spiral.analysis.results import run
 from spiral.engines import rules
-from spiral.engines.analytic import theory
-from spiral.model.loading import load_scenario, with_length
+from spiral.engines.analytic import NoClosedForm, theory
+from spiral.model.loading import load_scenario, parse_scenario, with_length
 
 SCENARIO = Path(__file__).parent / "scenarios" / "recovery_speed.yaml"
 Z = 3.29  # 99.9% two-sided, several checks per test with fixed seeds
@@ -72,3 +73,12 @@ def test_a_quick_first_recovery_is_as_loyal_as_no_failure_a_slow_one_and_a_secon
     )
     assert rate["slow"] > 3 * rate["quick"]
     assert rate["second failure"] > rate["slow"]
+
+
+def test_the_analytic_engine_refuses_when_the_advocacy_cap_would_bend_the_speed_rule():
+    # advocacy <= 1 - churn binds for some recovery speeds and not others: the answer
+    # then needs the whole spread of recovery times, not their mean
+    data = yaml.safe_load(SCENARIO.read_text(encoding="utf-8"))
+    data["experience"]["loyalty"].update(base_churn=0.45, base_advocacy=0.6)
+    with pytest.raises(NoClosedForm, match="experience.loyalty.base_advocacy"):
+        theory(parse_scenario(data, "recovery_speed.yaml"))

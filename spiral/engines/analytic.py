@@ -144,6 +144,17 @@ def _solvable(scenario: Scenario, approximate: bool, loops_off: bool) -> Scenari
     if loops_off:
         scenario = without_loops(scenario)
     problems = closed_form_problems(scenario)
+    loyalty = scenario.experience.loyalty
+    highest_churn = max(loyalty.base_churn, loyalty.max_churn * loyalty.recovery_effect)
+    if loyalty.recovery_time is not None and loyalty.base_advocacy + highest_churn > 1.0:
+        problems.append(
+            (
+                "experience.loyalty.base_advocacy",
+                "with recovery_time, advocacy capped at 1 - churn depends on the whole "
+                "spread of recovery times, which has no closed form here; expected "
+                "base_advocacy + max(base_churn, max_churn × recovery_effect) <= 1",
+            )
+        )
     if scenario.experience.severity_half_life is not None:
         problems.append(
             (

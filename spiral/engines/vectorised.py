@@ -372,10 +372,10 @@ class VectorisedEngine:
         self.node_visits[node] += len(idx)
         c.end[idx] = c.t[idx]
         c.exit_node[idx] = node
+        self._fade(c, idx)
         if self.j.churn_outcome[node]:
             c.outcome[idx] = CHURNED
             return
-        self._fade(c, idx)
         once = rules.recovered_once(c.recovered[idx], c.failures[idx])
         speed = rules.recovery_speed(c.to_recovery[idx], loyalty.recovery_time)
         churn, advocacy = rules.loyalty_odds(c.severity[idx], once, loyalty, speed)

@@ -344,8 +344,20 @@ def load_scenario(source: str | Path) -> Scenario:
     return parse_scenario(read_yaml(path), str(path))
 
 
-LATER_FIELDS = ("complain", "loss", "silent")
-"""Step fields added after the first release, left out of the hash when unset."""
+LATER_FIELDS: dict[str, dict[str, object]] = {
+    "steps": {"complain": None, "loss": None, "silent": None, "customer_facing": False},
+    "experience": {"severity_half_life": None},
+    "loyalty": {"recovery_time": None},
+    "scenario": {"evidence_notes": {}},
+}
+"""Fields added after the first release, and their defaults: left out of the hash."""
+
+
+def _drop_defaults(data: dict, defaults: dict[str, object]) -> None:
+    for field, default in defaults.items():
+        if field in data and data[field] == default:
+            del data[field]
+
 
 _ROUTING_FIELDS = {
     "steps": ("next", "on_failure", "silent"),
@@ -370,10 +382,12 @@ def scenario_hash(scenario: Scenario) -> str:
         for name, node in getattr(scenario, section).items():
             for field in fields:
                 data[section][name][field] = _ordered(getattr(node, field))
+    # fields added later, at their defaults, stay out: hashes of older scenarios hold
     for step in data["steps"].values():
-        for field in LATER_FIELDS:  # unset: hashes stay as before these fields existed
-            if step[field] is None:
-                del step[field]
+        _drop_defaults(step, LATER_FIELDS["steps"])
+    _drop_defaults(data["experience"], LATER_FIELDS["experience"])
+    _drop_defaults(data["experience"]["loyalty"], LATER_FIELDS["loyalty"])
+    _drop_defaults(data, LATER_FIELDS["scenario"])
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 

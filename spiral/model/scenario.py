@@ -427,7 +427,7 @@ class Loyalty(Model):
         le=1,
         description="Churn multiplier for a customer recovered after exactly one failure.",
     )
-    recovery_time: Duration | None = Field(
+    recovery_time: Annotated[Duration, Field(gt=0)] | None = Field(
         default=None,
         description="How fast a first failure must be put right to count: speed = "
         "exp(-time from failure to resolution / recovery_time); an instant recovery leaves "
@@ -486,7 +486,7 @@ class Experience(Model):
         description="Severity never exceeds this: a customer looping through bad events is "
         "as angry as they get (keeps means meaningful); 1 to 1e6.",
     )
-    severity_half_life: Duration | None = Field(
+    severity_half_life: Annotated[Duration, Field(gt=0)] | None = Field(
         default=None,
         description="Severity halves over this time without a new bad event (memory fades); "
         "None: it never fades.",
