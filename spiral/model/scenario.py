@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import (
     Field,
@@ -25,15 +25,16 @@ MAX_NODES = 500  # of each kind: journeys have tens; the size guard solves a den
 FIRST_DATE = datetime(1900, 1, 1, tzinfo=UTC)
 LAST_DATE = datetime(2100, 12, 31, 23, 59, 59, tzinfo=UTC)
 LAST_END = datetime(2262, 1, 1, tzinfo=UTC)  # pandas' timestamps end in April 2262
-EVIDENCE_KEYS = (
+EvidenceKey = Literal[
     "failure_demand_share",
     "fcr",
     "contacts_per_issue",
     "social_share",
     "silent_share",
     "unresolved_churn_ratio",
-)
-"""The published benchmarks a scenario's ``evidence_notes`` may explain (evidence_check)."""
+]
+"""A published benchmark a scenario's ``evidence_notes`` may explain (evidence_check)."""
+EVIDENCE_KEYS: tuple[str, ...] = get_args(EvidenceKey)
 COMPLAINT_BY_LOSS = {"small": 0.03, "large": 0.5}
 """P(complain | a failure) by its cost to the customer: small, Goodman & Newman (2003);
 large, a guess (docs/model.md §3)."""
@@ -729,17 +730,7 @@ class Scenario(Model):
     what_ifs: dict[Name, WhatIf] = Field(
         default_factory=dict, description="Named interventions for `spiral compare`."
     )
-    evidence_notes: dict[
-        Literal[
-            "failure_demand_share",
-            "fcr",
-            "contacts_per_issue",
-            "social_share",
-            "silent_share",
-            "unresolved_churn_ratio",
-        ],
-        Annotated[str, Field(min_length=1, max_length=500)],
-    ] = Field(
+    evidence_notes: dict[EvidenceKey, Annotated[str, Field(min_length=1, max_length=500)]] = Field(
         default_factory=dict,
         description="Why the scenario lies outside a published range, by benchmark "
         "(spiral validate --evidence).",
