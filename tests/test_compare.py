@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 
 from spiral.analysis.compare import KEY_METRICS, compare, t_half_width, welch_half_width
-from spiral.model.loading import load_scenario, with_length
+from spiral.model.loading import load_scenario, parse_scenario, with_length
 
 
 @pytest.fixture(scope="module")
@@ -165,3 +165,20 @@ def test_parallel_replications_give_the_same_numbers(retail):
     two = compare(retail, ["warm_handoffs"], replications=2, seed=8, jobs=2)
     pd.testing.assert_frame_equal(one.table, two.table)
     pd.testing.assert_frame_equal(one.runs, two.runs)
+
+
+def test_a_demand_change_starts_to_act_on_its_own_date(tiny_data):
+    tiny_data["what_ifs"] = {
+        "rush": {
+            "changes": [{"change": "demand", "factor": 1.5, "from": "2 days", "to": "4 days"}]
+        },
+        "more_staff": {
+            "start": "1 day",
+            "changes": [{"change": "add_staff", "silo": "ops", "count": 1}],
+        },
+    }
+    scenario = parse_scenario(tiny_data, "tiny.yaml")
+    found = compare(scenario, ["rush", "more_staff"], replications=2, seed=3)
+    starts = found.effects.set_index("arm")["start_day"]
+    assert starts["rush"] == 2.0  # the demand change's from, not the what-if's start (0)
+    assert starts["more_staff"] == 1.0
