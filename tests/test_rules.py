@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from spiral.engines import rules
-from spiral.model.scenario import Loyalty
+from spiral.model.experience import Loyalty
 
 
 def test_failure_odds_are_multiplied_by_compounding_per_failure_suffered():

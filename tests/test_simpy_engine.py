@@ -429,7 +429,7 @@ def test_the_simpy_internals_a_silo_relies_on_are_still_there():
     """
     import simpy
 
-    from spiral.engines.simpy_engine import Silo
+    from spiral.engines.staffing import Silo
 
     env = simpy.Environment()
     silo = Silo(env, 1)

@@ -20,7 +20,8 @@ import simpy
 
 from spiral.engines.journey import STEP, Journey
 from spiral.engines.streams import uniforms
-from spiral.model.scenario import Learning, Scenario
+from spiral.model.loops import Learning
+from spiral.model.scenario import Scenario
 
 WEEK = 10080.0
 SETTLED = 1.0 - math.exp(-1.0)  # the standard erodes once pressure is known over a window

@@ -15,7 +15,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from spiral.model.scenario import Loyalty
+from spiral.model.experience import Loyalty
 
 Number = TypeVar("Number", float, np.ndarray)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 import simpy
@@ -22,70 +23,12 @@ from spiral.engines.records import (
     PeriodCounters,
 )
 from spiral.engines.runs import RawRun
+from spiral.engines.staffing import Silo, staff_plan, staffing
 from spiral.engines.streams import draws, generator, uniforms
-from spiral.model.scenario import Burst, Scenario
-from spiral.model.what_if import AddStaff, ExtraShift, WhatIf
-from spiral.model.what_if_arms import apply, staff_changes, with_demand
-
-
-class Silo(simpy.Resource):
-    """A silo's staff: a SimPy ``Resource`` with a fast path when someone is free.
-
-    ``request()`` schedules an event and resumes the process even when a server is
-    free; ``seize`` takes a free server at once and only falls back to a real
-    ``Request`` (and a queue) when every server is busy. ``free`` releases either
-    kind and lets the queue move on, exactly as ``release`` does.
-    """
-
-    def seize(self, holder: object) -> simpy.resources.resource.Request | None:
-        """Take a free server for ``holder`` (return None) or return a Request to wait on."""
-        if len(self.users) < self._capacity and not self.put_queue:
-            self.users.append(holder)
-            return None
-        return self.request()
-
-    def grant_or_timeout(self, req: simpy.Event, limit: float) -> simpy.Event:
-        """Return an event that fires when ``req`` is granted or ``limit`` has passed.
-
-        A lighter ``req | env.timeout(limit)``: no Condition bookkeeping, one plain event.
-        """
-        wake = self._env.event()
-
-        def fire(_: simpy.Event) -> None:
-            if not wake.triggered:
-                wake.succeed()
-
-        req.callbacks.append(fire)
-        self._env.timeout(limit).callbacks.append(fire)
-        return wake
-
-    def free(self, holder: object) -> None:
-        """Give back the server held by ``holder`` (a customer or a granted Request)."""
-        self.users.remove(holder)
-        if self.put_queue:
-            self._trigger_put(None)
-
-    _minutes = 0.0  # staff-minutes on duty up to ``_since``
-    _since = 0.0
-
-    def staff_minutes(self, now: float) -> float:
-        """Return the staff-minutes on duty from time 0 to ``now``."""
-        return self._minutes + self._capacity * (now - self._since)
-
-    def set_staff(self, staff: int) -> int:
-        """Change the number of servers (0 closes the silo); return the change.
-
-        More servers take waiting customers at once; fewer let those serving finish (a
-        server past the new count is released after its job), as a shift ends.
-        """
-        now = self._env.now
-        self._minutes = self.staff_minutes(now)
-        self._since = now
-        before = self._capacity
-        self._capacity = max(0, staff)  # 0: closed (a roster's night)
-        while self.put_queue and len(self.users) < self._capacity:
-            self._trigger_put(None)
-        return self._capacity - before
+from spiral.model.arrivals import Burst
+from spiral.model.scenario import Scenario
+from spiral.model.what_if import WhatIf
+from spiral.model.what_if_arms import apply, with_demand
 
 
 class Engine:
@@ -172,7 +115,6 @@ class Engine:
         self.silo_served = [0] * n_silos
         # (time, silo, change in staff on duty): rosters, dated changes, what-ifs
         self.staff_log: list[tuple[float, int, int]] = []
-        self.extra_staff = [0] * n_silos  # staff what-ifs add on top of a roster
         self.next_id = 0
         self.empowerment_spend = 0.0
         self.active: dict[int, Customer] = {}
@@ -350,75 +292,15 @@ class Engine:
         return table
 
     def _start(self, bit: int, what_if: WhatIf):  # noqa: ANN202 - a SimPy process
-        """Switch a what-if on at its start time (staff changes: see ``_staffing``)."""
+        """Switch a what-if on at its start time (staff changes: see ``staffing``)."""
         if what_if.start > 0:
             yield self.env.timeout(what_if.start)
         self.started |= bit
 
-    def _staff_plan(self, s: int) -> list[tuple[float, float | None, int, ExtraShift | None]]:
-        """Return the what-ifs' staff changes for silo ``s``: (from, until, add, daily shift)."""
-        name = self.journey.silo_names[s]
-        plan = []
-        for _, what_if in self.what_ifs:
-            for silo, delta in staff_changes(what_if, self.scenario).items():
-                if silo == name:
-                    until = min(
-                        (
-                            c.until
-                            for c in what_if.changes
-                            if isinstance(c, AddStaff) and c.silo == name and c.until is not None
-                        ),
-                        default=None,
-                    )
-                    plan.append((what_if.start, until, delta, None))
-            for change in what_if.changes:
-                if isinstance(change, ExtraShift) and change.silo == name:
-                    plan.append((what_if.start, None, change.add, change))
-        return plan
-
-    def _staffing(self, s: int, plan: list):  # noqa: ANN202 - a SimPy process
-        """Put silo ``s``'s staff on duty as its roster, dated changes and what-ifs say.
-
-        A server whose shift ends mid-job finishes it and is then released (no job is cut
-        short), as contact centres work. Staff added by what-ifs come on top of the roster
-        in every slot it is open; an extra shift comes on at its hours, open or not.
-        """
-        env = self.env
-        resource = self.silos[s]
-        model = self.scenario.silos[self.journey.silo_names[s]]
-        slot, dated = model.staff_changes_at()
-        varies = model.roster is not None or bool(model.changes)
-        while True:
-            now = env.now
-            base = model.staff_at(now) if varies else resource.capacity - self.extra_staff[s]
-            extra = 0
-            for start, until, add, shift in plan:
-                if start <= now and (until is None or now < until):
-                    if shift is not None and shift.on_duty(now):
-                        extra += add
-                    elif shift is None and (base > 0 or not varies):  # a closed slot stays shut
-                        extra += add
-            self.extra_staff[s] = extra
-            wanted = max(base + extra, 0) if varies else max(1, base + extra)
-            change = resource.set_staff(wanted)
-            if change:
-                self.staff_log.append((now, s, change))
-                self.dynamics.staff[s] = float(resource.capacity)
-            following = [t for t in dated if t > now]
-            for start, until, _, shift in plan:
-                following += [t for t in (start, until) if t is not None and t > now]
-                if shift is not None:
-                    day = now // 1440.0 * 1440.0
-                    following += [
-                        t
-                        for t in (day + shift.start_hour, day + shift.end_hour, day + 1440.0)
-                        if t > now
-                    ]
-            if slot is not None:
-                following.append((now // slot + 1) * slot)
-            if not following:
-                return
-            yield env.timeout(min(following) - now)
+    def _staffed(self, s: int, now: float, change: int, capacity: int) -> None:
+        """Record that silo ``s``'s staff on duty changed by ``change`` to ``capacity``."""
+        self.staff_log.append((now, s, change))
+        self.dynamics.staff[s] = float(capacity)
 
     def shown_failure(self) -> list[float]:
         """Return the failure probabilities of the variant every customer is under now."""
@@ -741,9 +623,10 @@ class Engine:
             env.process(self._start(1 << i, what_if))
         for s, name in enumerate(self.journey.silo_names):
             silo = self.scenario.silos[name]
-            plan = self._staff_plan(s)
-            if self.silos[s] is not None and (silo.roster is not None or silo.changes or plan):
-                env.process(self._staffing(s, plan))
+            plan = staff_plan(self.what_ifs, self.scenario, name)
+            resource = self.silos[s]
+            if resource is not None and (silo.roster is not None or silo.changes or plan):
+                env.process(staffing(env, resource, silo, plan, partial(self._staffed, s)))
         for k, burst in enumerate(self.scenario.arrivals.events):
             env.process(self._burst(k, burst))
         env.process(self._arrivals())

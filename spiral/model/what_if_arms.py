@@ -12,8 +12,9 @@ import math
 import re
 from dataclasses import dataclass
 
+from spiral.model.arrivals import Surge
 from spiral.model.errors import ScenarioError, problem
-from spiral.model.scenario import Empowerment, Scenario, Surge
+from spiral.model.scenario import Empowerment, Scenario
 from spiral.model.what_if import (
     AddStaff,
     BackOfficeSupport,
