@@ -157,7 +157,7 @@ def _effects(series: dict[tuple[str, int], pd.DataFrame], arms: list[Arm], perio
     base = mean_of[BASELINE]
     avoided_of, effect_of = {}, {}
     for arm in arms[1:]:
-        start = min(_takes_effect(w) for _, w in arm.what_ifs)
+        start = min(w.acts_from() for _, w in arm.what_ifs)
         first = int(start // period)
         last = max(first + 1, int(_arrivals_end(series, arm) // period))
         n = min(len(base), len(mean_of[arm.label]))
@@ -190,14 +190,6 @@ def _effects(series: dict[tuple[str, int], pd.DataFrame], arms: list[Arm], perio
     return pd.DataFrame(
         rows, columns=["arm", "start_day", "complaints_avoided_per_day", "days_to_half_full_effect"]
     )
-
-
-def _takes_effect(what_if) -> float:  # noqa: ANN001 - a WhatIf
-    """Return when a what-if starts to act: its start, or a dated demand change's ``from``."""
-    dated = [c.start_at for c in what_if.changes if getattr(c, "change", "") == "demand"]
-    if dated and len(dated) == len(what_if.changes):  # only dated changes: the first one
-        return max(what_if.start, min(dated))
-    return what_if.start
 
 
 def _arrivals_end(series: dict, arm: Arm) -> float:

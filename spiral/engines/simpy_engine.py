@@ -365,8 +365,9 @@ class Engine:
                 else:  # the wrong place: a contact all the same, and failure demand
                     self._misdirected(c, node)
             duration = serve()
-            failure_demand = kind == CONTACT and (c.open_issue or bounce >= 0)
-            if staffed and (shared_failure_demand or not failure_demand):
+            if staffed and (
+                shared_failure_demand or not (kind == CONTACT and (c.open_issue or bounce >= 0))
+            ):
                 if erodes:  # the job's time in the current standard, then as fast as it goes
                     duration *= standard[silo]
                     work_in[silo] += duration

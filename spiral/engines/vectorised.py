@@ -399,6 +399,7 @@ class VectorisedEngine:
             self.end = max(self.end, float(np.nanmax(c.end)) if len(ids) else 0.0)
             counts = {name: c.counts(name) for name in TALLIES}
             counts["handoffs_warm"] = counts.pop("handoffs") - counts["handoffs_cold"]
+            seen = counts.pop("cold_seen")  # for effort only: not a column
             self.table.extend(
                 {
                     "customer": c.id,
@@ -407,9 +408,7 @@ class VectorisedEngine:
                     "failures": c.failures,
                     **counts,
                     "abandons": np.zeros(len(ids)),
-                    "effort": rules.effort(
-                        counts["contacts"], counts.pop("cold_seen"), counts["ping_pongs"], 0
-                    ),
+                    "effort": rules.effort(counts["contacts"], seen, counts["ping_pongs"], 0),
                     "social": c.social,
                     "ceo": c.ceo,
                     "recovered": c.recovered,

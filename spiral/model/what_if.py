@@ -236,3 +236,9 @@ class WhatIf(Model):
                 "customer; pilot staff by silos)"
             )
         return self
+
+    def acts_from(self) -> float:
+        """Return when it starts to act: its start, or (dated demand changes only) the first."""
+        if all(isinstance(c, Demand) for c in self.changes):
+            return max(self.start, min(c.start_at for c in self.changes))
+        return self.start
