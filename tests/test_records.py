@@ -41,12 +41,12 @@ def test_customer_rows_round_trip_to_a_frame_sorted_by_id():
     assert frame["reach"].tolist()[:3] == [123.5] * 3
 
 
-def test_a_customer_row_costs_120_bytes():
+def test_a_customer_row_costs_124_bytes():
     table = CustomerTable()
     for cid in range(1000):
         table.append(a_customer(cid), 1.0, CHURNED, 0)
     assert len(table) == 1000
-    assert table.nbytes() == 120 * 1000  # 20 int32 + 5 float64 columns
+    assert table.nbytes() == 124 * 1000  # 21 int32 + 5 float64 columns
 
 
 def test_an_empty_table_gives_an_empty_frame_with_all_columns():

@@ -14,6 +14,7 @@ from spiral.engines.runs import RawRun
 from spiral.model.scenario import Scenario
 
 SPIRAL_BINS = (0, 1, 2, 3)  # the last bin is "3+"
+OUTCOMES = ("retained", "advocate", "churned")
 
 
 def _share(part: float, whole: float) -> float:
@@ -23,6 +24,14 @@ def _share(part: float, whole: float) -> float:
 def measured(customers: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     """Return the customers who arrived after the warm-up."""
     return customers[customers["arrival"] >= scenario.warmup]
+
+
+def customer_value(customers: pd.DataFrame, scenario: Scenario) -> np.ndarray:
+    """Return each customer's value if retained: their segment's (the scenario's if none)."""
+    values = np.asarray(scenario.segment_values())
+    if "segment" not in customers:  # a table from before segments: one kind of customer
+        return np.full(len(customers), values[0])
+    return values[customers["segment"].to_numpy()]
 
 
 def failure_bucket(failures: pd.Series) -> pd.Series:
@@ -58,7 +67,6 @@ def by_failure_step(customers: pd.DataFrame, scenario: Scenario) -> pd.DataFrame
     """Return churn and revenue at risk by the step where each customer's first failure was born."""
     done = customers[customers["outcome"] != "in_progress"]
     failed = done[done["failures"] > 0]
-    value = scenario.money.revenue_per_retained
     churned_total = int((done["outcome"] == "churned").sum())
     columns = [
         "customers",
@@ -74,7 +82,8 @@ def by_failure_step(customers: pd.DataFrame, scenario: Scenario) -> pd.DataFrame
         empty = pd.DataFrame(columns=columns, dtype=float)
         empty.index.name = "first_failure_step"
         return empty
-    grouped = failed.groupby("first_failure", observed=True)
+    lost = failed.assign(lost=(failed["outcome"] == "churned") * customer_value(failed, scenario))
+    grouped = lost.groupby("first_failure", observed=True)
     churned = grouped["outcome"].apply(lambda s: int((s == "churned").sum()))
     table = pd.DataFrame(
         {
@@ -84,7 +93,7 @@ def by_failure_step(customers: pd.DataFrame, scenario: Scenario) -> pd.DataFrame
             "churned": churned,
             "churn_rate": churned / grouped.size(),
             "share_of_all_churn": churned / max(churned_total, 1),
-            "revenue_at_risk": churned * value,
+            "revenue_at_risk": grouped["lost"].sum(),
             "escalations": grouped["social"].sum() + grouped["ceo"].sum(),
         }
     )
@@ -144,15 +153,19 @@ def timeseries(raw: RawRun, customers: pd.DataFrame, scenario: Scenario) -> pd.D
     done = customers[customers["outcome"] != "in_progress"]
     data["completions"] = count(done["end"])
     data.update(raw.counters.to_arrays(n))
-    value, bonus = scenario.money.revenue_per_retained, scenario.money.advocate_bonus
+    bonus = scenario.money.advocate_bonus
+    value = customer_value(done, scenario)
+    worth = {}
     for label, column in (
         ("retained", "retained"),
         ("advocate", "advocates"),
         ("churned", "churned"),
     ):
-        data[column] = count(done.loc[done["outcome"] == label, "end"])
-    data["revenue"] = value * (data["retained"] + (1 + bonus) * data["advocates"])
-    data["revenue_at_risk"] = value * data["churned"]
+        who = (done["outcome"] == label).to_numpy()
+        data[column] = count(done.loc[who, "end"])
+        worth[column] = count(done.loc[who, "end"], value[who])
+    data["revenue"] = worth["retained"] + (1 + bonus) * worth["advocates"]
+    data["revenue_at_risk"] = worth["churned"]
     frame = pd.DataFrame(data)
     frame["in_journey"] = frame["arrivals"].cumsum() - frame["completions"].cumsum()
     contacts = frame["contacts"].to_numpy()
@@ -190,8 +203,9 @@ def summarise(
     advocates = int((outcome == "advocate").sum())
     retained = int((outcome == "retained").sum())
     money = scenario.money
-    value = money.revenue_per_retained
-    revenue = retained * value + advocates * value * (1 + money.advocate_bonus)
+    value = customer_value(done, scenario)
+    worth = {label: float(value[(outcome == label).to_numpy()].sum()) for label in OUTCOMES}
+    revenue = worth["retained"] + worth["advocate"] * (1 + money.advocate_bonus)
     social, ceo = int(customers["social"].sum()), int(customers["ceo"].sum())
     silos = silo_table(raw, scenario)
     cost = (
@@ -247,7 +261,7 @@ def summarise(
         "retention_rate": _share(retained + advocates, completed),
         "advocacy_rate": _share(advocates, completed),
         "revenue": revenue,
-        "revenue_at_risk": churned * value,
+        "revenue_at_risk": worth["churned"],
         "cost_to_serve": cost,
         "cost_per_customer": _share(cost, n),
         "staff_cost": float(silos["staff_cost"].sum()),
@@ -274,6 +288,8 @@ def summarise(
             for name, visits in zip(raw.journey.names, raw.node_visits, strict=True)
         },
     }
+    if scenario.segments:
+        summary["segments"] = by_segment(done, scenario).to_dict(orient="index")
     dynamics = raw.dynamics
     summary["loops_active"] = dynamics.active
     summary["reputation_end"] = dynamics.reputation
@@ -289,3 +305,32 @@ def summarise(
     summary["early_warning"] = warning.reason() if warning else None
     summary["failure_doubled_day"] = failure_doubled_day(arriving, base)
     return summary
+
+
+def by_segment(customers: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """Return, per customer segment, who they are, how they fail and speak, and what is lost."""
+    done = customers[customers["outcome"] != "in_progress"]
+    names = list(scenario.segments) or ["all"]
+    rows = []
+    for k, name in enumerate(names):
+        mine = done[done["segment"] == k]
+        n = len(mine)
+        churned = (mine["outcome"] == "churned").to_numpy()
+        failed = mine["failures"].to_numpy() > 0
+        voiced = mine["complaints"].to_numpy() > 0
+        rows.append(
+            {
+                "segment": name,
+                "customers": n,
+                "share": _share(n, len(done)),
+                "failed_share": _share(int(failed.sum()), n),
+                "complainants": int(voiced.sum()),
+                "silent_sufferers": int((failed & ~voiced).sum()),
+                "churned": int(churned.sum()),
+                "churn_rate": _share(int(churned.sum()), n),
+                "silent_share_of_churn": _share(int((churned & failed & ~voiced).sum()), int(churned.sum())),
+                "social": int(mine["social"].sum()),
+                "revenue_at_risk": float(customer_value(mine, scenario)[churned].sum()),
+            }
+        )
+    return pd.DataFrame(rows).set_index("segment")

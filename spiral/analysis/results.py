@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from spiral.analysis.metrics import by_failure_step, silo_table, spiral_table, summarise, timeseries
+from spiral.analysis.metrics import (
+    by_failure_step,
+    by_segment,
+    silo_table,
+    spiral_table,
+    summarise,
+    timeseries,
+)
 from spiral.engines.dispatch import simulate
 from spiral.engines.runs import RawRun
 from spiral.model.scenario import Scenario
@@ -75,6 +82,11 @@ class RunResult:
     def by_failure_step(self) -> pd.DataFrame:
         """Churn and revenue at risk by the step where customers' first failure was born."""
         return by_failure_step(self._measured, self.scenario)
+
+    @cached_property
+    def by_segment(self) -> pd.DataFrame:
+        """Churn, silence and revenue at risk per customer segment (one row if none)."""
+        return by_segment(self._measured, self.scenario)
 
     @cached_property
     def silos(self) -> pd.DataFrame:

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
 from spiral.engines import rules
 from spiral.engines.journey import CONTACT, OUTCOME, STEP, compile_journey
 from spiral.engines.runs import closed_form_problems
+from spiral.engines.segments import segment_views
 from spiral.model.scenario import Scenario
 
 TOLERANCE = 1e-12
@@ -134,7 +135,54 @@ def theory(
     ``approximate=True`` treats every silo as unlimited (the no-queue approximation);
     ``loops_off=True`` switches the system loops off; otherwise both are refused.
     """
-    return _Chain(_solvable(scenario, approximate, loops_off), tolerance).solve()[0]
+    return _solve(_solvable(scenario, approximate, loops_off), tolerance)[0]
+
+
+def _solve(
+    scenario: Scenario, tolerance: float, failures: list[list[float]] | None = None
+) -> list[Theory]:
+    """Solve the chain of every variant: one chain per customer segment, mixed by share."""
+    views = segment_views(scenario)
+    if len(views) == 1:
+        return _Chain(scenario, tolerance, failures).solve()
+    solved = [_Chain(view.scenario, tolerance, failures).solve() for view in views]
+    shares = [view.share for view in views]
+    return [
+        mixed([theories[i] for theories in solved], shares, scenario.name)
+        for i in range(len(solved[0]))
+    ]
+
+
+def mixed(parts: list[Theory], shares: list[float], name: str) -> Theory:
+    """Return the expectations of a population made of ``parts`` in these shares.
+
+    Every expectation is per customer, so the mixture's is the share-weighted sum; the
+    distributions (failures, severity) are mixtures too.
+    """
+    values: dict[str, object] = {"scenario": name}
+    for field in fields(Theory):
+        if field.name == "scenario":
+            continue
+        items = [getattr(part, field.name) for part in parts]
+        if isinstance(items[0], dict):
+            total: dict = defaultdict(float)
+            for item, share in zip(items, shares, strict=True):
+                for key, value in item.items():
+                    total[key] += share * value
+            values[field.name] = (
+                dict(sorted(total.items()))
+                if field.name.endswith("distribution")
+                else {key: total[key] for key in items[0]}
+            )
+        elif isinstance(items[0], list):
+            mass: dict[float, float] = defaultdict(float)
+            for item, share in zip(items, shares, strict=True):
+                for value, p in item:
+                    mass[value] += share * p
+            values[field.name] = sorted(mass.items())
+        else:
+            values[field.name] = sum(share * x for x, share in zip(items, shares, strict=True))
+    return Theory(**values)
 
 
 def _solvable(scenario: Scenario, approximate: bool, loops_off: bool) -> Scenario:
@@ -589,7 +637,7 @@ def explain(  # noqa: ANN201 - (Theory, DataFrame); pandas is imported lazily
         fixed = list(now)
         fixed[j.names.index(name)] *= factor
         variants.append(fixed)
-    base, *fixes = _Chain(scenario, tolerance, variants).solve()
+    base, *fixes = _solve(scenario, tolerance, variants)
     born = max(sum(base.born.values()), 1e-300)
     rows = [
         {

@@ -1,6 +1,6 @@
 """Run records: the per-customer table, the optional event log and per-period counters.
 
-The customer table is two typed ``array`` row stores (120 bytes a customer);
+The customer table is two typed ``array`` row stores (124 bytes a customer);
 the event log exists only when asked for, so memory never grows with events otherwise.
 """
 
@@ -42,6 +42,7 @@ class Customer:
     to_recovery = -1.0  # minutes from the first failure to its resolution; -1: not recovered
     bounce = -1
     scope = 0  # bit mask of the what-ifs whose pilot this customer is in
+    segment = 0  # index of the customer's segment (scenario.segments order)
 
     def __init__(self, cid: int, arrival: float, luck: float) -> None:
         self.id = cid
@@ -50,7 +51,7 @@ class Customer:
 
 
 # Integer columns are stored as int32 and float columns as float64, row after row, so
-# appending a customer is two C calls and costs 20 * 4 + 5 * 8 = 120 bytes.
+# appending a customer is two C calls and costs 21 * 4 + 5 * 8 = 124 bytes.
 FLOAT_COLUMNS: tuple[str, ...] = ("arrival", "end", "severity", "wait", "reach")
 COLUMN_ORDER: tuple[str, ...] = (
     "customer",
@@ -78,6 +79,7 @@ COLUMN_ORDER: tuple[str, ...] = (
     "recovered",
     "first_failure",
     "what_if_mask",
+    "segment",
 )
 INT_COLUMNS: tuple[str, ...] = tuple(c for c in COLUMN_ORDER if c not in FLOAT_COLUMNS)
 
@@ -114,6 +116,7 @@ class CustomerTable:
                 c.recovered,
                 c.first_failure,
                 c.scope,
+                c.segment,
             )
         )
         self.floats.extend((c.arrival, end, c.severity, c.wait, c.reach))

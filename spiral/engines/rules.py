@@ -15,7 +15,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from spiral.model.experience import Loyalty
+from spiral.model.experience import Experience, Loyalty
 
 Number = TypeVar("Number", float, np.ndarray)
 
@@ -110,6 +110,36 @@ def complains(u: Number, p: float) -> Number:
     if not isinstance(u, np.ndarray):
         return u < p
     return np.asarray(u) < p
+
+
+def voiced(p: float, propensity: float) -> float:
+    """Return a segment's P(complain | a failure): the step's chance × its propensity, <= 1."""
+    return min(1.0, p * propensity)
+
+
+def tolerant(experience: Experience, tolerance: float) -> Experience:
+    """Return the experience of a segment that takes ``tolerance`` × the severity before acting.
+
+    It escalates and churns as a customer with severity / ``tolerance`` would: escalation
+    thresholds and the loyalty severity scale × ``tolerance``, advocacy decay ÷ it (a guess,
+    docs/model.md §3, "Customer segments").
+    """
+    if tolerance == 1.0:
+        return experience
+    esc, loyalty = experience.escalation, experience.loyalty
+    escalation = esc.model_copy(
+        update={
+            "social": esc.social.model_copy(update={"threshold": esc.social.threshold * tolerance}),
+            "ceo": esc.ceo.model_copy(update={"threshold": esc.ceo.threshold * tolerance}),
+        }
+    )
+    loyalty = loyalty.model_copy(
+        update={
+            "severity_scale": loyalty.severity_scale * tolerance,
+            "advocacy_decay": loyalty.advocacy_decay / tolerance,
+        }
+    )
+    return experience.model_copy(update={"escalation": escalation, "loyalty": loyalty})
 
 
 def recovered_once(recovered: Number, failures: Number) -> Number:

@@ -23,6 +23,7 @@ from spiral.engines.records import (
     PeriodCounters,
 )
 from spiral.engines.runs import RawRun
+from spiral.engines.segments import SEGMENT_STREAM, segment_of
 from spiral.engines.staffing import Silo, staff_plan, staffing
 from spiral.engines.streams import draws, generator, uniforms
 from spiral.model.arrivals import Burst
@@ -87,6 +88,14 @@ class Engine:
             generator(seed, "escalation", "reach"), lambda rng, n: rng.lognormal(mu, sigma, n)
         )
         self.luck_draw = uniforms(seed, "outcome")
+        segments = list(scenario.segments.values())
+        self.segment_shares = [segment.share for segment in segments]
+        self.segment_draw = uniforms(seed, *SEGMENT_STREAM) if segments else None
+        self.propensity = [segment.complain for segment in segments] or [1.0]
+        self.tolerance = [segment.tolerance for segment in segments] or [1.0]
+        self.escalations = [
+            rules.tolerant(scenario.experience, t).escalation for t in self.tolerance
+        ]
         self.failure_now = list(journey.failure)  # moved by erosion and learning
         self.empower_draw = [
             uniforms(seed, "decisions", "empower:" + n) if journey.kind[i] == CONTACT else None
@@ -126,10 +135,13 @@ class Engine:
     def _admit(self, entry: int | None = None) -> None:
         """Start a customer's journey now: at the start, or at node ``entry`` (a burst)."""
         customer = Customer(self.next_id, self.env.now, self.luck_draw())
+        k = 0
+        if self.segment_draw is not None:
+            k = customer.segment = segment_of(self.segment_draw(), self.segment_shares)
         if self.switching:
-            scope = self.full_scope
-            for bit, share, draw in self.pilots:
-                if draw() < share:
+            scope = self.segment_scope[k]
+            for bit, share, draw, reached in self.pilots:
+                if draw() < share and reached >> k & 1:  # always drawn: streams stay aligned
                     scope |= bit
             customer.scope = scope
         self.next_id += 1
@@ -220,18 +232,28 @@ class Engine:
         self.switching = bool(what_ifs)
         self.started = 0
         self.full_scope = 0  # what-ifs that reach every customer
-        self.pilots: list[tuple[int, float, object]] = []
+        n_segments = len(self.tolerance)
+        self.segment_scope = [0] * n_segments  # what-ifs that reach every customer of one
+        self.pilots: list[tuple[int, float, object, int]] = []
         self.tables: list[list[tuple]] = []
         self.failure_ratio: list[list[float]] = []
         self.failures: list[list[float]] = []
         self.loyalty: list = []  # per variant: what-ifs may change recovery
         self.learnings: list[object] = []
+        names = list(base.segments)
         for i, (name, what_if) in enumerate(what_ifs):
             share = what_if.scope.customers
+            wanted = what_if.scope.segments
+            reached = sum(1 << k for k in range(n_segments) if wanted is None or names[k] in wanted)
             if share >= 1.0:
-                self.full_scope |= 1 << i
+                if wanted is None:
+                    self.full_scope |= 1 << i
+                for k in range(n_segments):
+                    if reached >> k & 1:
+                        self.segment_scope[k] |= 1 << i
             else:
-                self.pilots.append((1 << i, share, uniforms(self.seed, "outcome", "pilot:" + name)))
+                draw = uniforms(self.seed, "outcome", "pilot:" + name)
+                self.pilots.append((1 << i, share, draw, reached))
         for v in range(1 << len(what_ifs)):
             chosen = [w for i, (_, w) in enumerate(what_ifs) if v >> i & 1]
             variant = apply(base, chosen) if chosen else base
@@ -247,7 +269,9 @@ class Engine:
                 if not chosen
                 else [min(1.0, r * p) for r, p in zip(ratio, self.failure_now, strict=True)]
             )
-            self.loyalty.append(variant.experience.loyalty)
+            self.loyalty.append(
+                [rules.tolerant(variant.experience, t).loyalty for t in self.tolerance]
+            )
             learning = variant.loops.learning
             self.learnings.append(learning if learning.enabled else None)
         self.nodes = self.tables[0]
@@ -284,12 +308,17 @@ class Engine:
                     J.baton[i],
                     J.ping_pong[i],
                     None if empower is None else (*empower, self.empower_draw[i]),
-                    None
-                    if J.complain[i] >= 1.0
-                    else (J.complain[i], J.silent[i], self.complain_draw[i]),
+                    self._silence(J, i),
                 )
             )
         return table
+
+    def _silence(self, journey: Journey, i: int) -> tuple | None:
+        """Return (P(complain) per segment, silent route, draws) of a node; None: all complain."""
+        voiced = tuple(rules.voiced(journey.complain[i], m) for m in self.propensity)
+        if min(voiced) >= 1.0:
+            return None
+        return voiced, journey.silent[i], self.complain_draw[i]
 
     def _start(self, bit: int, what_if: WhatIf):  # noqa: ANN202 - a SimPy process
         """Switch a what-if on at its start time (staff changes: see ``staffing``)."""
@@ -427,7 +456,9 @@ class Engine:
                 if fail_draw() < p:  # always drawn: pilots and fixes keep the stream aligned
                     self._fail(c, node)
                     route = failed
-                    if silence is not None and not rules.complains(silence[2](), silence[0]):
+                    if silence is not None and not rules.complains(
+                        silence[2](), silence[0][c.segment]
+                    ):
                         c.silent += 1
                         if log is not None:
                             log.append((env.now, c.id, node, "silent", c.severity, ""))
@@ -569,7 +600,7 @@ class Engine:
             self._escalate(c, node)
 
     def _escalate(self, c: Customer, node: int) -> None:
-        escalation = self.scenario.experience.escalation
+        escalation = self.escalations[c.segment]
         now = self.env.now
         if rules.escalation_due(c.severity, c.social, escalation.social.threshold):
             if self.escalation_draw() < escalation.social.probability:
@@ -597,7 +628,7 @@ class Engine:
             if s == 0.0:  # most customers: never failed
                 churn, advocacy = self.calm_outcome
             else:
-                loyalty = self.loyalty[c.scope & self.started if self.switching else 0]
+                loyalty = self.loyalty[c.scope & self.started if self.switching else 0][c.segment]
                 once = rules.recovered_once(c.recovered, c.failures)
                 speed = rules.recovery_speed(c.to_recovery, loyalty.recovery_time) if once else 0.0
                 churn, advocacy = rules.loyalty_odds(s, once, loyalty, speed)

@@ -19,6 +19,7 @@ from spiral.engines.dynamics import Dynamics, FailureTables
 from spiral.engines.journey import CONTACT, OUTCOME, STEP, Journey, compile_journey
 from spiral.engines.records import ADVOCATE, CHURNED, RETAINED, CustomerTable, PeriodCounters
 from spiral.engines.runs import RawRun, closed_form_problems
+from spiral.engines.segments import SEGMENT_STREAM, segment_of, segment_views
 from spiral.engines.streams import generator
 from spiral.model.scenario import Scenario
 
@@ -78,6 +79,13 @@ class VectorisedEngine:
         self.chunk = chunk
         self.progress = progress
         self.j: Journey = compile_journey(scenario)
+        # each segment's customers are a group of their own: customers never meet
+        views = segment_views(scenario)
+        self.views = [
+            (v.share, v.scenario, compile_journey(v.scenario) if len(views) > 1 else self.j)
+            for v in views
+        ]
+        self.base, self.base_journey = scenario, self.j
         nodes = {**scenario.steps, **scenario.contacts}
         self.dists = [
             (nodes[n].service if n in scenario.steps else nodes[n].handling) if n in nodes else None
@@ -384,46 +392,59 @@ class VectorisedEngine:
             u < churn, CHURNED, np.where(u < churn + advocacy, ADVOCATE, RETAINED)
         )
 
+    def _record(self, c: _Chunk, segment: int) -> None:
+        """Add a finished chunk's customers (of one segment) to the table."""
+        n = len(c.id)
+        self.end = max(self.end, float(np.nanmax(c.end)) if n else 0.0)
+        counts = {name: c.counts(name) for name in TALLIES}
+        counts["handoffs_warm"] = counts.pop("handoffs") - counts["handoffs_cold"]
+        seen = counts.pop("cold_seen")  # for effort only: not a column
+        self.table.extend(
+            {
+                "customer": c.id,
+                "outcome": c.outcome,
+                "exit_node": c.exit_node,
+                "failures": c.failures,
+                **counts,
+                "abandons": np.zeros(n),
+                "effort": rules.effort(counts["contacts"], seen, counts["ping_pongs"], 0),
+                "social": c.social,
+                "ceo": c.ceo,
+                "recovered": c.recovered,
+                "first_failure": c.first_failure,
+                "what_if_mask": np.zeros(n),
+                "segment": np.full(n, segment),
+                "arrival": c.arrival,
+                "end": c.end,
+                "severity": c.severity,
+                "wait": np.zeros(n),
+                "reach": c.reach,
+            }
+        )
+
     def run(self) -> RawRun:
         """Simulate every customer, chunk by chunk, and return the raw records."""
         arrivals = self._arrival_times()
         luck_rng = generator(self.seed, "outcome", "vectorised")
+        segment_rng = generator(self.seed, *SEGMENT_STREAM)
+        shares = [share for share, _, _ in self.views]
         n = len(arrivals)
         for k, first in enumerate(range(0, n, self.chunk)):
             ids = np.arange(first, min(first + self.chunk, n))
-            c = _Chunk(ids, arrivals[ids], luck_rng.random(len(ids)))
+            luck = luck_rng.random(len(ids))
+            segment = segment_of(segment_rng.random(len(ids)), shares)
             rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(99, k)))
-            self._chunk(c, rng)
+            for g, (_, scenario, journey) in enumerate(self.views):
+                mine = np.flatnonzero(segment == g) if len(self.views) > 1 else slice(None)
+                self.scenario, self.j = scenario, journey
+                c = _Chunk(ids[mine], arrivals[ids][mine], luck[mine])
+                self._chunk(c, rng)
+                self._record(c, g)
             if self.progress is not None:
                 self.progress(min(first + self.chunk, n) / n)
-            self.end = max(self.end, float(np.nanmax(c.end)) if len(ids) else 0.0)
-            counts = {name: c.counts(name) for name in TALLIES}
-            counts["handoffs_warm"] = counts.pop("handoffs") - counts["handoffs_cold"]
-            seen = counts.pop("cold_seen")  # for effort only: not a column
-            self.table.extend(
-                {
-                    "customer": c.id,
-                    "outcome": c.outcome,
-                    "exit_node": c.exit_node,
-                    "failures": c.failures,
-                    **counts,
-                    "abandons": np.zeros(len(ids)),
-                    "effort": rules.effort(counts["contacts"], seen, counts["ping_pongs"], 0),
-                    "social": c.social,
-                    "ceo": c.ceo,
-                    "recovered": c.recovered,
-                    "first_failure": c.first_failure,
-                    "what_if_mask": np.zeros(len(ids)),
-                    "arrival": c.arrival,
-                    "end": c.end,
-                    "severity": c.severity,
-                    "wait": np.zeros(len(ids)),
-                    "reach": c.reach,
-                }
-            )
         for name, times in self.event_times.items():
             self.counters.add_many(name, np.concatenate(times))
-        s = self.scenario
+        s, self.j = self.scenario, self.base_journey = self.base, self.base_journey
         arrivals_end = s.horizon if s.horizon is not None else (float(arrivals[-1]) if n else 0.0)
         return RawRun(
             customers=self.table,

@@ -97,6 +97,7 @@ RUN_NAMES = frozenset(
         "timeseries.parquet",
         "spiral.csv",
         "by_failure_step.csv",
+        "by_segment.csv",
         "silos.csv",
         "events.csv",
         "manifest.json",
@@ -162,6 +163,8 @@ def write_run(
     write_parquet(result.timeseries, path("timeseries.parquet"), info)
     result.spiral.to_csv(path("spiral.csv"))
     result.by_failure_step.to_csv(path("by_failure_step.csv"))
+    if result.scenario.segments:
+        result.by_segment.to_csv(path("by_segment.csv"))
     result.silos.to_csv(path("silos.csv"))
     if events is None:
         events = result.raw.events is not None

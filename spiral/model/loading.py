@@ -348,7 +348,8 @@ LATER_FIELDS: dict[str, dict[str, object]] = {
     "steps": {"complain": None, "loss": None, "silent": None, "customer_facing": False},
     "experience": {"severity_half_life": None},
     "loyalty": {"recovery_time": None},
-    "scenario": {"evidence_notes": {}},
+    "scenario": {"evidence_notes": {}, "segments": {}},
+    "scope": {"segments": None},
 }
 """Fields added after the first release, and their defaults: left out of the hash."""
 
@@ -388,6 +389,8 @@ def scenario_hash(scenario: Scenario) -> str:
     _drop_defaults(data["experience"], LATER_FIELDS["experience"])
     _drop_defaults(data["experience"]["loyalty"], LATER_FIELDS["loyalty"])
     _drop_defaults(data, LATER_FIELDS["scenario"])
+    for what_if in data["what_ifs"].values():
+        _drop_defaults(what_if["scope"], LATER_FIELDS["scope"])
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -16,11 +16,13 @@ from spiral.model.distributions import Distribution, Duration, Fixed
 from spiral.model.experience import Experience
 from spiral.model.fields import MAX_AMOUNT, Amount, Model, Name, Probability, Routing, Whole
 from spiral.model.loops import Loops
+from spiral.model.segments import SHARE_SLACK, Segment
 from spiral.model.staffing import Silo
 from spiral.model.what_if import WhatIf
 
 NO_TIME = Fixed(value=0)
 MAX_NODES = 500  # of each kind: journeys have tens; the size guard solves a dense chain
+MAX_SEGMENTS = 20  # the analytic engine solves one chain per segment
 FIRST_DATE = datetime(1900, 1, 1, tzinfo=UTC)
 LAST_DATE = datetime(2100, 12, 31, 23, 59, 59, tzinfo=UTC)
 LAST_END = datetime(2262, 1, 1, tzinfo=UTC)  # pandas' timestamps end in April 2262
@@ -231,6 +233,11 @@ class Scenario(Model):
     experience: Experience = Experience()
     money: Money = Money()
     loops: Loops = Loops()
+    segments: dict[Name, Segment] = Field(
+        default_factory=dict,
+        max_length=MAX_SEGMENTS,
+        description="Customer segments, their shares summing to 1; default: one kind of customer.",
+    )
     what_ifs: dict[Name, WhatIf] = Field(
         default_factory=dict, description="Named interventions for `spiral compare`."
     )
@@ -258,6 +265,21 @@ class Scenario(Model):
                     f"(event log times end there), got {end:%Y-%m-%d}"
                 )
         return self
+
+    @field_validator("segments")
+    @classmethod
+    def _shares(cls, value: dict[str, Segment]) -> dict[str, Segment]:
+        total = sum(segment.share for segment in value.values())
+        if value and abs(total - 1.0) > SHARE_SLACK:
+            raise ValueError(f"expected segment shares summing to 1, got {total:.6g}")
+        return value
+
+    def segment_values(self) -> list[float]:
+        """Return the value of a retained customer, per segment (one if there are none)."""
+        default = self.money.revenue_per_retained
+        if not self.segments:
+            return [default]
+        return [default if s.value is None else s.value for s in self.segments.values()]
 
     def node_names(self) -> list[str]:
         """Return all node names: steps, then contacts, then outcomes."""

@@ -192,13 +192,18 @@ CHANGE_KINDS = [
 
 
 class Scope(Model):
-    """Who a what-if reaches: a share of customers (a pilot) and/or some silos."""
+    """Who a what-if reaches: a share of customers (a pilot), some segments and/or some silos."""
 
     customers: Probability = Field(
         default=1.0, description="Share of customers in the pilot (1 = everyone)."
     )
     silos: list[Name] | None = Field(
         default=None, description="Only changes at nodes of these silos apply; default all."
+    )
+    segments: list[Name] | None = Field(
+        default=None,
+        min_length=1,
+        description="Only customers of these segments are reached; default all.",
     )
 
 
@@ -233,6 +238,11 @@ class WhatIf(Model):
         if world and self.scope.customers < 1:
             raise ValueError(
                 "expected scope.customers = 1 for staff and demand changes (they reach every "
+                "customer; pilot staff by silos)"
+            )
+        if world and self.scope.segments is not None:
+            raise ValueError(
+                "expected no scope.segments for staff and demand changes (they reach every "
                 "customer; pilot staff by silos)"
             )
         return self

@@ -163,7 +163,7 @@ def what_if_problems(scenario: Scenario) -> list[tuple[str, str]]:
 
     def known(where: str, name: str, pool: dict, what: str) -> None:
         if name not in pool:
-            expected = ", ".join(pool)
+            expected = ", ".join(pool) or "none declared"
             problems.append((where, f"unknown {what} {name!r} (expected one of: {expected})"))
 
     for key, what_if in scenario.what_ifs.items():
@@ -174,6 +174,8 @@ def what_if_problems(scenario: Scenario) -> list[tuple[str, str]]:
             )
         for name in what_if.scope.silos or []:
             known(f"{at}.scope.silos", name, silos, "silo")
+        for name in what_if.scope.segments or []:
+            known(f"{at}.scope.segments", name, scenario.segments, "segment")
         for i, change in enumerate(what_if.changes):
             where = f"{at}.changes[{i}]"
             if isinstance(change, FixStep):
@@ -282,13 +284,22 @@ def intervention_cost(
     """Return what the what-ifs cost over a run: one-off, per period while on, and spend.
 
     Periods are counted from the later of the start and the warm-up to the end of
-    arrivals; a pilot pays its share of the per-period cost; a 0% pilot costs nothing.
+    arrivals; a pilot (or a what-if for some segments) pays its share of the per-period
+    cost; a 0% pilot costs nothing.
     """
     total = empowerment_spend
     for what_if in what_ifs:
-        share = what_if.scope.customers
+        share = what_if.scope.customers * reached_share(what_if, scenario)
         if share <= 0 or what_if.start >= arrivals_end:
             continue
         on = max(arrivals_end - max(what_if.start, scenario.warmup), 0.0)
         total += what_if.cost.one_off + what_if.cost.per_period * share * on / scenario.period
     return total
+
+
+def reached_share(what_if: WhatIf, scenario: Scenario) -> float:
+    """Return the share of arrivals in the segments a what-if reaches (1: all of them)."""
+    wanted = what_if.scope.segments
+    if wanted is None:
+        return 1.0
+    return sum(s.share for name, s in scenario.segments.items() if name in wanted)

@@ -117,6 +117,18 @@ def frame_table(frame: pd.DataFrame, title: str, percent: tuple[str, ...] = ()) 
     return table
 
 
+def segment_table(frame: pd.DataFrame) -> Table:
+    """Return the by-segment table: who churns, who suffers in silence, what is at risk."""
+    shown = frame[
+        ["customers", "failed_share", "silent_sufferers", "churn_rate", "silent_share_of_churn", "social"]
+    ].assign(revenue_risk=frame["revenue_at_risk"])
+    return frame_table(
+        shown.rename(columns={"failed_share": "failed", "silent_share_of_churn": "silent_churn"}),
+        "Customer segments",
+        percent=("failed", "churn_rate", "silent_churn"),
+    )
+
+
 def print_run(result: RunResult, console: Console) -> None:
     """Print the headline metrics, the spiral, where complaints are born, and the silos."""
     console.print(headline_table(result))
@@ -164,6 +176,8 @@ def print_run(result: RunResult, console: Console) -> None:
             percent=("churn_rate", "churn_share"),
         )
     )
+    if result.scenario.segments:
+        console.print(segment_table(result.by_segment))
     silos = result.silos[["staff", "utilisation", "mean_wait_min", "served", "staff_cost"]].rename(
         columns={"mean_wait_min": "wait_min"}
     )

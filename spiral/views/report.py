@@ -157,6 +157,12 @@ def run_report(result, comparison=None, sweep=None) -> Report:  # noqa: ANN001
         then = f" A step failed at twice its base rate from day {doubled:g}." if doubled else ""
         report.paragraph(f"Early warning: {summary['early_warning']}.{then}")
     report.table(headline_table(summary, currency))
+    if scenario.segments:
+        report.paragraph(
+            "By customer segment: churn, silent suffering (failed, never got in touch) and "
+            f"revenue at risk ({currency})."
+        )
+        report.table(result.by_segment.round(4), index=True)
     report.figure(
         spiral_curve([result]),
         "The spiral curve: severity, churn and escalation by the number of failures suffered.",
