@@ -328,7 +328,9 @@ def by_segment(customers: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
                 "silent_sufferers": int((failed & ~voiced).sum()),
                 "churned": int(churned.sum()),
                 "churn_rate": _share(int(churned.sum()), n),
-                "silent_share_of_churn": _share(int((churned & failed & ~voiced).sum()), int(churned.sum())),
+                "silent_share_of_churn": _share(
+                    int((churned & failed & ~voiced).sum()), int(churned.sum())
+                ),
                 "social": int(mine["social"].sum()),
                 "revenue_at_risk": float(customer_value(mine, scenario)[churned].sum()),
             }

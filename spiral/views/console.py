@@ -119,9 +119,10 @@ def frame_table(frame: pd.DataFrame, title: str, percent: tuple[str, ...] = ()) 
 
 def segment_table(frame: pd.DataFrame) -> Table:
     """Return the by-segment table: who churns, who suffers in silence, what is at risk."""
-    shown = frame[
-        ["customers", "failed_share", "silent_sufferers", "churn_rate", "silent_share_of_churn", "social"]
-    ].assign(revenue_risk=frame["revenue_at_risk"])
+    columns = ["customers", "failed_share", "silent_sufferers", "churn_rate"]
+    shown = frame[[*columns, "silent_share_of_churn", "social"]].assign(
+        revenue_risk=frame["revenue_at_risk"]
+    )
     return frame_table(
         shown.rename(columns={"failed_share": "failed", "silent_share_of_churn": "silent_churn"}),
         "Customer segments",
