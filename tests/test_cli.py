@@ -654,8 +654,10 @@ def test_explain_prints_exact_numbers_and_the_fix_first_ranking_as_json():
     assert done.returncode == 0, done.stderr
     found = json.loads(done.stdout)
     assert found["fix_ranking"][0]["step"] == "handle"
-    assert sum(found["outcomes"].values()) == pytest.approx(1, abs=1e-6)
-    assert 0 < found["churn_rate"] < 1 and found["truncated_mass"] < 1e-6
+    # every customer ends somewhere or is the mass left travelling (a few tolerances at most)
+    ended = sum(found["outcomes"].values())
+    assert ended + found["truncated_mass"] == pytest.approx(1, abs=1e-9)
+    assert 0 < found["churn_rate"] < 1 and found["truncated_mass"] < 1e-5
     text = spiral("explain", "tipping_point", "--unlimited", "--without-loops")
     assert "Where to start" in text.stdout and "handle" in text.stdout
 

@@ -64,3 +64,5 @@ def test_the_committed_page_is_what_the_check_prints_today():
         assert f"| {name} | failure demand, share of contacts |" in page
     counts = re.search(r"\*\*(\d+) inside, (\d+) explained, (\d+) outside, (\d+) n/a", page)
     assert sum(int(n) for n in counts.groups()) == len(BENCHMARKS) * len(builtin_scenarios())
+    # every built-in is inside each published range or says why not
+    assert counts.group(3) == "0", "a built-in lies outside a range without an evidence note"
