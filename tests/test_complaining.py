@@ -71,3 +71,57 @@ def test_the_event_log_and_the_story_show_the_silence():
     quiet = int(events.loc[events["event"] == "silent", "customer"].iloc[0])
     told = "\n".join(story(result, quiet))
     assert "suffers in silence" in told
+
+
+QUIET = {
+    "name": "quiet",
+    "customers": 2000,
+    "arrivals": {"rate": "100 per day"},
+    "start": "order",
+    "silos": {
+        "shop": {"staff": "unlimited"},
+        "courier": {"staff": "unlimited"},
+    },
+    "steps": {
+        "order": {
+            "silo": "shop",
+            "failure": 1.0,
+            "complain": 0.0,
+            "on_failure": "question",
+            "next": "deliver",
+        },
+        "deliver": {"silo": "courier", "customer_facing": True, "next": "question"},
+    },
+    "contacts": {
+        "question": {
+            "silo": "courier",
+            "handling": "5 min",
+            "fcr": 1.0,
+            "resolved": "done",
+            "unresolved": "done",
+        },
+    },
+    "outcomes": {"done": {}},
+    # every handoff the customer sees would be cold and misrouted (the question is asked
+    # of the courier: no handoff into it)
+    "experience": {"baton": 0.0, "ping_pong": 1.0, "compounding": 1.0},
+}
+
+
+@pytest.mark.parametrize("engine", ["des", "vectorised", "analytic"])
+def test_a_failure_suffered_in_silence_opens_no_case(engine):
+    from spiral.model.loading import parse_scenario
+
+    scenario = parse_scenario(QUIET, "quiet.yaml")
+    if engine == "analytic":
+        exact = theory(scenario)
+        assert exact.silent == 1.0 and exact.failure_demand == 0.0
+        assert exact.ping_pongs == 0.0 and exact.severity == [(1.0, pytest.approx(1.0))]
+        return
+    done = run(scenario, engine=engine).customers
+    # the handoff to the courier is not seen (nothing is being pursued), so nothing is
+    # misrouted; the question later is value demand; severity stays where the failure left it
+    assert (done["silent"] == 1).all() and (done["complaints"] == 0).all()
+    assert done["ping_pongs"].sum() == 0 and done["failure_demand"].sum() == 0
+    assert (done["contacts"] == 1).all() and (done["severity"] == 1.0).all()
+    assert (done["effort"] == 1).all()  # the contact only

@@ -420,7 +420,8 @@ class _Chain:
                 voiced = j.complain[node]
                 if voiced < 1.0:  # the others suffer in silence
                     self.t["silent"] += m * p * (1.0 - voiced)
-                    after.append((f + 1, True, ic, rec, failed * (1.0 - voiced), j.silent[node]))
+                    # a failure suffered in silence opens no case: an open one stays open
+                    after.append((f + 1, open_, ic, rec, failed * (1.0 - voiced), j.silent[node]))
                     failed = failed * voiced
                 if voiced > 0.0:
                     after.append((f + 1, True, ic, rec, failed, j.failed[node]))

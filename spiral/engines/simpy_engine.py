@@ -454,12 +454,14 @@ class Engine:
                 if c.failures:
                     p = failure_probability(p, c.failures, compounding)
                 if fail_draw() < p:  # always drawn: pilots and fixes keep the stream aligned
+                    pursued = c.open_issue
                     self._fail(c, node)
                     route = failed
                     if silence is not None and not rules.complains(
                         silence[2](), silence[0][c.segment]
                     ):
                         c.silent += 1
+                        c.open_issue = pursued  # a failure suffered in silence opens no case
                         if log is not None:
                             log.append((env.now, c.id, node, "silent", c.severity, ""))
                         route = silence[1]

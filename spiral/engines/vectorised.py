@@ -293,6 +293,7 @@ class VectorisedEngine:
                     p = rules.failure_probability(base, f[again], exp.compounding)
                     failed[again] = u[again] < p
             bad, good = idx[failed], idx[~failed]
+            pursued = c.open[bad]  # a copy: what was open before this failure
             if len(bad):
                 c.failures[bad] += 1
                 c.open[bad] = True
@@ -312,6 +313,7 @@ class VectorisedEngine:
             if voiced < 1.0 and len(bad):
                 speaks = rules.complains(rng.random(len(bad)), voiced)
                 quiet = bad[~speaks]
+                c.open[quiet] = pursued[~speaks]  # a failure suffered in silence opens no case
                 c.tally["silent"].append(quiet)
                 routes = (
                     (bad[speaks], j.failed[node]),
