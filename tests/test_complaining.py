@@ -125,3 +125,22 @@ def test_a_failure_suffered_in_silence_opens_no_case(engine):
     assert done["ping_pongs"].sum() == 0 and done["failure_demand"].sum() == 0
     assert (done["contacts"] == 1).all() and (done["severity"] == 1.0).all()
     assert (done["effort"] == 1).all()  # the contact only
+
+
+def test_inviting_complaints_turns_silent_sufferers_into_complainants():
+    from spiral.model.what_if_arms import apply
+
+    scenario = load_scenario(SCENARIO)
+    invited = apply(scenario, [scenario.what_ifs["ask_after_delivery"]])
+    assert invited.steps["deliver"].complaint_probability() == pytest.approx(0.15)
+    reach = 0.8 + 0.2 * 0.85
+    silent = 0.2 * 0.85 + reach * 0.05 * 0.5
+    contacts = 0.2 * 0.15 + reach * 0.05 * 0.5
+    exact = theory(invited, tolerance=1e-12)
+    assert exact.silent == pytest.approx(silent, rel=1e-9)
+    assert exact.contacts == pytest.approx(contacts, rel=1e-9)
+    result = run(with_length(scenario, customers=20_000), what_if="ask_after_delivery")
+    done = result.customers
+    n = len(done)
+    assert abs(done["silent"].mean() - silent) <= Z * math.sqrt(silent * (1 - silent) / n)
+    assert abs(done["contacts"].mean() - contacts) <= Z * math.sqrt(contacts / n)

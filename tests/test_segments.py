@@ -161,3 +161,14 @@ def test_a_what_if_for_one_segment_pays_its_share_of_the_running_cost():
     what_if = what_if.model_copy(update={"cost": what_if.cost.model_validate({"per_period": 10})})
     # 20 days of arrivals, premium is 30% of customers: 20 × 10 × 0.3
     assert intervention_cost([what_if], scenario, 20 * 1440.0) == pytest.approx(60.0)
+
+
+def test_a_customers_story_names_their_segment():
+    from spiral.views.trace import story
+
+    scenario = with_length(load_scenario(SCENARIO), customers=50)
+    result = run(scenario, event_log=True)
+    segments = result.customers.set_index("customer")["segment"]
+    for customer in (0, 1, 2):
+        name = list(SHARE)[segments.loc[customer]]
+        assert f"(seed 11, segment {name}): " in story(result, customer)[0]

@@ -316,7 +316,8 @@ class Engine:
     def _silence(self, journey: Journey, i: int) -> tuple | None:
         """Return (P(complain) per segment, silent route, draws) of a node; None: all complain."""
         voiced = tuple(rules.voiced(journey.complain[i], m) for m in self.propensity)
-        if min(voiced) >= 1.0:
+        base = min(rules.voiced(self.journey.complain[i], m) for m in self.propensity)
+        if min(voiced) >= 1.0 and base >= 1.0:  # a what-if that invites all still draws
             return None
         return voiced, journey.silent[i], self.complain_draw[i]
 

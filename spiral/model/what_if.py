@@ -127,6 +127,20 @@ class Empower(Model):
     )
 
 
+class InviteComplaints(Model):
+    """Make complaining easy: more of the customers who meet a failure get in touch."""
+
+    change: Literal["invite_complaints"]
+    steps: list[Name] | None = Field(
+        default=None, description="Steps whose failures are invited; default: all (in scope)."
+    )
+    factor: float = Field(
+        ge=1,
+        le=100,
+        description="Each step's complaint probability × this, at most 1 (1 to 100).",
+    )
+
+
 class Demand(Model):
     """More (or fewer) arrivals for a while: 'demand +20% for 26 weeks', a launch, a storm."""
 
@@ -171,6 +185,7 @@ Change = Annotated[
     | BackOfficeSupport
     | FeedbackLoop
     | Empower
+    | InviteComplaints
     | Demand
     | ExtraShift,
     Field(discriminator="change"),
@@ -186,6 +201,7 @@ CHANGE_KINDS = [
     "back_office_support",
     "feedback_loop",
     "empowerment",
+    "invite_complaints",
     "demand",
     "extra_shift",
 ]

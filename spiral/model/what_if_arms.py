@@ -23,6 +23,7 @@ from spiral.model.what_if import (
     ExtraShift,
     FeedbackLoop,
     FixStep,
+    InviteComplaints,
     MoveStaff,
     RecoveryTraining,
     WarmHandoffs,
@@ -113,6 +114,12 @@ def apply(scenario: Scenario, what_ifs: list[WhatIf] | tuple[WhatIf, ...]) -> Sc
                     if getattr(change, name) is not None:
                         fields[name] = getattr(change, name)
                 loops = update(loops, learning=update(loops.learning, **fields))
+            elif isinstance(change, InviteComplaints):
+                for name in change.steps if change.steps is not None else list(steps):
+                    step = steps[name]
+                    if reached(step.silo):
+                        voiced = min(1.0, step.complaint_probability() * change.factor)
+                        steps[name] = update(step, complain=voiced, loss=None)
             elif isinstance(change, Empower):
                 rule = Empowerment(limit=change.limit, mean_cost=change.mean_cost)
                 for name in chosen(change.contacts):
@@ -182,6 +189,9 @@ def what_if_problems(scenario: Scenario) -> list[tuple[str, str]]:
                 known(f"{where}.step", change.step, steps, "step")
             elif isinstance(change, BackOfficeSupport):
                 known(f"{where}.silo", change.silo, silos, "silo")
+            elif isinstance(change, InviteComplaints):
+                for name in change.steps or []:
+                    known(f"{where}.steps", name, steps, "step")
             elif isinstance(change, RecoveryTraining | Empower):
                 for name in change.contacts or []:
                     known(f"{where}.contacts", name, contacts, "contact point")

@@ -87,8 +87,10 @@ def story(result, customer: int, full: bool = False) -> list[str]:  # noqa: ANN0
         if final >= cap
         else f"final severity {final:.2f}"
     )
+    segments = list(result.scenario.segments)
+    who = f", segment {segments[int(row['segment'])]}" if segments else ""
     header = (
-        f"Customer {customer} of {result.scenario.name} (seed {result.seed}): "
+        f"Customer {customer} of {result.scenario.name} (seed {result.seed}{who}): "
         f"{failures} failure(s), {severity}, {row['outcome']}"
     )
     lines = [text for _, _, text in told]
