@@ -55,3 +55,14 @@ QUIET = {
     "ceo": {"threshold": 1e6, "probability": 0},
 }
 """Escalation that never happens: for tests that count severity without escalating."""
+
+
+def run_on(path, engine: str, customers: int = 20_000):  # noqa: ANN001, ANN201 - a RunResult
+    """Run a test scenario file with an engine; the SimPy engine on ``customers`` only."""
+    from spiral.analysis.results import run
+    from spiral.model.loading import load_scenario, with_length
+
+    scenario = load_scenario(path)
+    if engine == "des":
+        scenario = with_length(scenario, customers=customers)
+    return run(scenario, engine=engine)

@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 import pytest
+from examples import run_on
 
 from spiral.analysis.results import run
 from spiral.engines.analytic import theory
@@ -41,10 +42,7 @@ def test_the_analytic_engine_counts_silent_failures_and_contacts_exactly():
 
 @pytest.mark.parametrize("engine", ["des", "vectorised"])
 def test_silent_sufferers_exist_and_churn_as_their_unresolved_problem_says(engine):
-    scenario = load_scenario(SCENARIO)
-    if engine == "des":
-        scenario = with_length(scenario, customers=20_000)
-    result = run(scenario, engine=engine)
+    result = run_on(SCENARIO, engine)
     done, summary = result.customers, result.summary
     n = len(done)
     silent = done["silent"].mean()

@@ -63,7 +63,9 @@ def test_without_an_event_log_flows_are_estimated_and_cold_shares_follow_the_bat
     data = map_data(result)
     assert not data.counted
     visits = dict(zip(result.raw.journey.names, result.raw.node_visits, strict=True))
-    assert data.flow[("checkout", "pick_pack")] == pytest.approx(visits["checkout"] * 0.96)
+    # checkout fails 4%; a small loss, so 97% of those carry on to pick_pack in silence
+    on = 0.96 + 0.04 * 0.97
+    assert data.flow[("checkout", "pick_pack")] == pytest.approx(visits["checkout"] * on)
     baton = scenario.experience.baton
     assert data.cold_share[("checkout", "pick_pack")] == pytest.approx(1 - baton)
 

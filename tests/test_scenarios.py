@@ -33,8 +33,13 @@ def test_scenario_runs_to_completion_and_shows_a_death_spiral(name):
     result = run(load_scenario(name))
     summary, table = result.summary, result.spiral
     assert summary["in_progress"] <= 0.001 * summary["customers"]
-    assert table.loc["3+", "customers"] >= 40
-    assert table.loc["3+", "severity_mean"] > 10 * table.loc["1", "severity_mean"]
+    # enough customers meet three or more failures to measure them (since the built-ins
+    # were calibrated, about half of the failures are suffered in silence and fewer
+    # customers reach the exception paths), and each further failure multiplies severity:
+    # two more failures at least amplification² times, handoffs and repeats on top
+    assert table.loc["3+", "customers"] >= 20
+    amplification = result.scenario.experience.amplification
+    assert table.loc["3+", "severity_mean"] > amplification**2 * table.loc["1", "severity_mean"]
     assert table.loc["3+", "churn_rate"] > 3 * table.loc["0", "churn_rate"]
     assert table["churn_rate"].is_monotonic_increasing
     for silo, row in result.silos.iterrows():

@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 import pytest
+from examples import run_on
 
 from spiral.analysis.results import run
 from spiral.engines.analytic import theory
@@ -71,10 +72,7 @@ def test_the_analytic_engine_mixes_one_chain_per_segment_exactly():
 
 @pytest.mark.parametrize("engine", ["des", "vectorised"])
 def test_churn_escalation_and_revenue_at_risk_are_reported_by_segment(engine):
-    scenario = load_scenario(SCENARIO)
-    if engine == "des":
-        scenario = with_length(scenario, customers=20_000)
-    result = run(scenario, engine=engine)
+    result = run_on(SCENARIO, engine)
     table, summary = result.by_segment, result.summary
     n = summary["completed"]
     assert list(table.index) == ["everyday", "premium"]

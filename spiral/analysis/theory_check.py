@@ -315,30 +315,9 @@ FADE_CASE = {
 
 
 SEGMENT_CASE = {
+    **{key: value for key, value in RECOVERY_CASE.items() if key != "experience"},
     "name": "segments",
-    "customers": 1,
-    "arrivals": {"rate": "100 per day"},
-    "start": "order",
-    "silos": {"shop": {"staff": "unlimited"}, "care": {"staff": "unlimited"}},
-    "steps": {
-        "order": {
-            "silo": "shop",
-            "failure": 0.3,
-            "complain": 0.4,
-            "on_failure": "helpline",
-            "next": "done",
-        }
-    },
-    "contacts": {
-        "helpline": {
-            "silo": "care",
-            "handling": "10 min",
-            "fcr": 0.7,
-            "resolved": "done",
-            "unresolved": {"helpline": 0.6, "gone": 0.4},
-        }
-    },
-    "outcomes": {"done": {}, "gone": {"kind": "churn"}},
+    "steps": {"order": {**RECOVERY_CASE["steps"]["order"], "complain": 0.4}},
     "segments": {
         "consumer": {"share": 0.8, "value": 100},
         "business": {"share": 0.2, "value": 2000, "tolerance": 0.25, "complain": 2.0},
