@@ -170,3 +170,18 @@ def test_a_customers_story_names_their_segment():
     for customer in (0, 1, 2):
         name = list(SHARE)[segments.loc[customer]]
         assert f"(seed 11, segment {name}): " in story(result, customer)[0]
+
+
+def test_a_comparison_reports_each_segments_churn_and_revenue_at_risk():
+    from spiral.analysis.compare import compare
+
+    scenario = with_length(load_scenario(SCENARIO), customers=10_000)
+    table = compare(scenario, ["premium_delivery"], replications=3).table
+    row = table.set_index(["metric", "arm"])
+    premium = row.loc[("churn_rate[premium]", "premium_delivery")]
+    expected = churn_of("premium", 0.1) - churn_of("premium")
+    assert premium["significant"] and premium["diff_low"] < expected < premium["diff_high"]
+    assert ("revenue_at_risk[everyday]", "baseline") in row.index
+    # everyday deliveries fail exactly as before: their churn moves only by luck
+    everyday = row.loc[("churn_rate[everyday]", "premium_delivery")]
+    assert not everyday["significant"]

@@ -45,6 +45,9 @@ MORE_METRICS: tuple[str, ...] = (
     "intervention_cost",
 )
 
+SEGMENT_METRICS: tuple[str, ...] = ("churn_rate", "revenue_at_risk")
+"""Per-segment metrics, named ``metric[segment]``, when the scenario declares segments."""
+
 AUTO_START = 5  # replications before the first check of --replications auto
 AUTO_MAX = 50
 
@@ -62,7 +65,15 @@ def metrics_of(summary: dict) -> dict[str, float]:
     }
     for name in MORE_METRICS:
         out[name] = summary[name]
+    for segment, row in summary.get("segments", {}).items():
+        for name in SEGMENT_METRICS:
+            out[f"{name}[{segment}]"] = row[name]
     return {k: float(v) for k, v in out.items()}
+
+
+def segment_metrics(columns: list[str] | pd.Index) -> list[str]:
+    """Return the per-segment metrics among a runs table's columns, in their order."""
+    return [c for c in columns if "[" in c and c.split("[")[0] in SEGMENT_METRICS]
 
 
 def t_half_width(values: np.ndarray) -> float:
@@ -112,7 +123,7 @@ def _table(runs: pd.DataFrame, arms: list[Arm], crn: bool) -> pd.DataFrame:
     base = runs[runs["arm"] == BASELINE].sort_values("replication")
     for arm in arms:
         mine = runs[runs["arm"] == arm.label].sort_values("replication")
-        for metric in (*KEY_METRICS, *MORE_METRICS):
+        for metric in (*KEY_METRICS, *MORE_METRICS, *segment_metrics(runs.columns)):
             values = mine[metric].to_numpy(dtype=float)
             mean = float(np.nanmean(values)) if np.isfinite(values).any() else math.nan
             hw = t_half_width(values)

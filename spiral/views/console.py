@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from spiral.analysis.compare import KEY_METRICS, Comparison
+from spiral.analysis.compare import KEY_METRICS, Comparison, segment_metrics
 from spiral.analysis.results import RunResult
 from spiral.analysis.tipping_point import TippingPoint
 from spiral.engines.analytic import Theory
@@ -228,6 +228,7 @@ def _value(metric: str, value: float, currency: str, signed: bool = False) -> st
     """Format one metric's value (or difference) in its unit, compactly."""
     if pd.isna(value):
         return "—"
+    metric = metric.split("[")[0]  # a segment's metric is formatted as the metric
     sign = "+" if signed else ""
     if metric == "roi":
         return f"{100 * value:{sign},.0f}%"
@@ -269,7 +270,8 @@ def comparison_table(comparison: Comparison, currency: str) -> Table:
         table.add_column(name, justify=justify)
     frame = comparison.table.set_index(["metric", "arm"])
     arms = list(dict.fromkeys(comparison.table["arm"]))
-    for metric in KEY_METRICS:
+    by_segment = [m for m in segment_metrics(comparison.table["metric"].unique()) if "churn" in m]
+    for metric in (*KEY_METRICS, *by_segment):
         for k, arm in enumerate(arms):
             row = frame.loc[(metric, arm)]
             mean = _plus_minus(metric, row["mean"], row["half_width"], currency, False)
@@ -279,8 +281,10 @@ def comparison_table(comparison: Comparison, currency: str) -> Table:
                 half = (row["diff_high"] - row["diff_low"]) / 2
                 diff = _plus_minus(metric, row["diff"], half, currency, True)
                 verdict = Text("significant") if row["significant"] else Text("n.s.", "dim")
+            kind, _, segment = metric.rstrip("]").partition("[")
+            label = f"{METRIC_LABELS[kind]}, {segment}" if segment else METRIC_LABELS[kind]
             table.add_row(
-                METRIC_LABELS[metric] if k == 0 else "",
+                label if k == 0 else "",
                 arm,
                 mean,
                 diff,
