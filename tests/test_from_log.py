@@ -63,7 +63,12 @@ def test_the_fit_has_the_logs_starts_failures_and_service_times(plain, tmp_path)
     completes = log[(log[LIFECYCLE] == "complete") & (log[ACTIVITY] == "deliver")]
     failed = completes["spiral:failure"].mean()
     assert data["steps"]["deliver"]["failure"] == pytest.approx(failed, abs=1e-6)
-    assert data["silos"] == {s: {"staff": "unlimited"} for s in data["silos"]}
+    # silos are the log's resources (spiral writes silo names); staff the most visits ever
+    # in progress at once, which an unlimited silo of this run makes large
+    fitted = parse_scenario(data, "fitted.yaml")
+    assert set(data["silos"]) <= set(plain.scenario.silos)
+    assert all(isinstance(s["staff"], int) and s["staff"] >= 1 for s in data["silos"].values())
+    assert fitted.silos["customer_service"].staff > 10
     assert len(first) == len(customers)
 
 
@@ -88,8 +93,9 @@ def test_a_log_without_the_standard_columns_is_one_line(tmp_path):
         read_log(path)
     (line,) = error.value.lines()
     assert line == (
-        f"{path}: columns: missing case:concept:name, concept:name, time:timestamp; expected "
-        "the standard columns case:concept:name, concept:name, time:timestamp"
+        f"{path}: columns: missing case:concept:name, concept:name, time:timestamp; the log "
+        "has case, activity (name them with --case, --activity, --timestamp, "
+        "--start-timestamp, --resource)"
     )
 
 
@@ -120,11 +126,11 @@ def test_fitting_a_built_in_log_drops_misrouted_detours(tmp_path):
         for target in [*step["next"], *step.get("on_failure", {})]:
             # every fitted route is a journey edge, or a redial after giving up
             assert (name, target) in graph or name == target, (name, target)
-    service = data["steps"]["pick_pack"]["service"]["mean"]
-    assert float(service.split()[0]) == pytest.approx(12.0, rel=0.1)  # gamma, mean 12 min
-    means = [float(s["service"]["mean"].split()[0]) for s in data["steps"].values()]
-    assert min(means) >= 0  # abandoned contacts and redials pair no start with a complete
-    parse_scenario(data, "fitted.yaml")
+    fitted = parse_scenario(data, "fitted.yaml")
+    service = fitted.steps["pick_pack"].service
+    assert service.mean() == pytest.approx(12.0, rel=0.1)  # gamma, mean 12 min
+    # abandoned contacts and redials pair no start with a complete: never a negative time
+    assert min(step.service.mean() for step in fitted.steps.values()) >= 0
 
 
 @pytest.mark.parametrize(
@@ -142,15 +148,8 @@ def test_fitting_a_built_in_log_drops_misrouted_detours(tmp_path):
             "lifecycle:transition",
             "no completed visits",
         ),
-        (
-            "case:concept:name,concept:name,time:timestamp\n"
-            "1,a,2026-01-05T00:00:00Z\n1,b,2026-01-05T00:01:00Z\n1,a,2026-01-05T00:02:00Z\n"
-            "1,b,2026-01-05T00:03:00Z\n1,a,2026-01-05T00:04:00Z\n",
-            "concept:name",
-            "every activity is followed by another somewhere",
-        ),
     ],
-    ids=["empty", "blank activity", "only starts", "no outcome"],
+    ids=["empty", "blank activity", "only starts"],
 )
 def test_a_bad_log_is_one_line_naming_it(tmp_path, monkeypatch, capsys, content, field, expected):
     path = tmp_path / "log.csv"

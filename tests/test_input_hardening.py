@@ -583,7 +583,8 @@ def test_a_garbage_timestamp_names_the_column_and_its_first_row(tmp_path):
     rows = GOOD * 3 + "2,a,yesterday\n2,b,never\n"
     path = tmp_path / "log.csv"
     assert log_lines(tmp_path, HEADER + rows) == [
-        f"{path}: time:timestamp: row 7: expected an ISO 8601 time, got 'yesterday'"
+        f"{path}: time:timestamp: row 7: expected a date and time such as "
+        "2026-01-05 09:30:00, got 'yesterday'"
     ]
 
 
@@ -591,7 +592,8 @@ def test_a_missing_timestamp_names_its_row(tmp_path):
     """An event without a time is refused at its row."""
     path = tmp_path / "log.csv"
     assert log_lines(tmp_path, HEADER + GOOD + "2,a,\n") == [
-        f"{path}: time:timestamp: row 3: expected an ISO 8601 time, got nothing"
+        f"{path}: time:timestamp: row 3: expected a date and time such as "
+        "2026-01-05 09:30:00, got nothing"
     ]
 
 

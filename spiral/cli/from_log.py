@@ -24,16 +24,38 @@ from spiral.cli.common import (
 
 @app.command("from-log")
 def from_log_command(
-    log_file: Annotated[Path, typer.Argument(help="An event log: FILE.csv or FILE.xes.")],
+    log_file: Annotated[
+        Path, typer.Argument(help="An event log: FILE.csv, FILE.parquet or FILE.xes.")
+    ],
     out: Annotated[Path, typer.Option(help="The scenario file to write (YAML).")],
     name: Annotated[str | None, typer.Option(help="The scenario's name.")] = None,
+    case: Annotated[str, typer.Option(help="The column naming each case.")] = "case:concept:name",
+    activity: Annotated[
+        str, typer.Option(help="The column naming each event's activity.")
+    ] = "concept:name",
+    timestamp: Annotated[
+        str, typer.Option(help="The column with each event's (completion) time.")
+    ] = "time:timestamp",
+    start_timestamp: Annotated[
+        str | None,
+        typer.Option(help="A column with each activity's start time (one row per activity)."),
+    ] = None,
+    resource: Annotated[
+        str | None, typer.Option(help="The column naming who did the work (default org:resource).")
+    ] = None,
     limit: LimitOption = None,
 ) -> None:
     """Build a starting scenario from an event log: routing, failure shares, service times."""
     from spiral.cli.feedback import feedback
     from spiral.io.atomic_output import OutputFile
     from spiral.io.event_log import CASE as CASE_COLUMN
-    from spiral.io.from_log import fitted_yaml, read_log, scenario_from_log, service_note
+    from spiral.io.from_log import (
+        LogColumns,
+        fit_log,
+        fitted_yaml,
+        read_log,
+        service_note,
+    )
     from spiral.model.errors import ScenarioError, safe_text
     from spiral.model.limits import log_events, suggest
 
@@ -58,21 +80,25 @@ def from_log_command(
         with feedback(err_console, where) as shown:
             shown.step("reading the log")
             try:
-                log = read_log(log_file)
+                columns = LogColumns(case, activity, timestamp, start_timestamp, resource)
+                log = read_log(log_file, columns)
             except ScenarioError as error:
                 raise fail(error.lines()) from None
             shown.step("fitting")
             try:
                 default = "".join(c if c.isprintable() else "_" for c in log_file.stem)[:100]
-                data = scenario_from_log(log, name or default or "fitted", str(log_file))
+                fit = fit_log(log, name or default or "fitted", str(log_file))
+                data = fit.data
             except ScenarioError as error:
                 raise fail(error.lines()) from None
             note = service_note(log)
             with writing(out, "--out"):
-                target.stage.write_text(fitted_yaml(data, str(log_file)), encoding="utf-8")
+                target.stage.write_text(fitted_yaml(fit, str(log_file)), encoding="utf-8")
             commit(stack)
     if note:
         err_console.print(f"note: {note}", highlight=False)
+    for warning in fit.warnings:
+        err_console.print(f"warning: {safe_text(warning)}", highlight=False, markup=False)
     out_console.print(
         f"wrote {safe_text(str(out))}: {len(data['steps'])} steps, {len(data['outcomes'])} "
         f"outcomes, {len(data['silos'])} silos from {log[CASE_COLUMN].nunique()} cases",

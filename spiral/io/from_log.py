@@ -1,4 +1,4 @@
-"""A starting scenario from an organisation's own event log (CSV or XES).
+"""A starting scenario from an organisation's own event log (CSV, parquet or XES).
 
 Each activity becomes a step (its silo: the resource that handled it most often) and each
 activity that never has a successor an outcome. From the completed visits, in order per
@@ -12,124 +12,32 @@ first-order fit); the file is a start, to edit.
 from __future__ import annotations
 
 import math
-import xml.etree.ElementTree as ET
+import textwrap
 from collections import Counter, defaultdict
-from pathlib import Path
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import yaml
 
+from spiral.io.discovery.arrivals import fit_arrivals
+from spiral.io.discovery.durations import fit_duration
+from spiral.io.discovery.reading import LogColumns, read_log
+from spiral.io.discovery.trace_length import expected_duration, expected_visits, trapped
 from spiral.io.event_log import ACTIVITY, CASE, FAILURE, LIFECYCLE, MISROUTED, RESOURCE, TIME
 from spiral.model.errors import problem, safe_text
-from spiral.model.fields import check_name
 from spiral.model.loading import parse_scenario
+from spiral.model.units import format_duration
 
-REQUIRED = (CASE, ACTIVITY, TIME)
-
-
-def read_log(path: Path) -> pd.DataFrame:
-    """Read an event log from CSV or XES; a missing column or bad file is one line."""
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".xes"):
-        raise problem(str(path), "file", f"expected a .csv or .xes event log, got {path.name!r}")
-    try:
-        frame = _read_csv(path) if suffix == ".csv" else _read_xes(path)
-    except (OSError, ET.ParseError, ValueError, UnicodeDecodeError) as error:
-        # ValueError covers pandas' empty and parse errors and a bad XES number
-        raise problem(str(path), "file", f"cannot be read as an event log ({error})") from None
-    missing = [c for c in REQUIRED if c not in frame.columns]
-    if missing:
-        raise problem(
-            str(path),
-            "columns",
-            f"missing {', '.join(missing)}; expected the standard columns {', '.join(REQUIRED)}",
-        )
-    blank = frame[ACTIVITY].isna() | (frame[ACTIVITY].astype(str).str.strip() == "")
-    if blank.any():
-        raise problem(
-            str(path), ACTIVITY, f"empty in {int(blank.sum())} events; expected every event named"
-        )
-    frame = frame.reset_index(drop=True)
-    for column in (ACTIVITY, RESOURCE):
-        _check_names(path, frame, column)
-    frame[CASE] = frame[CASE].astype(str)
-    frame[TIME] = _times(path, frame[TIME])
-    if not len(frame):
-        raise problem(str(path), "file", "no events; expected at least one case")
-    return frame
-
-
-def _check_names(path: Path, frame: pd.DataFrame, column: str) -> None:
-    """Refuse a name (activity, resource) a scenario could not take, at its first row."""
-    if column not in frame:
-        return
-    bad = {}
-    for value in frame[column].dropna().unique():
-        try:
-            check_name(str(value))
-        except ValueError as error:
-            bad[value] = str(error)
-    if bad:
-        row = int(np.argmax(frame[column].isin(list(bad)).to_numpy())) + 1
-        value = frame[column].iloc[row - 1]
-        raise problem(str(path), column, f"row {row}: {bad[value]}")
-
-
-def _times(path: Path, times: pd.Series) -> pd.Series:
-    """Return the time column as UTC timestamps; a time that is not ISO 8601 is one line."""
-    parsed = pd.to_datetime(times.astype(str), utc=True, format="ISO8601", errors="coerce")
-    bad = parsed.isna().to_numpy()
-    if bad.any():
-        row = int(np.argmax(bad)) + 1
-        value = times.iloc[row - 1]
-        got = "nothing" if pd.isna(value) else repr(str(value)[:40])
-        raise problem(str(path), TIME, f"row {row}: expected an ISO 8601 time, got {got}")
-    return parsed
-
-
-def _read_csv(path: Path) -> pd.DataFrame:
-    # only an empty cell is missing: an activity may be named NA, null or None
-    return pd.read_csv(
-        path,
-        dtype={CASE: str, ACTIVITY: str, RESOURCE: str},
-        keep_default_na=False,
-        na_values=[""],
-    )
-
-
-def _read_xes(path: Path) -> pd.DataFrame:
-    """Read XES events with their attributes, the trace's name as the case."""
-    rows: list[dict] = []
-    case = None
-    traces = 0
-    in_event = False
-    for moment, element in ET.iterparse(path, events=("start", "end")):
-        tag = element.tag.rsplit("}", 1)[-1]
-        if moment == "start":
-            in_event = in_event or tag == "event"
-            if tag == "trace":  # a trace without a name still is a case of its own
-                traces += 1
-                case = f"trace {traces}"
-            continue
-        if tag == "event":
-            row = {CASE: case}
-            for attribute in element:
-                kind = attribute.tag.rsplit("}", 1)[-1]
-                value = attribute.get("value")
-                if kind == "boolean":
-                    value = value == "true"
-                elif kind in ("float", "int"):
-                    value = float(value)
-                row[attribute.get("key")] = value
-            rows.append(row)
-            in_event = False
-            element.clear()
-        elif tag == "string" and not in_event and element.get("key") == "concept:name":
-            case = element.get("value")  # the trace's name, written before its events
-        elif tag == "trace":
-            element.clear()
-    return pd.DataFrame(rows)
+__all__ = [
+    "FittedLog",
+    "LogColumns",
+    "fit_log",
+    "fitted_yaml",
+    "read_log",
+    "scenario_from_log",
+    "service_note",
+]
 
 
 def _true(values: pd.Series) -> pd.Series:
@@ -141,8 +49,12 @@ def _visits(log: pd.DataFrame) -> pd.DataFrame:
     """Return the completed visits in order per case, with service minutes where known."""
     log = log.sort_values([CASE, TIME], kind="stable").reset_index(drop=True)
     life = log[LIFECYCLE].astype(str).str.lower() if LIFECYCLE in log else None
+    if life is not None and not (life == "start").any():
+        life = None  # complete events only: as if the column were not there
+        log = log[log[LIFECYCLE].astype(str).str.lower().isin(["complete", "withdraw"])]
+        log = log.reset_index(drop=True)
     if life is None:
-        visits = log.assign(minutes=math.nan)
+        visits = log.assign(minutes=_estimated_minutes(log))
     else:
         ends = life.isin(["complete", "withdraw"])
         visits = log[ends].copy()
@@ -172,13 +84,66 @@ def _visits(log: pd.DataFrame) -> pd.DataFrame:
     return visits
 
 
+def _estimated_minutes(log: pd.DataFrame) -> pd.Series:
+    """Return each completed visit's minutes where the log has no start events.
+
+    As Simod does (Camargo et al. 2020): an activity starts when both its case and its
+    resource are free — the later of the case's previous completion and the resource's —
+    and takes until it completes. A case's first activity takes no time: the case arrives
+    when it completes (arrivals are fitted to those times), so durations add up to the
+    case's time in the log.
+    """
+    ready = log.groupby(CASE, sort=False)[TIME].shift(1)
+    first = ready.isna()
+    if RESOURCE in log and log[RESOURCE].notna().any():
+        by_time = log.sort_values(TIME, kind="stable")
+        free = by_time.groupby(RESOURCE, sort=False)[TIME].shift(1).reindex(log.index)
+        ready = ready.where(free.isna() | (ready >= free), free).where(~first)
+    return ((log[TIME] - ready).dt.total_seconds() / 60).where(~first, 0.0)
+
+
 def _shares(counts: Counter) -> dict[str, float]:
+    """Return the counts as shares rounded to 4 decimals, most common first, summing to 1."""
     total = sum(counts.values())
-    return {target: n / total for target, n in sorted(counts.items(), key=lambda kv: -kv[1])}
+    ordered = sorted(counts.items(), key=lambda kv: -kv[1])
+    shares = {target: round(n / total, SHARE_DIGITS) for target, n in ordered}
+    top = ordered[0][0]
+    shares[top] = round(1.0 - sum(v for k, v in shares.items() if k != top), SHARE_DIGITS)
+    return {target: p for target, p in shares.items() if p > 0}
+
+
+SHARE_DIGITS = 4  # routing shares in the file: their counts are in the comments
+ENDED = "ended"
+"""The outcome of a case that ends after an activity with no closing event (implicit end)."""
+TOO_LONG = 10.0  # fitted cases this many times the log's length: refused
+OFF = 0.25  # fitted length or duration this far from the log's: a warning
+POOL_SHARE = 0.05  # a resource doing less of an activity than this is not in its pool
+ASSUMPTIONS = (
+    "ASSUMPTIONS: an event log cannot know these, so they are neutral (edit them):",
+    "money (revenue 0, staff and escalation costs 0), churn and advocacy (0: loyalty",
+    "decides nothing), escalation (never), handoffs (warm: no severity), compounding (off),",
+    "failures (0 unless the log flags them with spiral:failure). Customers who end after",
+    f"an activity without a closing event reach the outcome {ENDED!r} (kind complete).",
+)
+
+
+@dataclass
+class FittedLog:
+    """A scenario fitted to a log, the comments that say where each number came from, and checks."""
+
+    data: dict
+    notes: dict[str, list[str]] = field(default_factory=dict)  # section/step -> comment lines
+    warnings: list[str] = field(default_factory=list)
+    checks: dict[str, float] = field(default_factory=dict)
 
 
 def scenario_from_log(log: pd.DataFrame, name: str, source: str = "<log>") -> dict:
     """Return scenario data (as a YAML file would hold it) fitted to an event log."""
+    return fit_log(log, name, source).data
+
+
+def fit_log(log: pd.DataFrame, name: str, source: str = "<log>") -> FittedLog:
+    """Fit a scenario to an event log: routing with case ends, durations, arrivals, silos."""
     visits = _visits(log)
     if not len(visits):
         raise problem(
@@ -192,12 +157,14 @@ def scenario_from_log(log: pd.DataFrame, name: str, source: str = "<log>") -> di
     for _, trace in visits.groupby(CASE, sort=False):
         acts, fails = trace[ACTIVITY].tolist(), trace["failed"].tolist()
         starts[acts[0]] += 1
-        for here, there, failed in zip(acts, acts[1:], fails, strict=False):
+        for here, there, failed in zip(acts, [*acts[1:], None], fails, strict=True):
             done[here] += 1
             bad[here] += failed
-            (after_bad if failed else after_good)[here][there] += 1
+            (after_bad if failed else after_good)[here][there or ENDED] += 1
     activities = list(dict.fromkeys(visits[ACTIVITY]))
-    outcomes = [a for a in activities if not after_good[a] and not after_bad[a]]
+    # an activity that only ever closes cases is an outcome; one that sometimes does is a
+    # step with a share of its cases ending after it (the implicit end)
+    outcomes = [a for a in activities if set(after_good[a]) | set(after_bad[a]) == {ENDED}]
     if len(outcomes) == len(activities):
         raise problem(
             source,
@@ -205,60 +172,188 @@ def scenario_from_log(log: pd.DataFrame, name: str, source: str = "<log>") -> di
             f"no case goes on from one activity to another ({len(visits)} completed "
             "visits); expected cases of at least two activities, a step and then an outcome",
         )
-    if not outcomes:
-        raise problem(
-            source,
-            ACTIVITY,
-            "every activity is followed by another somewhere; expected at least one that "
-            "ends cases (an outcome)",
-        )
-    resource = visits[RESOURCE].fillna("") if RESOURCE in visits else pd.Series("", visits.index)
-    silo_of = {
-        a: (Counter(resource[visits[ACTIVITY] == a]).most_common(1)[0][0] or "unknown")
-        for a in activities
-        if a not in outcomes
-    }
+    implicit = any(
+        ENDED in after_good[a] or ENDED in after_bad[a] for a in activities if a not in outcomes
+    )
+    fit = FittedLog({})
+    silo_of, silos, self_served = _silos(visits, [a for a in activities if a not in outcomes])
     steps = {}
     for activity in activities:
         if activity in outcomes:
             continue
         failure = bad[activity] / done[activity] if done[activity] else 0.0
         good, worse = after_good[activity], after_bad[activity]
-        mean = visits.loc[visits[ACTIVITY] == activity, "minutes"].mean()
-        step = {
-            "silo": silo_of[activity],
-            "self_service": True,
-            "service": {"dist": "exponential", "mean": f"{mean if mean == mean else 0:.6g} min"},
-            "failure": round(failure, 6),
-            "next": _shares(good or worse),
-        }
+        duration = fit_duration(visits.loc[visits[ACTIVITY] == activity, "minutes"].to_numpy())
+        step = {"silo": silo_of[activity]}
+        if activity in self_served:
+            step["self_service"] = True
+        step.update(
+            {"service": duration.spec, "failure": round(failure, 6), "next": _shares(good or worse)}
+        )
         if worse and failure > 0:
             step["on_failure"] = _shares(worse)
         steps[activity] = step
-    firsts = log.groupby(CASE, sort=False)[TIME].min()
-    span_days = max((firsts.max() - firsts.min()).total_seconds() / 86400, 1 / 24)
-    horizon = math.ceil(span_days)
-    data = {
+        fit.notes[f"steps.{activity}"] = [
+            f"{done[activity]:,} visits; service: {duration.comment()}",
+            "next: " + _support(good or worse),
+        ]
+    arrivals = fit_arrivals(log.groupby(CASE, sort=False)[TIME].min())
+    outcome_names = outcomes + ([ENDED] if implicit else [])
+    fit.data = {
         "name": name,
-        "description": f"Fitted to an event log: {len(firsts)} cases, "
+        "description": f"Fitted to an event log: {arrivals.cases} cases, "
         f"{len(activities)} activities.",
-        "start_date": log[TIME].min().isoformat(),
-        "horizon": f"{horizon} days",
-        "arrivals": {"rate": f"{len(firsts) / span_days:.6g} per day"},
+        "start_date": arrivals.start_date.isoformat(),
+        "horizon": f"{arrivals.horizon_days:.6g} days",
+        "arrivals": arrivals.arrivals(),
         "start": _shares(starts),
-        "silos": {silo: {"staff": "unlimited"} for silo in dict.fromkeys(silo_of.values())},
+        "silos": silos,
         "steps": steps,
-        "outcomes": {outcome: {} for outcome in outcomes},
-        "experience": {"compounding": 1.0, "ping_pong": 0.0},
+        "outcomes": {outcome: {} for outcome in outcome_names},
+        "experience": NEUTRAL_EXPERIENCE,
+        "money": NEUTRAL_MONEY,
     }
-    parse_scenario(data, source)  # a log that fits no scenario is refused naming the log
-    return data
+    fit.notes["arrivals"] = arrivals.comment().splitlines()
+    fit.notes["start"] = [_support(starts)]
+    fit.notes["experience"] = list(ASSUMPTIONS)
+    scenario = parse_scenario(fit.data, source)  # a log that fits no scenario is refused
+    _check_length(fit, scenario, visits, outcomes, source)
+    return fit
+
+
+NEUTRAL_EXPERIENCE = {
+    "compounding": 1.0,
+    "baton": 1.0,
+    "ping_pong": 0.0,
+    "escalation": {
+        "social": {"threshold": 1e6, "probability": 0.0},
+        "ceo": {"threshold": 1e6, "probability": 0.0},
+    },
+    "loyalty": {"base_churn": 0.0, "max_churn": 0.0, "base_advocacy": 0.0},
+}
+NEUTRAL_MONEY = {
+    "revenue_per_retained": 0.0,
+    "cost_per_staff_hour": 0.0,
+    "cost_per_social_escalation": 0.0,
+    "cost_per_ceo_escalation": 0.0,
+}
+
+
+def _support(counts: Counter) -> str:
+    """Return the counts behind a routing's shares, most common first."""
+    total = sum(counts.values())
+    shown = [f"{target} {n:,}" for target, n in counts.most_common(8)]
+    more = f", {len(counts) - 8} more" if len(counts) > 8 else ""
+    return f"of {total:,}: " + ", ".join(shown) + more
+
+
+def _silos(
+    visits: pd.DataFrame, activities: list[str]
+) -> tuple[dict[str, str], dict[str, dict], set[str]]:
+    """Return each activity's silo, the silos with their staff, and the self-served activities.
+
+    Without resources: one silo, unlimited staff. With them: activities whose performers
+    overlap (Jaccard >= 0.5) share a pool (named after its resource if it has one, as
+    spiral's own logs name silos), staffed by the most of its visits ever in progress at
+    once; an activity no resource ever did is self-served (the log says so).
+    """
+    if RESOURCE not in visits or visits[RESOURCE].isna().all():
+        return {a: "work" for a in activities}, {"work": {"staff": "unlimited"}}, set()
+    people: dict[str, set[str]] = {}
+    for activity in activities:
+        done_by = visits.loc[visits[ACTIVITY] == activity, RESOURCE].dropna().value_counts()
+        people[activity] = set(done_by[done_by >= POOL_SHARE * done_by.sum()].index)
+    pools: list[tuple[set[str], list[str]]] = []
+    for activity in activities:
+        mine = people[activity]
+        for staff, members in pools:
+            if mine and len(staff & mine) >= 0.5 * len(staff | mine):
+                staff |= mine
+                members.append(activity)
+                break
+        else:
+            pools.append((set(mine), [activity]))
+    silo_of, silos, self_served = {}, {}, set()
+    for staff, members in pools:
+        if not staff:
+            self_served.update(members)
+            name = "self service"
+            silos.setdefault(name, {"staff": "unlimited"})
+        else:
+            name = next(iter(staff)) if len(staff) == 1 else f"team of {members[0]}"
+            busy = _concurrency(visits[visits[ACTIVITY].isin(members)])
+            silos[name] = {"staff": max(1, busy)}
+        for activity in members:
+            silo_of[activity] = name
+    return silo_of, silos, self_served
+
+
+def _concurrency(visits: pd.DataFrame) -> int:
+    """Return the most visits ever in progress at once (from their start and end times)."""
+    timed = visits[visits["minutes"].notna()]
+    if not len(timed):
+        return 1
+    ends = timed[TIME].astype("int64").to_numpy()
+    starts = ends - (timed["minutes"].to_numpy() * 60e9).astype("int64")
+    # +1 at each start, -1 at each end; an end before a start at the same moment
+    moments = np.concatenate([starts, ends])
+    steps = np.concatenate([np.ones(len(starts), int), -np.ones(len(ends), int)])
+    order = np.lexsort((steps, moments))
+    return int(np.cumsum(steps[order]).max())
+
+
+def _check_length(
+    fit: FittedLog,
+    scenario,
+    visits: pd.DataFrame,
+    outcomes: list[str],
+    source: str,  # noqa: ANN001
+) -> None:
+    """Refuse a fit whose cases run far longer than the log's; warn when they are off."""
+    loop = trapped(scenario)
+    if loop:
+        raise problem(
+            source,
+            ACTIVITY,
+            f"{', '.join(loop[:6])} form a loop no case leaves in the fit; expected a log "
+            "whose cases end (a closing activity, or cases that end after some activity)",
+        )
+    steps = visits[~visits[ACTIVITY].isin(outcomes)]
+    observed = len(steps) / max(visits[CASE].nunique(), 1)
+    expected = expected_visits(scenario)
+    fit.checks.update(observed_visits=observed, fitted_visits=expected)
+    ratio = expected / observed if observed else float("inf")
+    if ratio > TOO_LONG:
+        raise problem(
+            source,
+            ACTIVITY,
+            f"the fitted cases would take {expected:,.1f} visits on average, {ratio:,.0f} times "
+            f"the log's {observed:.2f}; expected a log whose activities end cases more often",
+        )
+    if abs(ratio - 1) > OFF:
+        fit.warnings.append(
+            f"the fitted cases take {expected:.2f} visits on average, the log's {observed:.2f} "
+            f"({ratio - 1:+.0%}): a first-order fit misses some of the log's memory"
+        )
+    span = visits.groupby(CASE, sort=False)[TIME].agg(["min", "max"])
+    lasted = float((span["max"] - span["min"]).dt.total_seconds().mean() / 60)
+    fitted = expected_duration(scenario)
+    fit.checks.update(observed_minutes=lasted, fitted_minutes=fitted)
+    if lasted > 0 and abs(fitted / lasted - 1) > OFF:
+        fit.warnings.append(
+            f"a fitted case lasts {format_duration(fitted)} on average with unlimited staff, "
+            f"the log's {format_duration(lasted)} ({fitted / lasted - 1:+.0%}): waits for staff "
+            "or times the log does not show"
+        )
 
 
 _PLAIN = frozenset(
-    """name description start_date horizon arrivals rate start silos staff unlimited steps
-    silo self_service service dist exponential mean failure next on_failure outcomes
-    experience compounding ping_pong""".split()
+    """name description start_date horizon arrivals rate schedule cycle week multipliers
+    start silos staff unlimited steps silo self_service service dist exponential lognormal
+    gamma empirical fixed mean cv value values failure next on_failure outcomes experience
+    compounding baton ping_pong escalation social ceo threshold probability loyalty
+    base_churn max_churn base_advocacy money revenue_per_retained cost_per_staff_hour
+    cost_per_social_escalation cost_per_ceo_escalation""".split()
 )
 """The field names and keywords a fitted scenario holds: written plain, all else quoted."""
 
@@ -275,21 +370,47 @@ def _quoted(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 _FittedDumper.add_representer(str, _quoted)
 
 
-def fitted_yaml(data: dict, log_file: str) -> str:
-    """Return the YAML text of a fitted scenario, headed by a comment naming its log.
+def fitted_yaml(fit: FittedLog | dict, log_file: str) -> str:
+    """Return the YAML text of a fitted scenario, commented with where its numbers came from.
 
-    The log's name is escaped into the one-line comment and every string the log supplied
-    is a double-quoted YAML string, so no file or activity name can add a key.
+    The log's name is escaped into the comments and every string the log supplied is a
+    double-quoted YAML string, so no file or activity name can add a key.
     """
-    header = (
-        f"# Fitted by `spiral from-log {safe_text(str(log_file))}`: a starting point to edit.\n"
+    data, notes, warnings = (
+        (fit.data, fit.notes, fit.warnings) if isinstance(fit, FittedLog) else (fit, {}, [])
     )
-    body = yaml.dump(data, Dumper=_FittedDumper, sort_keys=False, allow_unicode=True, width=1000)
-    return header + body
+    lines = [f"# Fitted by `spiral from-log {safe_text(str(log_file))}`: a starting point to edit."]
+    lines += [f"# warning: {safe_text(w)}" for w in warnings]
+    for key, value in data.items():
+        lines += [f"# {safe_text(note)}" for note in notes.get(key, [])]
+        if key != "steps":
+            lines.append(_dumped({key: value}))
+            continue
+        lines.append("steps:")
+        for step, spec in value.items():
+            lines += [f"  # {safe_text(note)}" for note in notes.get(f"steps.{step}", [])]
+            lines.append(textwrap.indent(_dumped({step: spec}), "  "))
+    return "\n".join(lines) + "\n"
+
+
+def _dumped(data: dict) -> str:
+    text = yaml.dump(
+        data,
+        Dumper=_FittedDumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=100,
+        default_flow_style=None,  # lists and routings of numbers on one line
+    )
+    return text.rstrip("\n")
 
 
 def service_note(log: pd.DataFrame) -> str | None:
-    """Return a note when the log cannot give service times (no start events)."""
+    """Return a note when the log cannot give service times directly (no start events)."""
     if LIFECYCLE in log and (log[LIFECYCLE].astype(str).str.lower() == "start").any():
         return None
-    return "the log has no start events, so service times are unknown: set to 0 min"
+    return (
+        "the log has no start events: each activity's time is estimated from the previous "
+        "completion in its case (and its resource's, when known), as Simod does; a case's "
+        "first activity takes no time (the case arrives when it completes)"
+    )

@@ -1,0 +1,1 @@
+"""Discovering a scenario from an event log: durations, arrivals, case ends, routing."""
