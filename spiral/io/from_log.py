@@ -23,7 +23,7 @@ import yaml
 from spiral.io.discovery.arrivals import fit_arrivals
 from spiral.io.discovery.durations import fit_duration
 from spiral.io.discovery.reading import LogColumns, read_log
-from spiral.io.discovery.trace_length import expected_duration, expected_visits, trapped
+from spiral.io.discovery.trace_length import expected_duration, expected_visits
 from spiral.io.event_log import ACTIVITY, CASE, FAILURE, LIFECYCLE, MISROUTED, RESOURCE, TIME
 from spiral.model.errors import problem, safe_text
 from spiral.model.loading import parse_scenario
@@ -310,14 +310,6 @@ def _check_length(
     source: str,  # noqa: ANN001
 ) -> None:
     """Refuse a fit whose cases run far longer than the log's; warn when they are off."""
-    loop = trapped(scenario)
-    if loop:
-        raise problem(
-            source,
-            ACTIVITY,
-            f"{', '.join(loop[:6])} form a loop no case leaves in the fit; expected a log "
-            "whose cases end (a closing activity, or cases that end after some activity)",
-        )
     steps = visits[~visits[ACTIVITY].isin(outcomes)]
     observed = len(steps) / max(visits[CASE].nunique(), 1)
     expected = expected_visits(scenario)

@@ -1,36 +1,21 @@
-"""How long a fitted journey's cases are: expected visits per case, exactly.
+"""How long a fitted journey's cases are: expected visits and time per case, exactly.
 
 A first-order fit is an absorbing Markov chain over the activities: expected visits are
 the start vector times the fundamental matrix N = (I − Q)⁻¹ (Kemeny & Snell 1960). A set
-of activities that no case leaves makes I − Q singular: no finite answer, and a
-simulation of it would run until a limit stops it.
+of activities no case leaves makes I − Q singular (no finite answer); the scenario
+checks refuse such a loop before this is asked.
 """
 
 from __future__ import annotations
 
-import networkx as nx
 import numpy as np
 
 from spiral.model.graph import build_graph
 from spiral.model.scenario import Scenario
 
 
-def trapped(scenario: Scenario) -> list[str]:
-    """Return the nodes from which no outcome can be reached (a loop with no exit)."""
-    graph = build_graph(scenario)
-    outcomes = set(scenario.outcomes)
-    live = nx.DiGraph((u, v) for u, v, d in graph.edges(data=True) if d["p"] > 0)
-    live.add_nodes_from(graph.nodes)
-    reach = set(outcomes)
-    for outcome in outcomes:
-        reach |= nx.ancestors(live, outcome)
-    return sorted(set(graph.nodes) - reach)
-
-
 def visits_per_case(scenario: Scenario) -> dict[str, float] | None:
     """Return the expected visits per case to each step and contact (None: a loop has no exit)."""
-    if trapped(scenario):
-        return None
     graph = build_graph(scenario)
     nodes = [n for n in scenario.node_names() if n not in scenario.outcomes]
     index = {n: i for i, n in enumerate(nodes)}
