@@ -51,8 +51,9 @@ def test_a_log_with_its_own_columns_and_implicit_ends_is_fitted(tmp_path):
     log.drop(columns=["Start"]).to_csv(path, index=False)
     fit = fit_log(read_log(path, COLUMNS), "tickets", str(path))
     data = fit.data
-    # C only ever closes cases: an outcome; B sometimes does: a step with an implicit end
-    assert set(data["outcomes"]) == {"C", ENDED}
+    # B sometimes closes cases, C always: both take time, so both are steps with ends
+    assert set(data["outcomes"]) == {ENDED}
+    assert data["steps"]["C"]["next"] == {ENDED: 1.0}
     on = (log.groupby("CaseID")["Act"].count() == 3).mean()
     assert data["steps"]["B"]["next"] == {
         ENDED: pytest.approx(1 - on, abs=1e-4),
@@ -98,8 +99,9 @@ def test_resources_make_silos_staffed_by_what_was_in_progress_at_once(tmp_path):
     log.to_csv(path, index=False)
     columns = LogColumns("CaseID", "Act", "Done", resource="Who")
     data = fit_log(read_log(path, columns), "t").data
-    # A and B share their people (ann, bob); C is closing, an outcome: no silo for it
+    # A and B share their people (ann, bob); carol alone does C: a silo named after her
     assert data["steps"]["A"]["silo"] == data["steps"]["B"]["silo"] == "team of A"
+    assert data["steps"]["C"]["silo"] == "carol"
     assert data["silos"]["team of A"]["staff"] >= 1
     assert "self_service" not in data["steps"]["A"]
 
@@ -180,3 +182,67 @@ def call_main_plain(*args: object) -> int:
     from spiral.cli import app
 
     return CliRunner().invoke(app, [str(a) for a in args]).exit_code
+
+
+def holdout_of(log: pd.DataFrame, tmp_path: Path, by: str):  # noqa: ANN201 - a HoldoutReport
+    from spiral.io.discovery.holdout import holdout_report
+
+    path = tmp_path / "t.csv"
+    log.drop(columns=["Start"]).to_csv(path, index=False)
+    return holdout_report(read_log(path, COLUMNS), 0.3, "t", str(path), by=by)
+
+
+def test_a_first_order_log_held_out_at_random_is_within_every_noise_floor(tmp_path):
+    report = holdout_of(ticket_log(cases=1500), tmp_path, "random")
+    table = report.table.set_index("measure")
+    assert report.held_cases == 450 and report.fitted_cases == 1050
+    assert report.control_flow_within()
+    assert table["within"].all(), table
+    assert table.loc["case duration median", "simulated"] < 0.25
+
+
+def test_a_log_that_changed_over_time_is_beyond_the_floor_held_out_by_time(tmp_path):
+    log = ticket_log(cases=1500)
+    later = log["CaseID"].str[1:].astype(int) >= 1050
+    # the later cases all go on to C: the process changed
+    extra = log[later & (log["Act"] == "B")].assign(Act="C")
+    changed = pd.concat([log[~(later & (log["Act"] == "C"))], extra]).sort_values(
+        ["CaseID", "Done"], kind="stable"
+    )
+    report = holdout_of(changed, tmp_path, "time")
+    row = report.table.set_index("measure").loc["activity frequencies"]
+    assert not row["within"] and row["between_periods"] > 3 * row["noise_floor"]
+    assert not report.control_flow_within()
+
+
+def test_holdout_writes_its_table_and_picture_beside_the_scenario(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "t.csv"
+    ticket_log().drop(columns=["Start"]).to_csv(path, index=False)
+    flags = ["--case", "CaseID", "--activity", "Act", "--timestamp", "Done"]
+    out = tmp_path / "t.yaml"
+    code, printed, _ = call_main(
+        monkeypatch, capsys, "from-log", path, "--out", out, *flags, "--holdout", "30%"
+    )
+    assert code == 0
+    table = pd.read_csv(tmp_path / "t.holdout.csv")
+    assert len(table) == 8 and set(table.columns) >= {"measure", "simulated", "noise_floor"}
+    assert (tmp_path / "t.holdout.png").read_bytes()[:4] == b"\x89PNG"
+    assert "Held out: 120 cases" in printed
+    code, _, err = call_main(
+        monkeypatch, capsys, "from-log", path, "--out", out, *flags, "--holdout", "1.5"
+    )
+    assert code == 2
+    assert err.strip() == "spiral from-log: --holdout: expected a share such as 30%, got '1.5'"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not HELPDESK.exists(), reason="../shared/data/helpdesk.csv is not here")
+def test_the_help_desk_held_out_at_random_keeps_its_flow_and_its_median_case():
+    from spiral.io.discovery.holdout import holdout_report
+
+    columns = LogColumns("CaseID", "ActivityID", "CompleteTimestamp")
+    report = holdout_report(read_log(HELPDESK, columns), 0.3, "h", str(HELPDESK), by="random")
+    table = report.table.set_index("measure")
+    for measure in ("activity frequencies", "directly-follows", "rework rate"):
+        assert table.loc[measure, "within"], measure
+    assert table.loc["case duration median", "simulated"] < 0.25

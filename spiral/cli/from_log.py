@@ -43,6 +43,17 @@ def from_log_command(
     resource: Annotated[
         str | None, typer.Option(help="The column naming who did the work (default org:resource).")
     ] = None,
+    holdout: Annotated[
+        str | None,
+        typer.Option(
+            help="Hold out this share of the cases (e.g. 30%): fit the rest, simulate, and "
+            "compare; writes OUT's name .holdout.csv and .holdout.png beside it."
+        ),
+    ] = None,
+    holdout_split: Annotated[
+        str,
+        typer.Option(help="Which cases are held out: time (the latest) or random."),
+    ] = "time",
     limit: LimitOption = None,
 ) -> None:
     """Build a starting scenario from an event log: routing, failure shares, service times."""
@@ -58,10 +69,19 @@ def from_log_command(
     )
     from spiral.model.errors import ScenarioError, safe_text
     from spiral.model.limits import log_events, suggest
+    from spiral.views.holdout_chart import holdout_chart
 
     where = "spiral from-log"
     limits = limits_from(limit, where)
-    distinct(where, {"the log": log_file, "--out": out})
+    share = _share(holdout, where)
+    if holdout_split not in ("time", "random"):
+        raise fail([f"{where}: --holdout-split: expected time or random, got {holdout_split!r}"])
+    report_csv = out.with_name(out.stem + ".holdout.csv")
+    report_png = out.with_name(out.stem + ".holdout.png")
+    places = {"the log": log_file, "--out": out}
+    if share is not None:
+        places.update({"the holdout table": report_csv, "the holdout picture": report_png})
+    distinct(where, places)
     try:
         events = log_events(log_file)
     except OSError as error:
@@ -94,11 +114,27 @@ def from_log_command(
             note = service_note(log)
             with writing(out, "--out"):
                 target.stage.write_text(fitted_yaml(fit, str(log_file)), encoding="utf-8")
+            report = None
+            if share is not None:
+                shown.step("fitting the earlier cases and simulating the rest")
+                report = _holdout(stack, log, share, holdout_split, fit, log_file, report_csv)
+                with writing(report_png, "--holdout"):
+                    picture = opened(stack, OutputFile(report_png, "--holdout"))
+                    figure = holdout_chart(report, fit.data["name"])
+                    figure.savefig(picture.stage, dpi=110)
             commit(stack)
     if note:
         err_console.print(f"note: {note}", highlight=False)
     for warning in fit.warnings:
         err_console.print(f"warning: {safe_text(warning)}", highlight=False, markup=False)
+    if report is not None:
+        out_console.print(holdout_table(report))
+        out_console.print(
+            f"wrote {safe_text(str(report_csv))} and {safe_text(str(report_png))}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
     out_console.print(
         f"wrote {safe_text(str(out))}: {len(data['steps'])} steps, {len(data['outcomes'])} "
         f"outcomes, {len(data['silos'])} silos from {log[CASE_COLUMN].nunique()} cases",
@@ -106,3 +142,56 @@ def from_log_command(
         markup=False,
         soft_wrap=True,
     )
+
+
+def _share(holdout: str | None, where: str) -> float | None:
+    """Return --holdout as a share of the cases (0 < share < 1); a bad value exits 2."""
+    if holdout is None:
+        return None
+    text = holdout.strip()
+    try:
+        share = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        share = -1.0
+    if not 0.0 < share < 1.0:
+        raise fail([f"{where}: --holdout: expected a share such as 30%, got {holdout!r}"])
+    return share
+
+
+def _holdout(stack, log, share, split, fit, log_file, report_csv):  # noqa: ANN001, ANN202
+    """Compare a fit of the earlier cases with the held-out ones; write the table (CSV)."""
+    from spiral.io.atomic_output import OutputFile
+    from spiral.io.discovery.holdout import holdout_report
+    from spiral.model.errors import ScenarioError
+
+    try:
+        report = holdout_report(log, share, fit.data["name"], str(log_file), split)
+    except ScenarioError as error:
+        raise fail(error.lines()) from None
+    table = opened(stack, OutputFile(report_csv, "--holdout"))
+    with writing(report_csv, "--holdout"):
+        report.table.to_csv(table.stage, index=False)
+    return report
+
+
+def holdout_table(report):  # noqa: ANN001, ANN201 - a HoldoutReport, a rich Table
+    """Return the held-out comparison as a rich table."""
+    from rich.table import Table
+
+    table = Table(
+        title=f"Held out: {report.held_cases:,} cases against a simulation of a fit to "
+        f"{report.fitted_cases:,}",
+        caption="distance 0: the same (shares: total variation; times and rates: relative); "
+        "noise floor: 99% of what a perfect model would show with this many cases",
+    )
+    for name in ("measure", "simulated", "noise floor", "between periods", ""):
+        table.add_column(name, justify="left" if name in ("measure", "") else "right")
+    for row in report.table.itertuples():
+        table.add_row(
+            row.measure,
+            f"{row.simulated:.3f}",
+            f"{row.noise_floor:.3f}",
+            f"{row.between_periods:.3f}",
+            "within" if row.within else "beyond",
+        )
+    return table

@@ -162,9 +162,15 @@ def fit_log(log: pd.DataFrame, name: str, source: str = "<log>") -> FittedLog:
             bad[here] += failed
             (after_bad if failed else after_good)[here][there or ENDED] += 1
     activities = list(dict.fromkeys(visits[ACTIVITY]))
-    # an activity that only ever closes cases is an outcome; one that sometimes does is a
-    # step with a share of its cases ending after it (the implicit end)
-    outcomes = [a for a in activities if set(after_good[a]) | set(after_bad[a]) == {ENDED}]
+    # an instant activity that only ever closes cases is an outcome (spiral's own logs end
+    # so); one that takes time, or sometimes does not close the case, is a step with a
+    # share of its cases ending after it (the implicit end)
+    took = visits.groupby(ACTIVITY)["minutes"].max().fillna(0.0)
+    outcomes = [
+        a
+        for a in activities
+        if set(after_good[a]) | set(after_bad[a]) == {ENDED} and took.get(a, 0.0) <= 0.0
+    ]
     if len(outcomes) == len(activities):
         raise problem(
             source,

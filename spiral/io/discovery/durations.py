@@ -14,9 +14,10 @@ This module does the same and returns a spiral scenario distribution mapping:
 - Each family's Kolmogorov-Smirnov distance is measured against the whole sample, zeros
   included, using the parameters as written (6 significant digits).  ``empirical`` keeps the
   EMPIRICAL_POINTS midpoint quantiles, measured as a discrete distribution on those values.
-- The parametric family with the smallest distance is chosen, unless that distance exceeds
-  EMPIRICAL_THRESHOLD and there are at least EMPIRICAL_MIN_N durations: then no family fits the
-  shape and ``empirical`` keeps the observed one (if it is closer).  The fit is deterministic.
+- The parametric family with the smallest distance is chosen, unless the sample rejects it —
+  its distance exceeds the Kolmogorov-Smirnov test's 1% critical value 1.63/√n (Massey 1951)
+  — and there are at least EMPIRICAL_MIN_N durations: then no family fits the shape and
+  ``empirical`` keeps the observed one (if it is closer).  The fit is deterministic.
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ from spiral.model.units import MAX_DURATION
 
 FAMILIES = ("exponential", "lognormal", "gamma", "empirical")
 EMPIRICAL_POINTS = 50  # quantiles kept by an empirical fit (keeps the YAML small)
-EMPIRICAL_THRESHOLD = 0.1
-"""The KS distance beyond which the best parametric family is judged not to fit."""
+KS_CRITICAL = 1.63
+"""× 1/√n: the KS distance beyond which a sample rejects a family at the 1% level."""
 EMPIRICAL_MIN_N = 30
 """The fewest durations for which a poor parametric fit falls back to empirical."""
 _MIN_CV = 1e-6
@@ -126,7 +127,7 @@ def fit_duration(minutes: np.ndarray) -> DurationFit:
     values = np.array([_round(v) for v in np.quantile(x, (np.arange(k) + 0.5) / k)])
     specs["empirical"] = {"dist": "empirical", "values": [_minutes(v) for v in values]}
     distances["empirical"] = _ks_discrete(x, values)
-    poor = distances[best] > EMPIRICAL_THRESHOLD and len(x) >= EMPIRICAL_MIN_N
+    poor = distances[best] > KS_CRITICAL / math.sqrt(len(x)) and len(x) >= EMPIRICAL_MIN_N
     if poor and distances["empirical"] < distances[best]:
         best = "empirical"
     return DurationFit(specs[best], best, len(x), distances)
