@@ -12,6 +12,7 @@ import yaml
 from test_cli import call_main
 
 from spiral.analysis.results import run
+from spiral.io.discovery.holdout import CONTROL_FLOW
 from spiral.io.discovery.trace_length import expected_visits
 from spiral.io.from_log import ENDED, LogColumns, fit_log, fitted_yaml, read_log
 from spiral.model.loading import parse_scenario
@@ -246,3 +247,52 @@ def test_the_help_desk_held_out_at_random_keeps_its_flow_and_its_median_case():
     for measure in ("activity frequencies", "directly-follows", "rework rate"):
         assert table.loc[measure, "within"], measure
     assert table.loc["case duration median", "simulated"] < 0.25
+
+
+def remembering_log(cases: int = 1200, seed: int = 9) -> pd.DataFrame:
+    """Return a log where B's next step depends on what came before it.
+
+    Half the cases are A B C, half D B E: after B, a first-order fit sends half to C and
+    half to E whatever came first; the log never does.
+    """
+    rng = np.random.default_rng(seed)
+    rows, t = [], pd.Timestamp("2026-01-05")
+    for case in range(cases):
+        t += pd.Timedelta(minutes=float(rng.exponential(30.0)))
+        acts = ["A", "B", "C"] if rng.random() < 0.5 else ["D", "B", "E"]
+        at = t
+        for act in acts:
+            at += pd.Timedelta(minutes=float(rng.exponential(20.0)))
+            rows.append({"CaseID": case, "Act": act, "Done": at.isoformat()})
+    return pd.DataFrame(rows)
+
+
+def test_second_order_routing_remembers_where_a_case_came_from(tmp_path):
+    path = tmp_path / "memory.csv"
+    remembering_log().to_csv(path, index=False)
+    log = read_log(path, COLUMNS)
+    fit = fit_log(log, "memory", str(path))  # auto: the held-out cases choose
+    steps = fit.data["steps"]
+    assert fit.notes["start"][0].startswith("routing: second order: held-out log-likelihood")
+    assert steps["B after A"]["next"] == {"C after B": 1.0}
+    assert steps["B after D"]["next"] == {"E after B": 1.0}
+    assert fit.activity_of["B after A"] == "B"
+    first = fit_log(log, "memory", str(path), memory=1).data["steps"]
+    assert set(first["B"]["next"]) == {"C", "E"}
+
+
+def test_the_holdout_sees_what_first_order_routing_loses(tmp_path):
+    from spiral.io.discovery.holdout import holdout_report
+
+    path = tmp_path / "memory.csv"
+    remembering_log().to_csv(path, index=False)
+    log = read_log(path, COLUMNS)
+    tables = {
+        memory: holdout_report(log, 0.3, "m", str(path), "random", memory=memory).table
+        for memory in (1, 2)
+    }
+    first, second = (tables[m].set_index("measure") for m in (1, 2))
+    # first order makes A B E and D B C, which never happen: half the variants are wrong
+    assert first.loc["top variants", "simulated"] > 0.4
+    assert not first.loc["top variants", "within"]
+    assert second.loc[list(CONTROL_FLOW), "within"].all()

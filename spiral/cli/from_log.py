@@ -43,6 +43,13 @@ def from_log_command(
     resource: Annotated[
         str | None, typer.Option(help="The column naming who did the work (default org:resource).")
     ] = None,
+    routing: Annotated[
+        str,
+        typer.Option(
+            help="Routing memory: first (the current activity decides), second (it and the "
+            "one before), or auto (whichever predicts the log's latest cases better)."
+        ),
+    ] = "auto",
     holdout: Annotated[
         str | None,
         typer.Option(
@@ -74,6 +81,9 @@ def from_log_command(
     where = "spiral from-log"
     limits = limits_from(limit, where)
     share = _share(holdout, where)
+    memory = {"first": 1, "second": 2, "auto": "auto"}.get(routing)
+    if memory is None:
+        raise fail([f"{where}: --routing: expected first, second or auto, got {routing!r}"])
     if holdout_split not in ("time", "random"):
         raise fail([f"{where}: --holdout-split: expected time or random, got {holdout_split!r}"])
     report_csv = out.with_name(out.stem + ".holdout.csv")
@@ -107,7 +117,7 @@ def from_log_command(
             shown.step("fitting")
             try:
                 default = "".join(c if c.isprintable() else "_" for c in log_file.stem)[:100]
-                fit = fit_log(log, name or default or "fitted", str(log_file))
+                fit = fit_log(log, name or default or "fitted", str(log_file), memory)
                 data = fit.data
             except ScenarioError as error:
                 raise fail(error.lines()) from None
@@ -117,7 +127,9 @@ def from_log_command(
             report = None
             if share is not None:
                 shown.step("fitting the earlier cases and simulating the rest")
-                report = _holdout(stack, log, share, holdout_split, fit, log_file, report_csv)
+                report = _holdout(
+                    stack, log, share, holdout_split, fit, log_file, report_csv, memory
+                )
                 with writing(report_png, "--holdout"):
                     picture = opened(stack, OutputFile(report_png, "--holdout"))
                     figure = holdout_chart(report, fit.data["name"])
@@ -158,14 +170,14 @@ def _share(holdout: str | None, where: str) -> float | None:
     return share
 
 
-def _holdout(stack, log, share, split, fit, log_file, report_csv):  # noqa: ANN001, ANN202
+def _holdout(stack, log, share, split, fit, log_file, report_csv, memory):  # noqa: ANN001, ANN202
     """Compare a fit of the earlier cases with the held-out ones; write the table (CSV)."""
     from spiral.io.atomic_output import OutputFile
     from spiral.io.discovery.holdout import holdout_report
     from spiral.model.errors import ScenarioError
 
     try:
-        report = holdout_report(log, share, fit.data["name"], str(log_file), split)
+        report = holdout_report(log, share, fit.data["name"], str(log_file), split, 1, memory)
     except ScenarioError as error:
         raise fail(error.lines()) from None
     table = opened(stack, OutputFile(report_csv, "--holdout"))

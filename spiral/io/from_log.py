@@ -133,6 +133,7 @@ class FittedLog:
 
     data: dict
     notes: dict[str, list[str]] = field(default_factory=dict)  # section/step -> comment lines
+    activity_of: dict[str, str] = field(default_factory=dict)  # step or outcome -> activity
     warnings: list[str] = field(default_factory=list)
     checks: dict[str, float] = field(default_factory=dict)
 
@@ -142,35 +143,38 @@ def scenario_from_log(log: pd.DataFrame, name: str, source: str = "<log>") -> di
     return fit_log(log, name, source).data
 
 
-def fit_log(log: pd.DataFrame, name: str, source: str = "<log>") -> FittedLog:
-    """Fit a scenario to an event log: routing with case ends, durations, arrivals, silos."""
+def fit_log(
+    log: pd.DataFrame, name: str, source: str = "<log>", memory: int | str = "auto"
+) -> FittedLog:
+    """Fit a scenario to an event log: routing with case ends, durations, arrivals, silos.
+
+    ``memory``: 1 routes on the current activity (first order), 2 on it and the one
+    before (second order: each activity becomes one step per previous activity), "auto"
+    the one that predicts the log's later cases better (held-out log-likelihood).
+    """
     visits = _visits(log)
     if not len(visits):
         raise problem(
             source, LIFECYCLE, "no completed visits; expected 'complete' events (or no column)"
         )
-    starts: Counter = Counter()
-    after_good: dict[str, Counter] = defaultdict(Counter)
-    after_bad: dict[str, Counter] = defaultdict(Counter)
-    done: Counter = Counter()
-    bad: Counter = Counter()
-    for _, trace in visits.groupby(CASE, sort=False):
-        acts, fails = trace[ACTIVITY].tolist(), trace["failed"].tolist()
-        starts[acts[0]] += 1
-        for here, there, failed in zip(acts, [*acts[1:], None], fails, strict=True):
-            done[here] += 1
-            bad[here] += failed
-            (after_bad if failed else after_good)[here][there or ENDED] += 1
+    traces = [
+        (acts, fails)
+        for acts, fails in zip(
+            visits.groupby(CASE, sort=False)[ACTIVITY].agg(list),
+            visits.groupby(CASE, sort=False)["failed"].agg(list),
+            strict=True,
+        )
+    ]
+    ends_only: dict[str, set] = defaultdict(set)
+    for acts, _ in traces:
+        for here, there in zip(acts, [*acts[1:], None], strict=True):
+            ends_only[here].add(there or ENDED)
     activities = list(dict.fromkeys(visits[ACTIVITY]))
     # an instant activity that only ever closes cases is an outcome (spiral's own logs end
     # so); one that takes time, or sometimes does not close the case, is a step with a
     # share of its cases ending after it (the implicit end)
     took = visits.groupby(ACTIVITY)["minutes"].max().fillna(0.0)
-    outcomes = [
-        a
-        for a in activities
-        if set(after_good[a]) | set(after_bad[a]) == {ENDED} and took.get(a, 0.0) <= 0.0
-    ]
+    outcomes = [a for a in activities if ends_only[a] == {ENDED} and took.get(a, 0.0) <= 0.0]
     if len(outcomes) == len(activities):
         raise problem(
             source,
@@ -178,29 +182,54 @@ def fit_log(log: pd.DataFrame, name: str, source: str = "<log>") -> FittedLog:
             f"no case goes on from one activity to another ({len(visits)} completed "
             "visits); expected cases of at least two activities, a step and then an outcome",
         )
-    implicit = any(
-        ENDED in after_good[a] or ENDED in after_bad[a] for a in activities if a not in outcomes
-    )
     fit = FittedLog({})
+    memory, why = _memory(memory, [acts for acts, _ in traces], outcomes, fit)
+    starts: Counter = Counter()
+    after_good: dict[str, Counter] = defaultdict(Counter)
+    after_bad: dict[str, Counter] = defaultdict(Counter)
+    done: Counter = Counter()
+    bad: Counter = Counter()
+    for acts, fails in traces:
+        states = _states(acts, memory, outcomes)
+        starts[states[0]] += 1
+        for here, there, failed in zip(states, [*states[1:], None], fails, strict=True):
+            done[here] += 1
+            bad[here] += failed
+            (after_bad if failed else after_good)[here][there or ENDED] += 1
+            fit.activity_of[here] = _activity(here) if memory == 2 else here
+    implicit = any(
+        ENDED in after_good[state] or ENDED in after_bad[state]
+        for state in done
+        if fit.activity_of[state] not in outcomes
+    )
     silo_of, silos, self_served = _silos(visits, [a for a in activities if a not in outcomes])
+    durations = {
+        a: fit_duration(visits.loc[visits[ACTIVITY] == a, "minutes"].to_numpy())
+        for a in activities
+        if a not in outcomes
+    }
     steps = {}
-    for activity in activities:
+    for state in done:
+        activity = fit.activity_of[state]
         if activity in outcomes:
             continue
-        failure = bad[activity] / done[activity] if done[activity] else 0.0
-        good, worse = after_good[activity], after_bad[activity]
-        duration = fit_duration(visits.loc[visits[ACTIVITY] == activity, "minutes"].to_numpy())
+        failure = bad[state] / done[state] if done[state] else 0.0
+        good, worse = after_good[state], after_bad[state]
         step = {"silo": silo_of[activity]}
         if activity in self_served:
             step["self_service"] = True
         step.update(
-            {"service": duration.spec, "failure": round(failure, 6), "next": _shares(good or worse)}
+            {
+                "service": durations[activity].spec,
+                "failure": round(failure, 6),
+                "next": _shares(good or worse),
+            }
         )
         if worse and failure > 0:
             step["on_failure"] = _shares(worse)
-        steps[activity] = step
-        fit.notes[f"steps.{activity}"] = [
-            f"{done[activity]:,} visits; service: {duration.comment()}",
+        steps[state] = step
+        fit.notes[f"steps.{state}"] = [
+            f"{done[state]:,} visits; service of {activity}: {durations[activity].comment()}",
             "next: " + _support(good or worse),
         ]
     arrivals = fit_arrivals(log.groupby(CASE, sort=False)[TIME].min())
@@ -220,11 +249,85 @@ def fit_log(log: pd.DataFrame, name: str, source: str = "<log>") -> FittedLog:
         "money": NEUTRAL_MONEY,
     }
     fit.notes["arrivals"] = arrivals.comment().splitlines()
-    fit.notes["start"] = [_support(starts)]
+    fit.notes["start"] = [why, _support(starts)]
     fit.notes["experience"] = list(ASSUMPTIONS)
+    for outcome in outcome_names:
+        fit.activity_of.setdefault(outcome, outcome)
     scenario = parse_scenario(fit.data, source)  # a log that fits no scenario is refused
     _check_length(fit, scenario, visits, outcomes, source)
     return fit
+
+
+AFTER = " after "
+SMOOTHING = 0.5  # added to every count when scoring routing on cases it was not fitted to
+VALIDATION = 0.2  # share of the (latest) cases "auto" scores the routing on
+
+
+def _states(acts: list[str], memory: int, outcomes: list[str]) -> list[str]:
+    """Return the steps a case visits: its activities, or each after the one before."""
+    if memory == 1:
+        return list(acts)
+    return [
+        act if i == 0 or act in outcomes else f"{act}{AFTER}{acts[i - 1]}"
+        for i, act in enumerate(acts)
+    ]
+
+
+def _activity(state: str) -> str:
+    return state.split(AFTER, 1)[0]
+
+
+def _memory(memory: int | str, cases: list[list[str]], outcomes: list[str], fit) -> tuple[int, str]:  # noqa: ANN001
+    """Return the routing memory to fit (1 or 2) and a comment saying why."""
+    names_fit = all(
+        len(state) <= 100 and AFTER not in act
+        for acts in cases
+        for act, state in zip(acts, _states(acts, 2, outcomes), strict=True)
+    )
+    if memory == 2 and not names_fit:
+        fit.warnings.append(
+            "second-order routing needs step names 'X after Y' of at most 100 characters "
+            "(and activities without ' after '): fitted first order instead"
+        )
+        return 1, "routing: first order (activity names too long for second order)"
+    if memory in (1, 2):
+        return int(memory), f"routing: {'first' if memory == 1 else 'second'} order, as asked"
+    if not names_fit or len(cases) < 10:
+        return 1, "routing: first order (too few cases, or names too long, for second)"
+    cut = len(cases) - max(1, round(VALIDATION * len(cases)))
+    first = _log_likelihood(cases[:cut], cases[cut:], 1)
+    second = _log_likelihood(cases[:cut], cases[cut:], 2)
+    chosen = 2 if second > first else 1
+    order = "second" if chosen == 2 else "first"
+    return chosen, (
+        f"routing: {order} order: held-out log-likelihood per move {second:.4f} (second) vs "
+        f"{first:.4f} (first), fitted on the earlier {cut:,} cases, scored on the last "
+        f"{len(cases) - cut:,}"
+    )
+
+
+def _log_likelihood(train: list[list[str]], test: list[list[str]], memory: int) -> float:
+    """Return the mean log-probability of each move of ``test`` under routing fitted to ``train``.
+
+    Counts are smoothed (+0.5 each); a second-order state never seen backs off to first order.
+    """
+    counts: dict[object, Counter] = defaultdict(Counter)
+    for acts in train:
+        for i, (here, there) in enumerate(zip(acts, [*acts[1:], ENDED], strict=True)):
+            counts[here][there] += 1
+            if memory == 2:
+                counts[(acts[i - 1] if i else None, here)][there] += 1
+    targets = len({a for acts in train + test for a in acts}) + 1
+    total, moves = 0.0, 0
+    for acts in test:
+        for i, (here, there) in enumerate(zip(acts, [*acts[1:], ENDED], strict=True)):
+            key = (acts[i - 1] if i else None, here) if memory == 2 else here
+            seen = counts.get(key) or counts.get(here) or Counter()
+            total += math.log(
+                (seen[there] + SMOOTHING) / (sum(seen.values()) + SMOOTHING * targets)
+            )
+            moves += 1
+    return total / max(moves, 1)
 
 
 NEUTRAL_EXPERIENCE = {

@@ -52,10 +52,15 @@ class Traces:
         return Traces([self.sequences[i] for i in pick], self.minutes[pick], starts)
 
     @classmethod
-    def of_log(cls, log: pd.DataFrame) -> Traces:
-        """Return the traces of a log's completed visits (the `ended` outcome left out)."""
+    def of_log(cls, log: pd.DataFrame, activity_of: dict[str, str] | None = None) -> Traces:
+        """Return the traces of a log's completed visits (the `ended` outcome left out).
+
+        ``activity_of`` names a simulated log's steps by their activities ("B after A": B).
+        """
         visits = _visits(log)
         visits = visits[visits[ACTIVITY] != ENDED]
+        if activity_of:
+            visits = visits.assign(**{ACTIVITY: visits[ACTIVITY].map(activity_of)})
         grouped = visits.groupby(CASE, sort=False)
         sequences = [tuple(acts) for acts in grouped[ACTIVITY].agg(list)]
         span = log.groupby(CASE, sort=False)[TIME].agg(["min", "max"])
@@ -92,7 +97,13 @@ def split_cases(
 
 
 def holdout_report(
-    log: pd.DataFrame, share: float, name: str, source: str, by: str = "time", seed: int = 1
+    log: pd.DataFrame,
+    share: float,
+    name: str,
+    source: str,
+    by: str = "time",
+    seed: int = 1,
+    memory: int | str = "auto",
 ) -> HoldoutReport:
     """Fit the earlier (or a random) part of the cases, simulate, and compare with the rest.
 
@@ -104,11 +115,15 @@ def holdout_report(
     fitted_part, held_part = split_cases(log, share, by, seed)
     if fitted_part[CASE].nunique() < 2 or held_part[CASE].nunique() < 2:
         raise problem(source, "--holdout", "expected at least two cases to fit and two to hold out")
-    data = fit_log(fitted_part, name, source).data
-    scenario = parse_scenario(data, source)
+    fit = fit_log(fitted_part, name, source, memory)
+    scenario = parse_scenario(fit.data, source)
     held = Traces.of_log(held_part)
+    # every simulated case runs to its end: a case cut off by the drain would be short
+    longest = float(max(held.minutes.max(), Traces.of_log(fitted_part).minutes.max()))
     sim_scenario = with_length(scenario, customers=SIMULATED * len(held.sequences))
-    simulated = Traces.of_log(process_log(run(sim_scenario, seed=seed, event_log=True)))
+    sim_scenario = sim_scenario.model_copy(update={"drain": max(scenario.drain, 10 * longest)})
+    simulated_log = process_log(run(sim_scenario, seed=seed, event_log=True))
+    simulated = Traces.of_log(simulated_log, fit.activity_of)
     fitted = Traces.of_log(fitted_part)
     rng = np.random.default_rng(seed)
     draws = [
