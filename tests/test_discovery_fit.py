@@ -296,3 +296,28 @@ def test_the_holdout_sees_what_first_order_routing_loses(tmp_path):
     assert first.loc["top variants", "simulated"] > 0.4
     assert not first.loc["top variants", "within"]
     assert second.loc[list(CONTROL_FLOW), "within"].all()
+
+
+def test_a_resource_to_group_table_makes_the_teams_the_silos(tmp_path, monkeypatch, capsys):
+    log = ticket_log().drop(columns=["Start"])
+    log["Who"] = np.where(log["Act"] == "C", "carol", np.where(log.index % 2, "ann", "bob"))
+    path, groups = tmp_path / "t.csv", tmp_path / "teams.csv"
+    log.to_csv(path, index=False)
+    groups.write_text("person,team\nann,front desk\nbob,front desk\ncarol,back office\n")
+    out = tmp_path / "t.yaml"
+    flags = ["--case", "CaseID", "--activity", "Act", "--timestamp", "Done", "--resource", "Who"]
+    code, _, _ = call_main(
+        monkeypatch, capsys, "from-log", path, "--out", out, *flags, "--resource-groups", groups
+    )
+    assert code == 0
+    data = yaml.safe_load(out.read_text(encoding="utf-8"))
+    assert {s["silo"] for s in data["steps"].values()} == {"front desk", "back office"}
+    assert {s["silo"] for n, s in data["steps"].items() if n.startswith("C")} == {"back office"}
+    groups.write_text("person\nann\n")
+    code, _, err = call_main(
+        monkeypatch, capsys, "from-log", path, "--out", out, *flags, "--resource-groups", groups
+    )
+    assert code == 2
+    assert err.strip() == (
+        f"{groups}: columns: expected two columns, a resource and its group, and a row each"
+    )

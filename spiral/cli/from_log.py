@@ -43,6 +43,10 @@ def from_log_command(
     resource: Annotated[
         str | None, typer.Option(help="The column naming who did the work (default org:resource).")
     ] = None,
+    resource_groups: Annotated[
+        Path | None,
+        typer.Option(help="A CSV of resource, group: each person's team (the teams are silos)."),
+    ] = None,
     routing: Annotated[
         str,
         typer.Option(
@@ -71,6 +75,7 @@ def from_log_command(
         LogColumns,
         fit_log,
         fitted_yaml,
+        read_groups,
         read_log,
         service_note,
     )
@@ -112,12 +117,13 @@ def from_log_command(
             try:
                 columns = LogColumns(case, activity, timestamp, start_timestamp, resource)
                 log = read_log(log_file, columns)
+                groups = read_groups(resource_groups) if resource_groups else None
             except ScenarioError as error:
                 raise fail(error.lines()) from None
             shown.step("fitting")
             try:
                 default = "".join(c if c.isprintable() else "_" for c in log_file.stem)[:100]
-                fit = fit_log(log, name or default or "fitted", str(log_file), memory)
+                fit = fit_log(log, name or default or "fitted", str(log_file), memory, groups)
                 data = fit.data
             except ScenarioError as error:
                 raise fail(error.lines()) from None
@@ -128,7 +134,7 @@ def from_log_command(
             if share is not None:
                 shown.step("fitting the earlier cases and simulating the rest")
                 report = _holdout(
-                    stack, log, share, holdout_split, fit, log_file, report_csv, memory
+                    stack, log, share, holdout_split, fit, log_file, report_csv, memory, groups
                 )
                 with writing(report_png, "--holdout"):
                     picture = opened(stack, OutputFile(report_png, "--holdout"))
@@ -170,14 +176,16 @@ def _share(holdout: str | None, where: str) -> float | None:
     return share
 
 
-def _holdout(stack, log, share, split, fit, log_file, report_csv, memory):  # noqa: ANN001, ANN202
+def _holdout(stack, log, share, split, fit, log_file, report_csv, memory, groups):  # noqa: ANN001, ANN202
     """Compare a fit of the earlier cases with the held-out ones; write the table (CSV)."""
     from spiral.io.atomic_output import OutputFile
     from spiral.io.discovery.holdout import holdout_report
     from spiral.model.errors import ScenarioError
 
     try:
-        report = holdout_report(log, share, fit.data["name"], str(log_file), split, 1, memory)
+        report = holdout_report(
+            log, share, fit.data["name"], str(log_file), split, 1, memory, groups
+        )
     except ScenarioError as error:
         raise fail(error.lines()) from None
     table = opened(stack, OutputFile(report_csv, "--holdout"))

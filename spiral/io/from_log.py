@@ -22,7 +22,7 @@ import yaml
 
 from spiral.io.discovery.arrivals import fit_arrivals
 from spiral.io.discovery.durations import fit_duration
-from spiral.io.discovery.reading import LogColumns, read_log
+from spiral.io.discovery.reading import LogColumns, read_groups, read_log
 from spiral.io.discovery.trace_length import expected_duration, expected_visits
 from spiral.io.event_log import ACTIVITY, CASE, FAILURE, LIFECYCLE, MISROUTED, RESOURCE, TIME
 from spiral.model.errors import problem, safe_text
@@ -32,6 +32,7 @@ from spiral.model.units import format_duration
 __all__ = [
     "FittedLog",
     "LogColumns",
+    "read_groups",
     "fit_log",
     "fitted_yaml",
     "read_log",
@@ -144,15 +145,24 @@ def scenario_from_log(log: pd.DataFrame, name: str, source: str = "<log>") -> di
 
 
 def fit_log(
-    log: pd.DataFrame, name: str, source: str = "<log>", memory: int | str = "auto"
+    log: pd.DataFrame,
+    name: str,
+    source: str = "<log>",
+    memory: int | str = "auto",
+    groups: dict[str, str] | None = None,
 ) -> FittedLog:
     """Fit a scenario to an event log: routing with case ends, durations, arrivals, silos.
 
     ``memory``: 1 routes on the current activity (first order), 2 on it and the one
     before (second order: each activity becomes one step per previous activity), "auto"
     the one that predicts the log's later cases better (held-out log-likelihood).
+    ``groups`` maps resources to their teams: the teams become the silos.
     """
     visits = _visits(log)
+    if groups and RESOURCE in visits:
+        visits[RESOURCE] = visits[RESOURCE].map(
+            lambda r: groups.get(r, r) if isinstance(r, str) else r
+        )
     if not len(visits):
         raise problem(
             source, LIFECYCLE, "no completed visits; expected 'complete' events (or no column)"

@@ -104,6 +104,7 @@ def holdout_report(
     by: str = "time",
     seed: int = 1,
     memory: int | str = "auto",
+    groups: dict[str, str] | None = None,
 ) -> HoldoutReport:
     """Fit the earlier (or a random) part of the cases, simulate, and compare with the rest.
 
@@ -115,7 +116,7 @@ def holdout_report(
     fitted_part, held_part = split_cases(log, share, by, seed)
     if fitted_part[CASE].nunique() < 2 or held_part[CASE].nunique() < 2:
         raise problem(source, "--holdout", "expected at least two cases to fit and two to hold out")
-    fit = fit_log(fitted_part, name, source, memory)
+    fit = fit_log(fitted_part, name, source, memory, groups)
     scenario = parse_scenario(fit.data, source)
     held = Traces.of_log(held_part)
     # every simulated case runs to its end: a case cut off by the drain would be short

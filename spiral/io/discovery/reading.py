@@ -194,3 +194,18 @@ def _read_xes(path: Path) -> pd.DataFrame:
         elif tag == "trace":
             element.clear()
     return pd.DataFrame(rows)
+
+
+def read_groups(path: Path) -> dict[str, str]:
+    """Read a resource-to-group table (CSV: resource, group): which team each person is in."""
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    except (OSError, ValueError, UnicodeDecodeError) as error:
+        raise problem(str(path), "file", f"cannot be read as a CSV table ({error})") from None
+    if table.shape[1] != 2 or not len(table):
+        raise problem(
+            str(path), "columns", "expected two columns, a resource and its group, and a row each"
+        )
+    table = table.dropna()
+    _check_names(path, table.rename(columns={table.columns[1]: "group"}), "group")
+    return dict(zip(table.iloc[:, 0].astype(str), table.iloc[:, 1].astype(str), strict=True))
