@@ -173,7 +173,8 @@ def test_hostile_input_is_refused_in_one_line_per_problem(case, tmp_path, monkey
     assert staging == [], staging  # no staging or lock left behind
     if "fitted_money" in case:  # the file name went in as a comment, not as a key
         fitted = read_yaml(tmp_path / case["fitted_money"])
-        assert "money" not in fitted or fitted["money"].get("revenue_per_retained") != 0
+        # the fit's own money is neutral (0); the name's 12345 must not have become a value
+        assert fitted["money"]["revenue_per_retained"] == 0
 
 
 def test_the_corpus_covers_every_input_format_and_command():
