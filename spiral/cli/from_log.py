@@ -67,7 +67,7 @@ def from_log_command(
     ] = "time",
     limit: LimitOption = None,
 ) -> None:
-    """Build a starting scenario from an event log: routing, failure shares, service times."""
+    """Fit a scenario to an event log: routing and case ends, durations, arrivals, silos."""
     from spiral.cli.feedback import feedback
     from spiral.io.atomic_output import OutputFile
     from spiral.io.event_log import CASE as CASE_COLUMN
