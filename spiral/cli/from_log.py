@@ -51,7 +51,8 @@ def from_log_command(
         str,
         typer.Option(
             help="Routing memory: first (the current activity decides), second (it and the "
-            "one before), or auto (whichever predicts the log's latest cases better)."
+            "one before), third (and the one before that), or auto (whichever predicts the "
+            "log's latest cases best)."
         ),
     ] = "auto",
     holdout: Annotated[
@@ -86,9 +87,9 @@ def from_log_command(
     where = "spiral from-log"
     limits = limits_from(limit, where)
     share = _share(holdout, where)
-    memory = {"first": 1, "second": 2, "auto": "auto"}.get(routing)
+    memory = {"first": 1, "second": 2, "third": 3, "auto": "auto"}.get(routing)
     if memory is None:
-        raise fail([f"{where}: --routing: expected first, second or auto, got {routing!r}"])
+        raise fail([f"{where}: --routing: expected first, second, third or auto, got {routing!r}"])
     if holdout_split not in ("time", "random"):
         raise fail([f"{where}: --holdout-split: expected time or random, got {holdout_split!r}"])
     report_csv = out.with_name(out.stem + ".holdout.csv")

@@ -206,7 +206,7 @@ def fit_log(
             done[here] += 1
             bad[here] += failed
             (after_bad if failed else after_good)[here][there or ENDED] += 1
-            fit.activity_of[here] = _activity(here) if memory == 2 else here
+            fit.activity_of[here] = _activity(here) if memory > 1 else here
     implicit = any(
         ENDED in after_good[state] or ENDED in after_bad[state]
         for state in done
@@ -269,16 +269,24 @@ def fit_log(
 
 
 AFTER = " after "
-SMOOTHING = 0.5  # added to every count when scoring routing on cases it was not fitted to
+SMOOTHING = 0.05  # added to each next step's count when scoring routing on unseen cases
 VALIDATION = 0.2  # share of the (latest) cases "auto" scores the routing on
+MAX_MEMORY = 3  # activities a step may remember (the current one included)
+NATS = 0.002  # more memory must predict each move this much better (log-likelihood) to be kept
 
 
 def _states(acts: list[str], memory: int, outcomes: list[str]) -> list[str]:
-    """Return the steps a case visits: its activities, or each after the one before."""
+    """Return the steps a case visits: its activities, each after the ``memory - 1`` before.
+
+    "B after A" (second order), "C after B after A" (third: the latest first); a case's
+    first activity and the outcomes keep their own names.
+    """
     if memory == 1:
         return list(acts)
     return [
-        act if i == 0 or act in outcomes else f"{act}{AFTER}{acts[i - 1]}"
+        act
+        if i == 0 or act in outcomes
+        else AFTER.join([act, *reversed(acts[max(0, i - memory + 1) : i])])
         for i, act in enumerate(acts)
     ]
 
@@ -288,54 +296,63 @@ def _activity(state: str) -> str:
 
 
 def _memory(memory: int | str, cases: list[list[str]], outcomes: list[str], fit) -> tuple[int, str]:  # noqa: ANN001
-    """Return the routing memory to fit (1 or 2) and a comment saying why."""
-    names_fit = all(
-        len(state) <= 100 and AFTER not in act
-        for acts in cases
-        for act, state in zip(acts, _states(acts, 2, outcomes), strict=True)
-    )
-    if memory == 2 and not names_fit:
-        fit.warnings.append(
-            "second-order routing needs step names 'X after Y' of at most 100 characters "
-            "(and activities without ' after '): fitted first order instead"
+    """Return the routing memory to fit (1 to MAX_MEMORY) and a comment saying why."""
+
+    def names_fit(order: int) -> bool:
+        return all(
+            len(state) <= 100 and AFTER not in act
+            for acts in cases
+            for act, state in zip(acts, _states(acts, order, outcomes), strict=True)
         )
-        return 1, "routing: first order (activity names too long for second order)"
-    if memory in (1, 2):
-        return int(memory), f"routing: {'first' if memory == 1 else 'second'} order, as asked"
-    if not names_fit or len(cases) < 10:
-        return 1, "routing: first order (too few cases, or names too long, for second)"
+
+    if isinstance(memory, int):
+        if memory > 1 and not names_fit(memory):
+            fit.warnings.append(
+                f"routing with memory {memory} needs step names 'X after Y' of at most 100 "
+                "characters (and activities without ' after '): fitted first order instead"
+            )
+            return 1, "routing: first order (activity names too long for more memory)"
+        return memory, f"routing: memory {memory} (activities), as asked"
+    if len(cases) < 10:
+        return 1, "routing: first order (too few cases to choose)"
     cut = len(cases) - max(1, round(VALIDATION * len(cases)))
-    first = _log_likelihood(cases[:cut], cases[cut:], 1)
-    second = _log_likelihood(cases[:cut], cases[cut:], 2)
-    chosen = 2 if second > first else 1
-    order = "second" if chosen == 2 else "first"
+    scores = {
+        order: _log_likelihood(cases[:cut], cases[cut:], order)
+        for order in range(1, MAX_MEMORY + 1)
+        if order == 1 or names_fit(order)
+    }
+    best = max(scores.values())
+    chosen = min(order for order, score in scores.items() if score >= best - NATS)
+    shown = ", ".join(f"{scores[o]:.4f} (memory {o})" for o in scores)
     return chosen, (
-        f"routing: {order} order: held-out log-likelihood per move {second:.4f} (second) vs "
-        f"{first:.4f} (first), fitted on the earlier {cut:,} cases, scored on the last "
-        f"{len(cases) - cut:,}"
+        f"routing: memory {chosen}: held-out log-likelihood per move {shown}, fitted on the "
+        f"earlier {cut:,} cases, scored on the last {len(cases) - cut:,}"
     )
 
 
 def _log_likelihood(train: list[list[str]], test: list[list[str]], memory: int) -> float:
     """Return the mean log-probability of each move of ``test`` under routing fitted to ``train``.
 
-    Counts are smoothed (+0.5 each); a second-order state never seen backs off to first order.
+    The longest history seen in ``train`` decides (a history never seen backs off to a
+    shorter one); its counts get SMOOTHING added for every possible next step, so a move
+    never seen is unlikely, not impossible.
     """
-    counts: dict[object, Counter] = defaultdict(Counter)
+    counts: dict[tuple, Counter] = defaultdict(Counter)
     for acts in train:
-        for i, (here, there) in enumerate(zip(acts, [*acts[1:], ENDED], strict=True)):
-            counts[here][there] += 1
-            if memory == 2:
-                counts[(acts[i - 1] if i else None, here)][there] += 1
+        for i, there in enumerate([*acts[1:], ENDED]):
+            for k in range(1, memory + 1):
+                counts[tuple(acts[max(0, i - k + 1) : i + 1])][there] += 1
     targets = len({a for acts in train + test for a in acts}) + 1
     total, moves = 0.0, 0
     for acts in test:
-        for i, (here, there) in enumerate(zip(acts, [*acts[1:], ENDED], strict=True)):
-            key = (acts[i - 1] if i else None, here) if memory == 2 else here
-            seen = counts.get(key) or counts.get(here) or Counter()
-            total += math.log(
-                (seen[there] + SMOOTHING) / (sum(seen.values()) + SMOOTHING * targets)
-            )
+        for i, there in enumerate([*acts[1:], ENDED]):
+            seen: Counter = Counter()
+            for k in range(memory, 0, -1):
+                seen = counts.get(tuple(acts[max(0, i - k + 1) : i + 1]), Counter())
+                if seen:
+                    break
+            chance = (seen[there] + SMOOTHING) / (sum(seen.values()) + SMOOTHING * targets)
+            total += math.log(chance)
             moves += 1
     return total / max(moves, 1)
 
