@@ -233,7 +233,9 @@ def test_holdout_writes_its_table_and_picture_beside_the_scenario(tmp_path, monk
         monkeypatch, capsys, "from-log", path, "--out", out, *flags, "--holdout", "1.5"
     )
     assert code == 2
-    assert err.strip() == "spiral from-log: --holdout: expected a share such as 30%, got '1.5'"
+    assert err.strip() == (
+        "spiral from-log: --holdout: expected a share like '10%' (0% to 100%), got '1.5'"
+    )
 
 
 @pytest.mark.slow

@@ -103,3 +103,28 @@ def test_more_than_one_choice_is_one_line_and_exit_code_2(monkeypatch, capsys):
     code, _, err = call_main(monkeypatch, capsys, "trace", "--worst", "--spiral")
     assert code == 2
     assert err.strip() == "spiral trace: --customer/--worst/--spiral: expected at most one of them"
+
+
+def test_a_story_can_be_told_with_a_what_if_on(tmp_path, monkeypatch, capsys):
+    from test_cli import call_main
+
+    args = ["trace", "online_retail", "--horizon", "4 days", "--customer", "3"]
+    code, printed, _ = call_main(monkeypatch, capsys, *args, "--what-if", "warm_handoffs")
+    assert code == 0
+    assert printed.splitlines()[0].startswith(
+        "Customer 3 of online_retail (seed 1, what-if warm_handoffs): "
+    )
+    code, _, err = call_main(monkeypatch, capsys, *args, "--what-if", "nosuch")
+    assert code == 2
+    assert err.strip().startswith("--what-if: nosuch: unknown what-if (expected one of: ")
+
+
+def test_an_animation_with_an_unknown_what_if_is_one_line(tmp_path, monkeypatch, capsys):
+    from test_cli import call_main
+
+    out = tmp_path / "run.gif"
+    code, _, err = call_main(
+        monkeypatch, capsys, "animate", "online_retail", "--out", out, "--what-if", "nosuch"
+    )
+    assert code == 2 and not out.exists()
+    assert err.strip().startswith("--what-if: nosuch: unknown what-if (expected one of: ")

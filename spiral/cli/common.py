@@ -46,6 +46,12 @@ SeedOption = Annotated[int | None, typer.Option(help="Root seed (default: the sc
 HorizonOption = Annotated[str | None, typer.Option(help="Arrive for this long, e.g. '30 days'.")]
 
 
+WhatIfOption = Annotated[
+    str | None,
+    typer.Option("--what-if", help="Run with a what-if on: NAME, A+B, NAME@10% or a YAML mapping."),
+]
+
+
 PlotOption = Annotated[
     Path | None, typer.Option(help="Draw the pictures into this folder (PNG and SVG).")
 ]

@@ -18,6 +18,7 @@ from spiral.cli.common import (
     limits_from,
     opened,
     out_console,
+    percent,
     writing,
 )
 
@@ -167,13 +168,9 @@ def _share(holdout: str | None, where: str) -> float | None:
     """Return --holdout as a share of the cases (0 < share < 1); a bad value exits 2."""
     if holdout is None:
         return None
-    text = holdout.strip()
-    try:
-        share = float(text[:-1]) / 100 if text.endswith("%") else float(text)
-    except ValueError:
-        share = -1.0
+    share = percent(holdout, f"{where}: --holdout")
     if not 0.0 < share < 1.0:
-        raise fail([f"{where}: --holdout: expected a share such as 30%, got {holdout!r}"])
+        raise fail([f"{where}: --holdout: expected a share between 0% and 100%, got {holdout!r}"])
     return share
 
 

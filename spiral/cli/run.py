@@ -16,6 +16,7 @@ from spiral.cli.common import (
     PlotOption,
     ScenarioArgument,
     SeedOption,
+    WhatIfOption,
     app,
     arms_from,
     check_seed,
@@ -53,12 +54,7 @@ def run_command(
             "--events/--no-events", help="With --out: also write events.csv (one row per event)."
         ),
     ] = False,
-    what_if: Annotated[
-        str | None,
-        typer.Option(
-            "--what-if", help="Run with a what-if on: NAME, A+B, NAME@10% or a YAML mapping."
-        ),
-    ] = None,
+    what_if: WhatIfOption = None,
     engine: Annotated[
         str,
         typer.Option(

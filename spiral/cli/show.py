@@ -12,7 +12,9 @@ from spiral.cli.common import (
     LimitOption,
     ScenarioArgument,
     SeedOption,
+    WhatIfOption,
     app,
+    arms_from,
     check_seed,
     commit,
     err_console,
@@ -30,7 +32,12 @@ STYLES = (("FAILED", "bold red"), ("⚠", "bold red"), ("COLD", "dark_orange"), 
 
 
 def _logged_run(  # noqa: ANN202 - a RunResult
-    scenario: str, seed: int | None, horizon: str | None, where: str, limit: list[str] | None
+    scenario: str,
+    seed: int | None,
+    horizon: str | None,
+    where: str,
+    limit: list[str] | None,
+    what_if: str | None = None,
 ):
     """Run a scenario with its event log (the SimPy engine); bad options are one line, exit 2."""
     from spiral.analysis.results import run
@@ -39,8 +46,13 @@ def _logged_run(  # noqa: ANN202 - a RunResult
     check_seed(seed, where)
     limits = limits_from(limit, where)
     model = load_for(scenario, horizon, where)
+    arm = None
+    if what_if is not None:
+        model, (arm,) = arms_from(model, [what_if])
     guard(model, limits, str(resolve_source(scenario)))
-    return model, lambda shown: run(model, seed=seed, event_log=True, progress=shown.update)
+    return model, lambda shown: run(
+        model, seed=seed, event_log=True, what_if=arm, progress=shown.update
+    )
 
 
 @app.command("trace")
@@ -57,6 +69,7 @@ def trace_command(
     full: Annotated[
         bool, typer.Option("--full", help="Tell every event (the story is 25 lines at most).")
     ] = False,
+    what_if: WhatIfOption = None,
     seed: SeedOption = None,
     horizon: HorizonOption = None,
     limit: LimitOption = None,
@@ -70,7 +83,7 @@ def trace_command(
     where = "spiral trace"
     if sum([customer is not None, worst, spiral]) > 1:
         raise fail([f"{where}: --customer/--worst/--spiral: expected at most one of them"])
-    _, simulate = _logged_run(scenario, seed, horizon, where, limit)
+    _, simulate = _logged_run(scenario, seed, horizon, where, limit, what_if)
     with feedback(err_console, where) as shown:
         shown.step("simulating")
         result = simulate(shown)
@@ -165,6 +178,7 @@ def animate_command(
     scenario: ScenarioArgument = DEFAULT_SCENARIO,
     seconds: Annotated[float, typer.Option(help="Length of the clip.")] = 30.0,
     fps: Annotated[int, typer.Option(help="Frames per second.")] = 10,
+    what_if: WhatIfOption = None,
     seed: SeedOption = None,
     horizon: HorizonOption = None,
     limit: LimitOption = None,
@@ -184,7 +198,7 @@ def animate_command(
         raise fail([f"{where}: --seconds: expected more than 0 and at most 600, got {seconds:g}"])
     if not 1 <= fps <= 60:
         raise fail([f"{where}: --fps: expected 1 to 60, got {fps}"])
-    _, simulate = _logged_run(scenario, seed, horizon, where, limit)
+    _, simulate = _logged_run(scenario, seed, horizon, where, limit, what_if)
     stack = ExitStack()
     with stack:
         clip = opened(stack, OutputFile(out, "--out"))

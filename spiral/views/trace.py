@@ -89,6 +89,8 @@ def story(result, customer: int, full: bool = False) -> list[str]:  # noqa: ANN0
     )
     segments = list(result.scenario.segments)
     who = f", segment {segments[int(row['segment'])]}" if segments else ""
+    if result.arm.what_ifs:
+        who += f", what-if {result.arm.label}"
     header = (
         f"Customer {customer} of {result.scenario.name} (seed {result.seed}{who}): "
         f"{failures} failure(s), {severity}, {row['outcome']}"
