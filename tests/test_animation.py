@@ -20,11 +20,32 @@ def result():
 
 
 @pytest.mark.slow
-def test_the_gif_has_the_frames_asked_for(result, tmp_path):
+def test_the_gif_has_the_frames_and_the_size_asked_for(result, tmp_path):
     out = animate(result, tmp_path / "run.gif", seconds=3, fps=5)
     with Image.open(out) as gif:
         assert gif.n_frames == 15
         assert gif.info["duration"] == 200  # ms per frame at 5 per second
+        assert gif.size == (1280, 720)  # a projector's 720p by default
+    small = animate(result, tmp_path / "small.gif", seconds=1, fps=2, size=(640, 360))
+    with Image.open(small) as gif:
+        assert gif.size == (640, 360)
+
+
+def test_the_counters_count_churn_from_the_log(result):
+    names = list(map_data(result).positions)
+    visits = visits_of(result, names)
+    churned = (result.customers["outcome"] == "churned").sum()
+    assert len(visits.churns) == churned > 0
+    assert (np.diff(visits.churns) >= 0).all()
+
+
+def test_a_size_that_is_not_width_x_height_is_refused(monkeypatch, capsys, tmp_path):
+    out = tmp_path / "run.gif"
+    code, _, err = call_main(monkeypatch, capsys, "animate", "--out", out, "--size", "big")
+    assert code == 2 and not out.exists()
+    assert err.strip() == (
+        "spiral animate: --size: expected WIDTHxHEIGHT from 320x180 to 3840x2160, got 'big'"
+    )
 
 
 def test_each_visit_lasts_until_the_customers_next_move(result):

@@ -178,6 +178,9 @@ def animate_command(
     scenario: ScenarioArgument = DEFAULT_SCENARIO,
     seconds: Annotated[float, typer.Option(help="Length of the clip.")] = 30.0,
     fps: Annotated[int, typer.Option(help="Frames per second.")] = 10,
+    size: Annotated[
+        str, typer.Option(help="Width x height in pixels, e.g. 1920x1080 (type grows with it).")
+    ] = "1280x720",
     what_if: WhatIfOption = None,
     seed: SeedOption = None,
     horizon: HorizonOption = None,
@@ -198,6 +201,11 @@ def animate_command(
         raise fail([f"{where}: --seconds: expected more than 0 and at most 600, got {seconds:g}"])
     if not 1 <= fps <= 60:
         raise fail([f"{where}: --fps: expected 1 to 60, got {fps}"])
+    pixels = _pixels(size)
+    if pixels is None:
+        raise fail(
+            [f"{where}: --size: expected WIDTHxHEIGHT from 320x180 to 3840x2160, got {size!r}"]
+        )
     _, simulate = _logged_run(scenario, seed, horizon, where, limit, what_if)
     stack = ExitStack()
     with stack:
@@ -207,7 +215,7 @@ def animate_command(
             result = simulate(shown)
             shown.step("drawing frames")
             try:
-                animate(result, clip.stage, seconds, fps)
+                animate(result, clip.stage, seconds, fps, pixels)
             except OSError as error:
                 raise fail([f"{out}: --out: cannot write the clip ({error.strerror})"]) from None
             commit(stack)
@@ -215,3 +223,12 @@ def animate_command(
     out_console.print(
         f"wrote {out}: {round(seconds * fps)} frames, {seconds:g} s, {size:.1f} MB", highlight=False
     )
+
+
+def _pixels(size: str) -> tuple[int, int] | None:
+    """Return '1280x720' as (1280, 720), within 320x180 to 3840x2160 (None if not)."""
+    width, _, height = size.lower().partition("x")
+    if not (width.strip().isdigit() and height.strip().isdigit()):
+        return None
+    w, h = int(width), int(height)
+    return (w, h) if 320 <= w <= 3840 and 180 <= h <= 2160 else None

@@ -33,6 +33,7 @@ class Visits:
     names: list[str]
     births: pd.DataFrame  # time, node index: first failures
     escalations: np.ndarray  # times
+    churns: np.ndarray  # times customers churned
 
 
 def visits_of(result, names: list[str]) -> Visits:  # noqa: ANN001 - a RunResult
@@ -56,7 +57,9 @@ def visits_of(result, names: list[str]) -> Visits:  # noqa: ANN001 - a RunResult
     first = failures.drop_duplicates("customer")
     births = pd.DataFrame({"time": first["time"], "node": first["node"].map(index)})
     escalations = events.loc[events["event"] == "escalate", "time"].to_numpy(float)
-    return Visits(customer, node, start, end, names, births, np.sort(escalations))
+    gone = (events["event"] == "outcome") & (events["detail"] == "churned")
+    churns = np.sort(events.loc[gone, "time"].to_numpy(float))
+    return Visits(customer, node, start, end, names, births, np.sort(escalations), churns)
 
 
 def frame_times(result, frames: int) -> np.ndarray:  # noqa: ANN001
@@ -69,12 +72,27 @@ def frame_times(result, frames: int) -> np.ndarray:  # noqa: ANN001
     return np.linspace(0.0, max(end, 1.0), frames)
 
 
-def animate(result, out: Path, seconds: float = 30.0, fps: int = 10) -> Path:  # noqa: ANN001
-    """Write the run's animation to ``out`` (.gif, or .mp4 with ffmpeg); return the path."""
+SIZE = (1280, 720)  # pixels: a projector's 720p
+DPI = 100
+
+
+def animate(  # noqa: C901 - one drawing loop, two writers
+    result,  # noqa: ANN001 - a RunResult
+    out: Path,
+    seconds: float = 30.0,
+    fps: int = 10,
+    size: tuple[int, int] = SIZE,
+) -> Path:
+    """Write the run's animation to ``out`` (.gif, or .mp4 with ffmpeg); return the path.
+
+    ``size`` is the clip's width and height in pixels; type grows with it.
+    """
     import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.lines import Line2D
     from PIL import Image
 
+    reds = matplotlib.colormaps["Reds"]
     frames = max(int(round(seconds * fps)), 1)
     data = map_data(result)
     names = list(data.positions)
@@ -84,18 +102,21 @@ def animate(result, out: Path, seconds: float = 30.0, fps: int = 10) -> Path:  #
     jitter = rng.normal(0, 0.09, (int(visits.customer.max(initial=0)) + 1, 2))
     times = frame_times(result, frames)
     mp4 = out.suffix.lower() == ".mp4"
+    scale = size[1] / 540  # type and marks grow with the clip (540 px: the old size)
     with house_style():
-        fig, ax = new_figure(figsize=(9.6, 5.4), dpi=80)
+        fig, ax = new_figure(figsize=(size[0] / DPI, size[1] / DPI), dpi=DPI)
         FigureCanvasAgg(fig)  # frames are drawn to pixels here, whatever the user's backend
-        draw_stage(ax, data, label_size=10)
+        draw_stage(ax, data, label_size=10 * scale)
         for (u, v), f in data.flow.items():
             if f > 0:
                 (x0, y0), (x1, y1) = data.positions[u], data.positions[v]
                 ax.plot([x0, x1], [y0, y1], color=NEUTRAL, linewidth=0.8, alpha=0.5, zorder=1)
-        nodes = ax.scatter(xy[:, 0], xy[:, 1], s=420, c="white", edgecolors=INK, zorder=2)
+        nodes = ax.scatter(
+            xy[:, 0], xy[:, 1], s=420 * scale**2, c="white", edgecolors=INK, zorder=2
+        )
         for n, (x, y) in zip(names, xy, strict=True):
-            ax.text(x, y - 0.32, n, ha="center", va="top", fontsize=8, zorder=3)
-        dots = ax.scatter([], [], s=9, c=BAD, zorder=4)
+            ax.text(x, y - 0.32, n, ha="center", va="top", fontsize=9 * scale, zorder=3)
+        dots = ax.scatter([], [], s=9 * scale**2, c=BAD, zorder=4)
         counter = ax.text(
             0.99,
             0.98,
@@ -103,13 +124,34 @@ def animate(result, out: Path, seconds: float = 30.0, fps: int = 10) -> Path:  #
             transform=ax.transAxes,
             ha="right",
             va="top",
-            fontsize=13,
+            fontsize=11 * scale,
             color=BAD,
             weight="bold",
+            linespacing=1.3,
         )
-        title = ax.set_title(f"{result.scenario.name} · day 0 00:00", fontsize=12)
+        legend = [
+            Line2D([], [], marker="o", linestyle="", color=BAD, markersize=4 * scale),
+            Line2D(
+                [],
+                [],
+                marker="o",
+                linestyle="",
+                markerfacecolor=reds(0.9),
+                markeredgecolor=INK,
+                markersize=9 * scale,
+            ),  # fmt: skip
+        ]
+        ax.legend(
+            legend,
+            ["a customer", "complaints born here (the redder, the more)"],
+            loc="upper center",
+            bbox_to_anchor=(0.5, 0.0),
+            ncol=2,
+            fontsize=9 * scale,
+            frameon=False,
+        )
+        title = ax.set_title(f"{result.scenario.name} · day 0 00:00", fontsize=12 * scale)
         fig.tight_layout()
-        reds = matplotlib.colormaps["Reds"]
 
         def draw(t: float) -> None:
             here = (visits.start <= t) & (t < visits.end)
@@ -124,7 +166,11 @@ def animate(result, out: Path, seconds: float = 30.0, fps: int = 10) -> Path:  #
             )
             nodes.set_facecolors(reds(0.05 + 0.9 * born / max(born.max(), 1)))
             escalated = int(np.searchsorted(visits.escalations, t, side="right"))
-            counter.set_text(f"escalations: {escalated}")
+            churned = int(np.searchsorted(visits.churns, t, side="right"))
+            counter.set_text(
+                f"in journey: {int(here.sum()):,}\nproblems: {int(born.sum()):,}\n"
+                f"escalations: {escalated:,}\nchurned: {churned:,}"
+            )
             title.set_text(f"{result.scenario.name} · {clock(t)} · {int(here.sum())} in journey")
 
         def rgb_now():  # noqa: ANN202 - the canvas as an RGB image
@@ -140,7 +186,7 @@ def animate(result, out: Path, seconds: float = 30.0, fps: int = 10) -> Path:  #
             from matplotlib.animation import FFMpegWriter
 
             writer = FFMpegWriter(fps=fps)
-            with writer.saving(fig, str(out), dpi=80):
+            with writer.saving(fig, str(out), dpi=DPI):
                 for t in times:
                     draw(t)
                     writer.grab_frame()
