@@ -25,7 +25,7 @@ def test_the_gif_has_the_frames_and_the_size_asked_for(result, tmp_path):
     with Image.open(out) as gif:
         assert gif.n_frames == 15
         assert gif.info["duration"] == 200  # ms per frame at 5 per second
-        assert gif.size == (1280, 720)  # a projector's 720p by default
+        assert gif.size == (960, 540)  # by default: small enough to mail
     small = animate(result, tmp_path / "small.gif", seconds=1, fps=2, size=(640, 360))
     with Image.open(small) as gif:
         assert gif.size == (640, 360)

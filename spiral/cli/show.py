@@ -180,7 +180,7 @@ def animate_command(
     fps: Annotated[int, typer.Option(help="Frames per second.")] = 10,
     size: Annotated[
         str, typer.Option(help="Width x height in pixels, e.g. 1920x1080 (type grows with it).")
-    ] = "1280x720",
+    ] = "960x540",
     what_if: WhatIfOption = None,
     seed: SeedOption = None,
     horizon: HorizonOption = None,

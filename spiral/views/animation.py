@@ -72,7 +72,7 @@ def frame_times(result, frames: int) -> np.ndarray:  # noqa: ANN001
     return np.linspace(0.0, max(end, 1.0), frames)
 
 
-SIZE = (1280, 720)  # pixels: a projector's 720p
+SIZE = (960, 540)  # pixels: a quarter of full HD, small enough to mail (see --size)
 DPI = 100
 
 
