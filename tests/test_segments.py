@@ -145,8 +145,9 @@ def test_a_single_segment_of_everyone_changes_nothing_but_the_hash(tiny_data):
     plain = parse_scenario(tiny_data, "tiny.yaml")
     tiny_data["segments"] = {"everyone": {"share": 1.0}}
     one = parse_scenario(tiny_data, "tiny.yaml")
-    assert theory(one, approximate=True).churn_rate == pytest.approx(
-        theory(plain, approximate=True).churn_rate, rel=1e-12
+    # the same chain, solved the same way: the same number to the last digit
+    assert theory(one, approximate=True, tolerance=1e-6).churn_rate == pytest.approx(
+        theory(plain, approximate=True, tolerance=1e-6).churn_rate, rel=1e-12
     )
     assert scenario_hash(one) != scenario_hash(plain)
 
