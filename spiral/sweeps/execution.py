@@ -10,6 +10,7 @@ skips every run already saved as ok.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -268,15 +269,19 @@ class DaskCluster:
             client, cluster = self._connect(len(pending))
             running: dict = {}
             slots, counted = 1, 0.0
+            lost = ExecutorLost(f"lost the Dask scheduler at {self.address}")
             while pending or running:
-                if time.monotonic() - counted > self.poll:  # workers come and go
-                    slots = max(sum(client.nthreads().values()), 1)
-                    counted = time.monotonic()
-                while pending and len(running) < 2 * slots:
-                    task = pending.pop()
-                    key = f"spiral-{token}-{task.run}"
-                    running[client.submit(runner, task, pure=False, key=key)] = task
-                lost = ExecutorLost(f"lost the Dask scheduler at {self.address}")
+                try:
+                    if time.monotonic() - counted > self.poll:  # workers come and go
+                        slots = max(sum(client.nthreads().values()), 1)
+                        counted = time.monotonic()
+                    while pending and len(running) < 2 * slots:
+                        task = pending.pop()
+                        key = f"spiral-{token}-{task.run}"
+                        running[client.submit(runner, task, pure=False, key=key)] = task
+                except Exception as error:  # noqa: BLE001 - the scheduler went between waits
+                    # (a closed comm is an OSError: it must not read as a disk that is full)
+                    raise ExecutorLost(f"{lost} ({one_line(error)})") from None
                 try:
                     done, _ = wait(list(running), timeout=self.poll, return_when="FIRST_COMPLETED")
                 except TimeoutError:
@@ -296,10 +301,14 @@ class DaskCluster:
                     future.release()
                     yield row
         finally:
-            if client is not None:
-                client.close()
-            if cluster is not None:
-                cluster.close()
+            # closing a client whose scheduler is gone can raise (a closed comm is an
+            # OSError): it must not replace the reason the sweep stopped
+            with contextlib.suppress(Exception):
+                if client is not None:
+                    client.close()
+            with contextlib.suppress(Exception):
+                if cluster is not None:
+                    cluster.close()
             for name, level in levels.items():  # dask's logs are as they were, whatever happened
                 logging.getLogger(name).setLevel(level)
 
