@@ -13,14 +13,8 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from spiral.analysis.results import run
-from spiral.engines.analytic import (
-    NoClosedForm,
-    erlang_a,
-    erlang_c,
-    explain,
-    fix_ranking,
-    theory,
-)
+from spiral.engines.analytic import NoClosedForm, explain, fix_ranking, theory
+from spiral.engines.queueing import erlang_a, erlang_c
 from spiral.model.loading import parse_scenario, with_length
 
 

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from spiral.engines.analytic import EXPLAIN_TOLERANCE, Theory
+from spiral.engines.analytic import EXPLAIN_TOLERANCE
 from spiral.engines.analytic import explain as solve
+from spiral.engines.expectations import Theory
 from spiral.model.errors import ScenarioError
 from spiral.model.limits import Limits, journey_problems
 from spiral.model.scenario import Scenario

@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from spiral.analysis.results import run
-from spiral.engines.analytic import erlang_a, erlang_c, theory, unlimited, without_loops
+from spiral.engines.analytic import theory, unlimited, without_loops
+from spiral.engines.queueing import erlang_a, erlang_c
 from spiral.engines.segments import segment_views
 from spiral.model.loading import builtin_scenarios, load_scenario, parse_scenario, with_length
 

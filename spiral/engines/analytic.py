@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass, fields
 
 import numpy as np
 
 from spiral.engines import rules
+from spiral.engines.expectations import Theory, mixed
 from spiral.engines.journey import CONTACT, OUTCOME, STEP, compile_journey
 from spiral.engines.runs import closed_form_problems
 from spiral.engines.segments import segment_views
@@ -41,77 +41,6 @@ def unlimited(scenario: Scenario) -> Scenario:
         for name, silo in scenario.silos.items()
     }
     return scenario.model_copy(update={"silos": silos})
-
-
-@dataclass
-class Theory:
-    """Exact per-customer expectations and distributions of a journey."""
-
-    scenario: str
-    visits: dict[str, float]
-    failures_by_step: dict[str, float]
-    born: dict[str, float]  # P(first failure at the step)
-    failures_distribution: dict[int, float]
-    outcomes: dict[str, float]  # P(journey ends at the outcome node)
-    retained: float
-    advocate: float
-    churned: float
-    severity: list[tuple[float, float]]  # (final severity, probability), ascending
-    contacts: float
-    repeat_contacts: float
-    failure_demand: float
-    handoffs_warm: float
-    handoffs_cold: float
-    ping_pongs: float
-    social: float
-    ceo: float
-    social_reach: float
-    truncated: float
-    silent: float = 0.0  # failures suffered in silence, per customer
-
-    @property
-    def failures_mean(self) -> float:
-        """Return the expected failures per customer."""
-        return sum(k * p for k, p in self.failures_distribution.items())
-
-    @property
-    def severity_mean(self) -> float:
-        """Return the expected final severity."""
-        return sum(s * p for s, p in self.severity)
-
-    def severity_quantile(self, q: float) -> float:
-        """Return the smallest severity whose cumulative probability reaches ``q``."""
-        total = 0.0
-        for s, p in self.severity:
-            total += p
-            if total >= q - 1e-12:
-                return s
-        return self.severity[-1][0]
-
-    @property
-    def churn_rate(self) -> float:
-        """Return P(churned) among customers who finish."""
-        return self.churned / max(self.retained + self.advocate + self.churned, 1e-300)
-
-    def summary(self) -> dict[str, float]:
-        """Return the headline numbers, named as in a run's summary, per customer."""
-        return {
-            "failures_per_customer": self.failures_mean,
-            "contacts_per_customer": self.contacts,
-            "repeat_contacts_per_customer": self.repeat_contacts,
-            "failure_demand_share": self.failure_demand / self.contacts if self.contacts else 0.0,
-            "silent_failures_per_customer": self.silent,
-            "severity_mean": self.severity_mean,
-            "severity_p95": self.severity_quantile(0.95),
-            "churn_rate": self.churn_rate,
-            "advocacy_rate": self.advocate,
-            "social_rate": self.social,
-            "ceo_rate": self.ceo,
-            "handoffs_warm_per_customer": self.handoffs_warm,
-            "handoffs_cold_per_customer": self.handoffs_cold,
-            "ping_pongs_per_customer": self.ping_pongs,
-            "truncated_mass": self.truncated,
-        }
 
 
 def without_loops(scenario: Scenario) -> Scenario:
@@ -151,38 +80,6 @@ def _solve(
         mixed([theories[i] for theories in solved], shares, scenario.name)
         for i in range(len(solved[0]))
     ]
-
-
-def mixed(parts: list[Theory], shares: list[float], name: str) -> Theory:
-    """Return the expectations of a population made of ``parts`` in these shares.
-
-    Every expectation is per customer, so the mixture's is the share-weighted sum; the
-    distributions (failures, severity) are mixtures too.
-    """
-    values: dict[str, object] = {"scenario": name}
-    for field in fields(Theory):
-        if field.name == "scenario":
-            continue
-        items = [getattr(part, field.name) for part in parts]
-        if isinstance(items[0], dict):
-            total: dict = defaultdict(float)
-            for item, share in zip(items, shares, strict=True):
-                for key, value in item.items():
-                    total[key] += share * value
-            values[field.name] = (
-                dict(sorted(total.items()))
-                if field.name.endswith("distribution")
-                else {key: total[key] for key in items[0]}
-            )
-        elif isinstance(items[0], list):
-            mass: dict[float, float] = defaultdict(float)
-            for item, share in zip(items, shares, strict=True):
-                for value, p in item:
-                    mass[value] += share * p
-            values[field.name] = sorted(mass.items())
-        else:
-            values[field.name] = sum(share * x for x, share in zip(items, shares, strict=True))
-    return Theory(**values)
 
 
 def _solvable(scenario: Scenario, approximate: bool, loops_off: bool) -> Scenario:
@@ -654,51 +551,3 @@ def explain(  # noqa: ANN201 - (Theory, DataFrame); pandas is imported lazily
     columns = ["step", "failure", "born_share", "churn_cut", "severity_cut", "failures_cut"]
     frame = pd.DataFrame(rows, columns=columns).set_index("step")
     return base, frame.sort_values(["churn_cut", "severity_cut"], ascending=False)
-
-
-# --- queues -------------------------------------------------------------------------------
-
-
-def erlang_c(arrival_rate: float, service_rate: float, servers: int) -> tuple[float, float]:
-    """Return (P(wait), mean wait in queue) of an M/M/c queue (Erlang C); rates per minute."""
-    a = arrival_rate / service_rate
-    if servers < 1 or a >= servers:
-        raise ValueError(f"unstable or empty queue: offered load {a:g} with {servers} servers")
-    term, total = 1.0, 1.0
-    for k in range(1, servers):
-        term *= a / k
-        total += term
-    top = term * a / servers * servers / (servers - a)
-    p_wait = top / (total + top)
-    return p_wait, p_wait / (servers * service_rate - arrival_rate)
-
-
-def erlang_a(
-    arrival_rate: float, service_rate: float, servers: int, patience_rate: float
-) -> dict[str, float]:
-    """Return P(abandon), P(wait), mean queue wait and mean queue length of an M/M/c+M queue.
-
-    Exact stationary distribution of the birth-death chain (births λ, deaths
-    min(n, c)·μ + max(n − c, 0)·θ), summed until the tail is negligible.
-    """
-    if servers < 1 or service_rate <= 0 or patience_rate <= 0:
-        raise ValueError("expected servers >= 1 and positive service and patience rates")
-    weights = [1.0]
-    n = 0
-    while True:
-        n += 1
-        death = min(n, servers) * service_rate + max(n - servers, 0) * patience_rate
-        weights.append(weights[-1] * arrival_rate / death)
-        if n > servers and weights[-1] < 1e-16 * sum(weights):
-            break
-    p = np.asarray(weights) / sum(weights)
-    states = np.arange(len(p))
-    queue = np.maximum(states - servers, 0)
-    mean_queue = float((queue * p).sum())
-    abandon_rate = patience_rate * mean_queue
-    return {
-        "p_abandon": abandon_rate / arrival_rate,
-        "p_wait": float(p[servers:].sum()),
-        "mean_wait": mean_queue / arrival_rate,  # Little: over all arrivals
-        "mean_queue": mean_queue,
-    }

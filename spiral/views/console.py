@@ -15,7 +15,7 @@ from rich.text import Text
 from spiral.analysis.compare import KEY_METRICS, Comparison, segment_metrics
 from spiral.analysis.results import RunResult
 from spiral.analysis.tipping_point import TippingPoint
-from spiral.engines.analytic import Theory
+from spiral.engines.expectations import Theory
 from spiral.model.scenario import Scenario
 
 
