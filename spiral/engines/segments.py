@@ -9,6 +9,7 @@ customers as a group; the SimPy engine gives each customer its segment's rules.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,9 +60,14 @@ def segment_views(scenario: Scenario) -> list[SegmentView]:
     return views
 
 
+def segment_edges(shares: list[float]) -> list[float]:
+    """Return the cumulative shares that separate the segments (one fewer than segments)."""
+    return np.cumsum(shares)[:-1].tolist()
+
+
 def segment_of(u: np.ndarray | float, shares: list[float]) -> np.ndarray | int:
     """Return the segment index of customers from U(0, 1) draws: by cumulative share."""
-    edges = np.cumsum(shares)[:-1]
+    edges = segment_edges(shares)
     if isinstance(u, np.ndarray):
         return np.searchsorted(edges, u, side="right")
-    return int(np.searchsorted(edges, u, side="right"))
+    return bisect.bisect_right(edges, u)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Callable
 from functools import partial
@@ -24,7 +25,7 @@ from spiral.engines.records import (
     PeriodCounters,
 )
 from spiral.engines.runs import RawRun
-from spiral.engines.segments import SEGMENT_STREAM, segment_of
+from spiral.engines.segments import SEGMENT_STREAM, segment_edges
 from spiral.engines.staffing import Silo, staff_plan, staffing
 from spiral.engines.streams import draws, generator, uniforms
 from spiral.model.arrivals import Burst
@@ -90,7 +91,7 @@ class Engine(CustomerEvents):
         )
         self.luck_draw = uniforms(seed, "outcome")
         segments = list(scenario.segments.values())
-        self.segment_shares = [segment.share for segment in segments]
+        self.segment_edges = segment_edges([segment.share for segment in segments])
         self.segment_draw = uniforms(seed, *SEGMENT_STREAM) if segments else None
         self.propensity = [segment.complain for segment in segments] or [1.0]
         self.tolerance = [segment.tolerance for segment in segments] or [1.0]
@@ -138,7 +139,8 @@ class Engine(CustomerEvents):
         customer = Customer(self.next_id, self.env.now, self.luck_draw())
         k = 0
         if self.segment_draw is not None:
-            k = customer.segment = segment_of(self.segment_draw(), self.segment_shares)
+            # once per arrival: the edges are cut once, a bisection places the customer
+            k = customer.segment = bisect.bisect_right(self.segment_edges, self.segment_draw())
         if self.switching:
             scope = self.segment_scope[k]
             for bit, share, draw, reached in self.pilots:
