@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
+import pandas as pd
 import pytest
 from PIL import Image
 from test_cli import call_main
 
 from spiral.analysis.results import run
 from spiral.model.loading import load_scenario, with_length
-from spiral.views.animation import _first_per_node, animate, visits_of
+from spiral.views.animation import (
+    Visits,
+    _first_per_node,
+    animate,
+    dot_positions,
+    frame_times,
+    title_text,
+    visits_of,
+)
 from spiral.views.journey_map import map_data
 
 
@@ -87,9 +98,98 @@ def test_a_gif_over_50_frames_a_second_is_refused(monkeypatch, capsys, tmp_path)
 
 
 def test_the_clip_ends_when_99_percent_of_customers_have_finished(result):
-    from spiral.views.animation import frame_times
-
     times = frame_times(result, 11)
     ends = result.customers["end"].dropna()
     assert times[-1] == pytest.approx(np.quantile(ends, 0.99))
     assert times[-1] < result.events["time"].max()  # the drain's stragglers are left out
+
+
+def a_move(start, end, came_from=-1):
+    """One customer (0) visiting node 1 from ``start`` to ``end``, arrived from ``came_from``."""
+    return Visits(
+        customer=np.array([0]),
+        node=np.array([1]),
+        came_from=np.array([came_from]),
+        start=np.array([start]),
+        end=np.array([end]),
+        names=["a", "b"],
+        births=pd.DataFrame({"time": [], "node": []}),
+        escalations=np.array([]),
+        churns=np.array([]),
+    )
+
+
+XY = np.array([[0.0, 0.0], [1.0, 0.0]])
+JITTER = np.array([[0.02, -0.03]])
+
+
+def test_a_dot_travels_along_the_edge_then_sits_at_the_new_node():
+    visits = a_move(100.0, np.inf, came_from=0)
+    halfway = dot_positions(visits, XY, JITTER, 105.0, travel=10.0)
+    assert halfway.tolist() == [pytest.approx([0.5, 0.0])]  # on the edge: no jitter
+    assert dot_positions(visits, XY, JITTER, 100.0, travel=10.0).tolist() == [[0.0, 0.0]]
+    after = dot_positions(visits, XY, JITTER, 111.0, travel=10.0)
+    assert after.tolist() == [pytest.approx([1.02, -0.03])]  # at node 1, plus its jitter
+
+
+def test_a_move_is_no_longer_than_the_visit_it_leads_to():
+    visits = a_move(100.0, 104.0, came_from=0)
+    assert dot_positions(visits, XY, JITTER, 102.0, travel=10.0).tolist() == [
+        pytest.approx([0.5, 0.0])
+    ]
+    assert len(dot_positions(visits, XY, JITTER, 104.0, travel=10.0)) == 0  # gone
+
+
+def test_a_first_visit_and_a_clip_without_travel_show_the_dot_at_its_node():
+    first = dot_positions(a_move(100.0, np.inf), XY, JITTER, 101.0, travel=10.0)
+    assert first.tolist() == [pytest.approx([1.02, -0.03])]
+    still = dot_positions(a_move(100.0, np.inf, came_from=0), XY, JITTER, 101.0, travel=0.0)
+    assert still.tolist() == [pytest.approx([1.02, -0.03])]
+    assert dot_positions(a_move(100.0, np.inf), XY, JITTER, 99.0, travel=10.0).shape == (0, 2)
+
+
+def test_travelling_dots_are_capped_per_edge_like_sitting_dots_per_node():
+    many = Visits(
+        customer=np.arange(6),
+        node=np.array([1, 1, 1, 0, 0, 0]),
+        came_from=np.array([0, 0, 0, -1, -1, -1]),
+        start=np.zeros(6),
+        end=np.full(6, np.inf),
+        names=["a", "b"],
+        births=pd.DataFrame({"time": [], "node": []}),
+        escalations=np.array([]),
+        churns=np.array([]),
+    )
+    dots = dot_positions(many, XY, np.zeros((6, 2)), 5.0, travel=10.0, cap=2)
+    assert sorted(map(tuple, dots.tolist())) == [(0.0, 0.0), (0.0, 0.0), (0.5, 0.0), (0.5, 0.0)]
+
+
+def test_each_visit_knows_where_the_customer_came_from(result):
+    names = list(map_data(result).positions)
+    visits = visits_of(result, names)
+    first = np.r_[True, visits.customer[1:] != visits.customer[:-1]]
+    assert (visits.came_from[first] == -1).all()
+    assert (visits.came_from[~first] == visits.node[:-1][~first[1:]]).all()
+
+
+def test_the_title_mentions_the_drain_only_after_the_horizon():
+    horizon = 30 * 1440.0
+    before = title_text("online_retail", horizon, horizon, 40)
+    assert before == "online_retail · day 30 00:00 · 40 in journey"
+    after = title_text("online_retail", horizon + 1440 + 240, horizon, 12)
+    assert after == (
+        "online_retail · day 31 04:00 · drain: arrivals stopped at day 30 · 12 in journey"
+    )
+    odd = title_text("x", 200.0, 90.0, 1)
+    assert "arrivals stopped at day 0 01:30" in odd
+
+
+def test_the_frames_never_run_past_the_end_of_the_run(result):
+    times = frame_times(result, 50)
+    assert times.max() <= result.raw.end
+    assert (np.diff(times) > 0).all()
+    # a run cut short of its finishers' 99% quantile stops at its end
+    short = SimpleNamespace(
+        customers=pd.DataFrame({"end": [10.0, 500.0, 900.0]}), raw=SimpleNamespace(end=300.0)
+    )
+    assert frame_times(short, 4).tolist() == [0.0, 100.0, 200.0, 300.0]

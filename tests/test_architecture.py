@@ -9,7 +9,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_imports_point_one_way_cli_views_sweeps_io_analysis_engines_model():
+def test_imports_point_one_way_cli_studio_views_sweeps_io_analysis_engines_model():
     """import-linter's contracts in pyproject.toml hold: no import points back up.
 
     Between the layers of the package, and inside ``engines``: the three engines do not
@@ -31,4 +31,14 @@ def test_every_module_lives_in_a_folder_named_for_its_role():
     top = sorted(p.name for p in (ROOT / "spiral").glob("*.py"))
     assert top == ["__init__.py", "__main__.py"]
     roles = sorted(p.name for p in (ROOT / "spiral").iterdir() if p.is_dir() and p.name[0] != "_")
-    assert roles == ["analysis", "cli", "engines", "io", "model", "scenarios", "sweeps", "views"]
+    assert roles == [
+        "analysis",
+        "cli",
+        "engines",
+        "io",
+        "model",
+        "scenarios",
+        "studio",
+        "sweeps",
+        "views",
+    ]

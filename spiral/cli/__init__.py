@@ -10,7 +10,7 @@ import typer
 
 from spiral.cli.common import app, err_console, fail
 
-COMMAND_MODULES = ("run", "compare", "explain", "scenarios", "show", "from_log", "sweep")
+COMMAND_MODULES = ("run", "compare", "explain", "scenarios", "show", "from_log", "sweep", "studio")
 """Importing a command module registers its commands on the app (in this order in --help)."""
 
 for _module in COMMAND_MODULES:

@@ -133,6 +133,12 @@ class CustomerTable:
         rows = len(self.floats) // len(FLOAT_COLUMNS)
         return rows + sum(len(block["customer"]) for block in self.blocks)
 
+    def column(self, name: str) -> np.ndarray:
+        """Return one integer column of the rows so far (rows first, then blocks)."""
+        k = INT_COLUMNS.index(name)
+        rows = np.frombuffer(self.ints, dtype=np.int32).reshape(-1, len(INT_COLUMNS))[:, k]
+        return np.concatenate([rows, *(block[name] for block in self.blocks)])
+
     def nbytes(self) -> int:
         """Return the bytes held by the rows (and column blocks)."""
         blocks = sum(a.nbytes for block in self.blocks for a in block.values())

@@ -547,6 +547,17 @@ class Engine(CustomerEvents):
 
     def run(self) -> RawRun:
         """Simulate until every customer has finished or the drain time is up."""
+        self.start()
+        self.env.run(until=self.finished)
+        return self.records()
+
+    @property
+    def finished(self) -> simpy.Event:
+        """The event that ends the run: every customer finished, or the drain time is up."""
+        return self.all_done | self.stop
+
+    def start(self) -> None:
+        """Start the arrivals, staffing, bursts, what-ifs and loops (then step ``env``)."""
         env = self.env
         for i, (_, what_if) in enumerate(self.what_ifs):
             env.process(self._start(1 << i, what_if))
@@ -560,8 +571,10 @@ class Engine(CustomerEvents):
             env.process(self._burst(k, burst))
         env.process(self._arrivals())
         env.process(self.dynamics.process(self))
-        env.run(until=self.all_done | self.stop)
-        end = env.now
+
+    def records(self) -> RawRun:
+        """Return the run's records (customers still in a journey end as in progress)."""
+        end = self.env.now
         for c in sorted(self.active.values(), key=lambda c: c.id):
             self.table.append(c, math.nan, IN_PROGRESS, -1)
         return RawRun(

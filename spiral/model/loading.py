@@ -296,7 +296,28 @@ def read_yaml(path: Path) -> object:
     a file over 2 MB, nesting deeper than 50 levels (also through aliases) and aliases that
     expand to over a million values are refused.
     """
-    text = _read_text(path)
+    return yaml_data(_read_text(path), str(path))
+
+
+def yaml_bytes(raw: bytes, source: str) -> object:
+    """Return the data of YAML bytes (an upload) under the same checks as ``read_yaml``."""
+    if len(raw) > MAX_FILE_BYTES:
+        raise problem(
+            source,
+            "file",
+            f"is {len(raw) / 2**20:.1f} MB; expected a file of at most "
+            f"{MAX_FILE_BYTES / 2**20:g} MB",
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise problem(source, "file", f"cannot be read ({error})") from None
+    return yaml_data(text, source)
+
+
+def yaml_data(text: str, source: str) -> object:
+    """Return the data of YAML text read with the safe loader; ``source`` names it in errors."""
+    path = source
     try:
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader
     except _Refused as error:

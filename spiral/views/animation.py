@@ -1,9 +1,10 @@
 """An animation of a run: customers as dots moving over the journey map.
 
-Nodes redden as complaints are born there, a counter shows escalations so far. Frames
-are drawn with matplotlib one at a time and written as a GIF (Pillow; one 64-colour
-palette for the whole clip keeps a 60-second clip small) or, where ffmpeg is installed,
-as MP4.
+A dot travels along the edge from a customer's previous node to the new one, then sits
+(jittered) at the node. Nodes redden as complaints are born there, a counter shows
+escalations so far; past the horizon the title says the clip shows the drain. Frames are
+drawn with matplotlib one at a time and written as a GIF (Pillow; one 64-colour palette for
+the whole clip keeps a 60-second clip small) or, where ffmpeg is installed, as MP4.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from spiral.views.journey_map import draw_stage, map_data
 from spiral.views.style import BAD, INK, NEUTRAL, house_style, new_figure
 from spiral.views.trace import clock
 
-DOTS_PER_NODE = 40  # more customers at a node show as a number, not more dots
+DOTS_PER_NODE = 40  # more customers at a node (or on an edge) show as a number, not more dots
+TRAVEL_FRAMES = 3  # a move along an edge spans about this many frames of the clip
 
 
 @dataclass
@@ -28,6 +30,7 @@ class Visits:
 
     customer: np.ndarray
     node: np.ndarray  # index into the map's node list
+    came_from: np.ndarray  # the node of the customer's previous visit, -1 for a first visit
     start: np.ndarray
     end: np.ndarray
     names: list[str]
@@ -53,23 +56,72 @@ def visits_of(result, names: list[str]) -> Visits:  # noqa: ANN001 - a RunResult
     done = (moves["event"] == "outcome").to_numpy()
     end = np.where(done, start, np.where(same, later, np.inf))  # an outcome is left at once
     node = moves["node"].map(index).to_numpy()
+    came_from = np.where(np.r_[False, customer[1:] == customer[:-1]], np.r_[-1, node[:-1]], -1)
     failures = events[events["event"] == "failure"]
     first = failures.drop_duplicates("customer")
     births = pd.DataFrame({"time": first["time"], "node": first["node"].map(index)})
     escalations = events.loc[events["event"] == "escalate", "time"].to_numpy(float)
     gone = (events["event"] == "outcome") & (events["detail"] == "churned")
     churns = np.sort(events.loc[gone, "time"].to_numpy(float))
-    return Visits(customer, node, start, end, names, births, np.sort(escalations), churns)
+    return Visits(
+        customer, node, came_from, start, end, names, births, np.sort(escalations), churns
+    )
+
+
+def dot_positions(
+    visits: Visits,
+    xy: np.ndarray,
+    jitter: np.ndarray,
+    t: float,
+    travel: float,
+    cap: int = DOTS_PER_NODE,
+) -> np.ndarray:
+    """Return the (x, y) of every dot at time ``t``: on its edge while moving, else at its node.
+
+    A visit that came from another node starts with a move of ``travel`` minutes along the
+    straight line between the two nodes (no jitter: the dot is on the edge), shortened to the
+    visit's own length so the dot always arrives before it moves on; then the dot sits at the
+    node, offset by the customer's ``jitter`` (as does a repeat visit to the same node). At
+    most ``cap`` dots sit at a node and at most ``cap`` travel along an edge.
+    """
+    here = (visits.start <= t) & (t < visits.end)
+    who, node, came = visits.customer[here], visits.node[here], visits.came_from[here]
+    took = np.minimum(travel, visits.end[here] - visits.start[here])
+    since = t - visits.start[here]
+    moving = (came >= 0) & (came != node) & (since < took)
+    share = (since[moving] / took[moving])[:, None]
+    a, b = xy[came[moving]], xy[node[moving]]
+    on_edge = a + share * (b - a)
+    edge = came[moving] * len(xy) + node[moving]
+    sit_node, sit_who = node[~moving], who[~moving]
+    keep = _first_per_node(sit_node, cap)
+    sitting = xy[sit_node[keep]] + jitter[sit_who[keep]]
+    return np.vstack([sitting.reshape(-1, 2), on_edge[_first_per_node(edge, cap)].reshape(-1, 2)])
+
+
+def arrivals_end(result) -> float:  # noqa: ANN001 - a RunResult
+    """Return when arrivals stop: the scenario's horizon, or the last arrival of a counted run."""
+    horizon = result.scenario.horizon
+    return float(horizon if horizon is not None else result.raw.arrivals_end)
+
+
+def title_text(name: str, t: float, horizon: float, in_journey: int) -> str:
+    """Return a frame's title; past the horizon it says the clip shows the drain."""
+    if t <= horizon:
+        return f"{name} · {clock(t)} · {in_journey} in journey"
+    stopped = clock(horizon).removesuffix(" 00:00")  # "day 30" for a whole-day horizon
+    return f"{name} · {clock(t)} · drain: arrivals stopped at {stopped} · {in_journey} in journey"
 
 
 def frame_times(result, frames: int) -> np.ndarray:  # noqa: ANN001
     """Return the simulated time of each frame, evenly until 99% of customers have finished.
 
     The last stragglers of the drain would otherwise fill most of the clip with an empty map.
+    The clip never runs past the run's end.
     """
     ends = result.customers["end"].dropna().to_numpy(float)
     end = float(np.quantile(ends, 0.99)) if len(ends) else float(result.events["time"].max())
-    return np.linspace(0.0, max(end, 1.0), frames)
+    return np.linspace(0.0, min(max(end, 1.0), float(result.raw.end)), frames)
 
 
 SIZE = (960, 540)  # pixels: a quarter of full HD, small enough to mail (see --size)
@@ -101,6 +153,9 @@ def animate(  # noqa: C901 - one drawing loop, two writers
     rng = np.random.default_rng(0)
     jitter = rng.normal(0, 0.09, (int(visits.customer.max(initial=0)) + 1, 2))
     times = frame_times(result, frames)
+    # a move spans TRAVEL_FRAMES frames of the clip, whatever the run's length (see dot_positions)
+    travel = TRAVEL_FRAMES * float(times[1] - times[0]) if frames > 1 else 0.0
+    horizon = arrivals_end(result)
     mp4 = out.suffix.lower() == ".mp4"
     scale = size[1] / 540  # type and marks grow with the clip (540 px: the old size)
     with house_style():
@@ -155,11 +210,7 @@ def animate(  # noqa: C901 - one drawing loop, two writers
 
         def draw(t: float) -> None:
             here = (visits.start <= t) & (t < visits.end)
-            who, where = visits.customer[here], visits.node[here]
-            keep = _first_per_node(where, DOTS_PER_NODE)
-            dots.set_offsets(
-                xy[where[keep]] + jitter[who[keep]] if keep.any() else np.empty((0, 2))
-            )
+            dots.set_offsets(dot_positions(visits, xy, jitter, t, travel))
             born = np.bincount(
                 visits.births.loc[visits.births["time"] <= t, "node"].to_numpy(int),
                 minlength=len(names),
@@ -171,7 +222,7 @@ def animate(  # noqa: C901 - one drawing loop, two writers
                 f"in journey: {int(here.sum()):,}\nproblems: {int(born.sum()):,}\n"
                 f"escalations: {escalated:,}\nchurned: {churned:,}"
             )
-            title.set_text(f"{result.scenario.name} · {clock(t)} · {int(here.sum())} in journey")
+            title.set_text(title_text(result.scenario.name, t, horizon, int(here.sum())))
 
         def rgb_now():  # noqa: ANN202 - the canvas as an RGB image
             fig.canvas.draw()

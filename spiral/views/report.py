@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -61,12 +60,9 @@ HEADLINES = (
 
 def png(fig) -> str:  # noqa: ANN001 - a matplotlib Figure
     """Return a figure as a base64 PNG data URI; the figure is closed."""
-    from spiral.views.style import house_style
+    from spiral.views.style import png_bytes
 
-    buffer = io.BytesIO()
-    with house_style():
-        fig.savefig(buffer, format="png")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return "data:image/png;base64," + base64.b64encode(png_bytes(fig)).decode("ascii")
 
 
 @dataclass

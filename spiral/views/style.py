@@ -67,3 +67,13 @@ def save_figure(fig, folder: Path, name: str) -> list[Path]:  # noqa: ANN001 - a
         for path in paths:
             fig.savefig(path)
     return paths
+
+
+def png_bytes(fig, dpi: float | None = None) -> bytes:  # noqa: ANN001 - a Figure
+    """Return a figure as PNG bytes in the house style (``dpi`` overrides the saving dpi)."""
+    import io
+
+    buffer = io.BytesIO()
+    with house_style():
+        fig.savefig(buffer, format="png", **({} if dpi is None else {"dpi": dpi}))
+    return buffer.getvalue()

@@ -1,0 +1,1 @@
+"""`spiral studio`: an interactive page for a classroom and a client meeting (Panel)."""
