@@ -22,7 +22,9 @@ def test_the_knobs_read_the_scenario_and_rates_are_per_day(tiny_data, tiny_scena
 
 def test_only_the_moved_knobs_are_written_and_the_result_validates(tiny_data, tiny_scenario):
     knobs = dataclasses.replace(
-        knobs_of(tiny_scenario), failure={"order": 0.1, "ship": 0.05}, staff={"ops": 5, "support": 2}
+        knobs_of(tiny_scenario),
+        failure={"order": 0.1, "ship": 0.05},
+        staff={"ops": 5, "support": 2},
     )
     setting = apply_knobs(tiny_data, knobs, "tiny.yaml")
     assert setting.changed == ["steps.ship.failure", "silos.ops.staff"]

@@ -54,6 +54,8 @@ td.value {{ font-weight: bold; font-size: 1.3em; }}
 .regime.runaway {{ background: {BAD}; }}
 .story {{ font-family: monospace; font-size: 15px; white-space: pre-wrap; }}
 .clock {{ font-size: 28px; font-weight: bold; }}
+.problems {{ background: #fdecea; color: {BAD}; border: 1px solid {BAD}; border-radius: 6px;
+  padding: 8px 12px; font-size: 16px; }}
 """
 """Styles inside the panes (each pane is its own shadow root: page CSS does not reach it)."""
 
@@ -116,10 +118,10 @@ class Studio:
     # --- layout ---------------------------------------------------------------------
     def _build(self, first: str, seed: int | None) -> None:
         self.scenario_select = pn.widgets.Select(
-            name="Scenario", options=list(self.sources), value=first, css_classes=["scenario"]
+            name="Scenario", options=list(self.sources), value=first
         )
         self.upload = pn.widgets.FileInput(accept=".yaml,.yml", name="Upload a scenario")
-        self.upload_errors = pn.pane.Alert("", alert_type="danger", visible=False)
+        self.upload_errors = pn.pane.HTML("", visible=False, stylesheets=[PANE_CSS])
         self.seed = pn.widgets.IntInput(name="Seed", value=seed or 1, start=0, step=1)
         self.replications = pn.widgets.IntSlider(
             name="Replications (for intervals)", start=1, end=10, value=REPLICATIONS
@@ -127,16 +129,14 @@ class Studio:
         self.reset = pn.widgets.Button(name="Reset to the scenario", button_type="warning")
         self.knob_box = pn.Column()
         self.what_if_box = pn.widgets.CheckBoxGroup(name="What-ifs", options=[], inline=False)
-        self.errors = pn.pane.Alert("", alert_type="danger", visible=False)
+        self.errors = pn.pane.HTML("", visible=False, stylesheets=[PANE_CSS])
 
         self.progress = pn.indicators.Progress(
             name="progress", value=0, max=100, visible=False, sizing_mode="stretch_width"
         )
-        self.status = pn.pane.Markdown("", css_classes=["status"])
+        self.status = pn.pane.Markdown("")
         self.regime = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[PANE_CSS])
-        self.headline = pn.pane.HTML(
-            "", css_classes=["headline"], sizing_mode="stretch_width", stylesheets=[PANE_CSS]
-        )
+        self.headline = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[PANE_CSS])
         self.curve = pn.pane.PNG(None, sizing_mode="stretch_width")
         self.map = pn.pane.PNG(None, sizing_mode="stretch_width")
 
@@ -145,9 +145,7 @@ class Studio:
             options=["the what-ifs ticked", "these settings vs the scenario as loaded"],
             value="the what-ifs ticked",
         )
-        self.compare_table = pn.pane.HTML(
-            "", css_classes=["headline"], sizing_mode="stretch_width", stylesheets=[PANE_CSS]
-        )
+        self.compare_table = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[PANE_CSS])
         self.compare_curves = pn.Row(
             pn.pane.PNG(None, sizing_mode="stretch_width"),
             pn.pane.PNG(None, sizing_mode="stretch_width"),
@@ -160,17 +158,13 @@ class Studio:
         self.go_reset = pn.widgets.Button(name="Reset the clock", button_type="warning")
         self.speed = pn.widgets.Select(name="Speed (per half second)", options=list(SPEEDS))
         self.speed.value = "6 hours"
-        self.clock = pn.pane.HTML("", css_classes=["clock"], stylesheets=[PANE_CSS])
+        self.clock = pn.pane.HTML("", stylesheets=[PANE_CSS])
         self.live_picture = pn.pane.PNG(None, sizing_mode="stretch_width")
 
         self.tell = pn.widgets.Button(name="Tell two customers' stories", button_type="primary")
         self.stories = pn.Row(
-            pn.pane.HTML(
-                "", css_classes=["story"], sizing_mode="stretch_width", stylesheets=[PANE_CSS]
-            ),
-            pn.pane.HTML(
-                "", css_classes=["story"], sizing_mode="stretch_width", stylesheets=[PANE_CSS]
-            ),
+            pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[PANE_CSS]),
+            pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[PANE_CSS]),
             sizing_mode="stretch_width",
         )
 
@@ -347,9 +341,11 @@ class Studio:
         self.scenario_select.value = source.label  # loads it
 
     @staticmethod
-    def _show_errors(alert: pn.pane.Alert, lines: list[str]) -> None:
-        alert.object = "<br>".join(html.escape(safe_text(line)) for line in lines)
-        alert.visible = True
+    def _show_errors(pane: pn.pane.HTML, lines: list[str]) -> None:
+        """Show problems one line each (names and values from files are made safe)."""
+        shown_lines = "".join(f"<div>{html.escape(safe_text(line))}</div>" for line in lines)
+        pane.object = f'<div class="problems">{shown_lines}</div>'
+        pane.visible = True
 
     def _changed(self) -> None:
         """Validate the moved settings, stop the old job and start the visible tab's work."""
@@ -501,13 +497,14 @@ class Studio:
             rows.append(
                 f"<tr><td>{label}</td><td>{shown(metric, a.mean, currency)}</td>"
                 f"<td>{shown(metric, b.mean, currency)}</td>"
-                f"<td class='{css}' data-metric='{metric}'>"
+                f"<td class='diff {css}' data-metric='{metric}'>"
                 f"{shown(metric, diff.mean, currency, signed=True)} "
                 f"{interval(metric, diff.half_width, currency)}</td></tr>"
             )
         self.compare_table.object = (
             f"<table><tr><th></th><th>{html.escape(left.label)}</th>"
-            f"<th>{html.escape(right.label)}</th><th>difference (95%, paired)</th></tr>"
+            f"<th>{html.escape(right.label)}</th><th class='runs'>difference (95%, paired, "
+            f"{min(len(left.results), len(right.results))} runs)</th></tr>"
             f"{''.join(rows)}</table><p>Same random numbers on both sides (seeds "
             f"{self.seed.value} onward); blue: better, red: worse, shown only where the "
             "interval excludes zero.</p>"
