@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import io
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -70,6 +71,8 @@ REPLICATIONS = 3
 SPEEDS = {"1 hour": 60.0, "6 hours": 360.0, "1 day": 1440.0, "3 days": 4320.0}
 """Simulated time per tick of "go" (a tick every half second)."""
 TICK_MS = 500
+REDRAW_AFTER = 0.3
+"""Seconds: a replication that lands sooner after the last drawing is not drawn by itself."""
 
 
 def money(value: float, currency: str) -> str:
@@ -420,9 +423,15 @@ class Studio:
         def progress(fraction: float) -> None:
             later(lambda: setattr(self.progress, "value", int(fraction * 100)))
 
+        drawn = [time.perf_counter()]
+
         def replication(done: list[Side]) -> None:
-            pictures = show_pictures(done)
-            later(lambda: show(done, pictures))
+            # quick runs are drawn once, at the end; slow ones as each replication lands
+            last = min(len(side.results) for side in done) == replications
+            if last or time.perf_counter() - drawn[0] > REDRAW_AFTER:
+                pictures = show_pictures(done)
+                drawn[0] = time.perf_counter()
+                later(lambda: show(done, pictures))
 
         def work() -> None:
             try:
