@@ -32,7 +32,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def studio(*args: str, timeout: float = 120.0) -> Iterator[tuple[str, float]]:
+def studio(
+    *args: str, timeout: float = 120.0, cwd: Path | None = None
+) -> Iterator[tuple[str, float]]:
     """Start `spiral studio ARGS` on a free port; yield its URL and seconds to listen; stop it."""
     port = free_port()
     started = time.perf_counter()
@@ -42,6 +44,7 @@ def studio(*args: str, timeout: float = 120.0) -> Iterator[tuple[str, float]]:
         stderr=subprocess.STDOUT,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        cwd=cwd,
     )
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from studio_browser import studio
 
 from spiral.model.loading import parse_scenario
 
@@ -117,6 +118,12 @@ def test_every_spiral_command_in_the_readme_runs(command, tmp_path):
         args[args.index("--horizon") + 1] = "4 days"  # past the warm-up of the scenario used
     if "--theory" in args and "--quick" not in args:  # the full report takes minutes
         args.append("--quick")
+    if args[1] == "studio":  # a server: it must start and listen (its own port, stopped after)
+        if "--port" in args:
+            del args[args.index("--port") : args.index("--port") + 2]
+        with studio(*args[2:], cwd=tmp_path) as (url, _):
+            assert url.startswith("http://127.0.0.1:")
+        return
     done = run_readme_command(args, tmp_path)
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr

@@ -149,7 +149,7 @@ class Studio:
             value="the what-ifs ticked",
         )
         self.compare_table = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[PANE_CSS])
-        self.compare_curves = pn.Row(
+        self.compare_curves = pn.Column(
             pn.pane.PNG(None, sizing_mode="stretch_width"),
             pn.pane.PNG(None, sizing_mode="stretch_width"),
             sizing_mode="stretch_width",
