@@ -44,3 +44,15 @@ def test_a_finished_run_does_not_advance(tiny_scenario):
     end = live.now
     live.advance(60)
     assert live.now == end <= live.end
+
+
+def test_a_run_of_a_count_of_customers_ends_its_arrivals_at_the_expected_time(tiny_data):
+    from spiral.model.loading import parse_scenario
+
+    del tiny_data["horizon"]
+    tiny_data["customers"] = 400
+    live = LiveRun(parse_scenario(tiny_data, "count.yaml"), seed=1)
+    assert live.arrivals_end == 400 / (200 / 1440)  # two days at 200 a day
+    while not live.done:
+        live.advance(1440)
+    assert live.trajectory().arrivals == 400

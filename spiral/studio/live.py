@@ -53,9 +53,17 @@ class LiveRun:
         return self.engine.all_done.triggered or self.engine.stop.triggered
 
     @property
+    def arrivals_end(self) -> float:
+        """Return when arrivals stop, in minutes (for a count of customers: its expected time)."""
+        scenario = self.scenario
+        if scenario.horizon is not None:
+            return scenario.horizon
+        return scenario.customers / scenario.arrivals.rate
+
+    @property
     def end(self) -> float:
-        """Return the latest time the run can reach: the horizon plus the drain, in minutes."""
-        return self.scenario.horizon + self.scenario.drain
+        """Return the latest time the run should reach: arrivals' end plus the drain, minutes."""
+        return self.arrivals_end + self.scenario.drain
 
     def advance(self, minutes: float) -> None:
         """Simulate ``minutes`` more (less if the run ends first)."""

@@ -544,7 +544,7 @@ class Studio:
         state = live.trajectory()
         scenario = live.scenario
         day = live.now / 1440
-        phase = "drain: no new customers" if live.now > scenario.horizon else "arrivals open"
+        phase = "drain: no new customers" if live.engine.arrivals_done else "arrivals open"
         if live.done:
             phase = "finished"
             self._stop_playing()
@@ -556,8 +556,8 @@ class Studio:
         figure = live_chart(
             state.day,
             {"backlog": state.backlog, "failure": state.failure, "reputation": state.reputation},
-            scenario.horizon / 1440,
-            live.end / 1440,
+            live.arrivals_end / 1440,
+            max(live.end, live.now) / 1440,
             f"{scenario.name}: the organisation over time (seed {live.engine.seed})",
         )
         self.live_picture.object = png_bytes(figure, dpi=70)
