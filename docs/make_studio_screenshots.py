@@ -20,6 +20,7 @@ WAIT = 300_000
 
 
 def main() -> None:
+    """Write the four screenshots into docs/images."""
     out = HERE / "images"
     out.mkdir(exist_ok=True)
     with studio("online_retail") as (url, _), browser(CHROMIUM) as launched:
