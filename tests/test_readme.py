@@ -103,8 +103,16 @@ def prepare(args: list[str], folder: Path) -> None:
             assert run_readme_command(maker, folder).returncode == 0, maker
 
 
+COVERED_ELSEWHERE = {
+    "spiral run tipping_point": "test_the_tipping_point_verdict_in_the_readme_is_what_…",
+    "spiral validate --theory --quick": "the --markdown line runs the same report (--quick)",
+    "spiral validate --evidence": "the --markdown line runs the same check and prints it",
+}
+"""README commands that another test here runs exactly (the suite has a 15-minute budget)."""
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("command", spiral_commands())
+@pytest.mark.parametrize("command", [c for c in spiral_commands() if c not in COVERED_ELSEWHERE])
 def test_every_spiral_command_in_the_readme_runs(command, tmp_path):
     example = next(b for b in code_blocks("yaml") if b.startswith("name: tiny"))
     (tmp_path / "my_scenario.yaml").write_text(example)
@@ -143,6 +151,7 @@ def test_the_sample_output_in_the_readme_is_what_spiral_run_prints_today():
 
 @pytest.mark.slow
 def test_the_tipping_point_verdict_in_the_readme_is_what_spiral_prints():
+    assert "spiral run tipping_point" in spiral_commands()  # this test runs it as written
     shown = re.search(r"^(regime: .*)$", README, flags=re.MULTILINE).group(1)
     done = subprocess.run(
         [sys.executable, "-m", "spiral", "run", "tipping_point"],

@@ -87,7 +87,7 @@ def regime_at(rate_per_day: float) -> str:
 @pytest.mark.slow
 def test_tipping_point_scenario_is_runaway_above_its_line_and_not_below():
     line = tipping_points(load_scenario("tipping_point"))[0].rate  # 1,066.8 a day
-    for above in (1.03, 1.1, 1.25):
+    # 0.9 and 1.1 × the line, seeds 1 to 3, are checked by the bisection in test_tipping_point
+    for above in (1.03, 1.25):
         assert regime_at(line * above) == RUNAWAY, line * above
-    for below in (0.8, 0.9):
-        assert regime_at(line * below) != RUNAWAY, line * below
+    assert regime_at(line * 0.8) != RUNAWAY, line * 0.8
