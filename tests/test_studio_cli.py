@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import queue
 import subprocess
 import sys
+import threading
 
 import pytest
 from studio_browser import free_port
 from test_cli import call_main
 
-from spiral.studio.server import exposed
+from spiral.studio.server import exposed, netloc, origins
 from spiral.studio.sources import from_upload, opening
 
 
@@ -66,16 +68,26 @@ def test_serving_to_the_network_needs_host_and_warns():
     process = subprocess.Popen(
         [sys.executable, "-m", "spiral", "studio", "--host", "0.0.0.0", "--port", str(port)],
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
     )
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(x) for x in process.stdout], daemon=True).start()
+    seen: list[str] = []
     try:
-        warning = process.stderr.readline()
-        started = process.stdout.readline()
-        while started and not started.startswith("spiral studio:"):
-            started = process.stdout.readline()
+        while not any(line.startswith("spiral studio:") for line in seen):
+            seen.append(lines.get(timeout=120))  # a hang guard: queue.Empty fails the test
     finally:
         process.terminate()
         process.wait(timeout=15)
+    warning = next(line for line in seen if line.startswith("warning:"))
     assert warning.startswith("warning: serving on 0.0.0.0: anyone who can reach this machine")
-    assert started.startswith(f"spiral studio: http://0.0.0.0:{port}/")
+    assert warning.rstrip().endswith("from any web page they have open")
+    assert f"spiral studio: http://0.0.0.0:{port}/ (Ctrl-C stops it)\n" in seen
+
+
+def test_a_page_from_elsewhere_may_open_a_session_only_on_a_wildcard_address():
+    assert origins("127.0.0.1", 80) == ["127.0.0.1:80", "localhost:80"]
+    assert origins("192.168.1.20", 80) == ["192.168.1.20:80"]
+    assert origins("0.0.0.0", 80) == ["*"]
+    assert netloc("::1", 5006) == "[::1]:5006"

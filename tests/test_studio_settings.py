@@ -8,7 +8,13 @@ import pytest
 import yaml
 
 from spiral.model.errors import ScenarioError
-from spiral.model.loading import parse_scenario, yaml_data
+from spiral.model.loading import (
+    builtin_scenarios,
+    load_scenario,
+    parse_scenario,
+    read_yaml,
+    yaml_data,
+)
 from spiral.studio.settings import apply_knobs, command_lines, knobs_of
 
 
@@ -83,3 +89,16 @@ def test_the_saved_settings_file_is_plain_yaml(tiny_data, tiny_scenario):
     setting = apply_knobs(tiny_data, knobs_of(tiny_scenario), "tiny.yaml")
     assert setting.changed == []
     assert yaml.safe_load(setting.yaml_text("tiny")) == tiny_data
+
+
+def test_a_silo_on_a_roster_has_no_head_count_knob():
+    scenario = load_scenario("lending_centre")
+    assert scenario.silos["centre"].roster is not None
+    assert "centre" not in knobs_of(scenario).staff
+
+
+def test_untouched_knobs_change_nothing_in_any_built_in():
+    for name, path in builtin_scenarios().items():
+        data = read_yaml(path)
+        setting = apply_knobs(data, knobs_of(parse_scenario(data, name)), name)
+        assert setting.changed == [] and setting.data == data, name

@@ -52,13 +52,18 @@ def studio_command(
             known = ", ".join(builtins)
             raise fail([f"{path}: file: no such file or built-in scenario (built-ins: {known})"])
     if port == 0:
-        with socket.socket() as probe:
-            probe.bind((host, 0))
-            port = probe.getsockname()[1]
+        try:
+            family = socket.getaddrinfo(host, 0)[0][0]
+            with socket.socket(family) as probe:
+                probe.bind((host, 0))
+                port = probe.getsockname()[1]
+        except OSError as error:
+            raise fail([f"--host: cannot serve on {host} ({error.strerror or error})"]) from None
     if exposed(host):
         err_console.print(
             f"warning: serving on {host}: anyone who can reach this machine on port {port} can "
-            "open the page and run simulations on it (the page reads no file from disk)",
+            "open the page and run simulations on it (the page reads no file from disk)"
+            + (", from any web page they have open" if host in ("0.0.0.0", "::") else ""),
             highlight=False,
             soft_wrap=True,
         )

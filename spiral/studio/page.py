@@ -112,11 +112,20 @@ class Studio:
         self.source = sources[first]
         self.setting = Setting(self.source.data, self.source.scenario)
         self.job: Job | None = None
+        self._loading = False
         self.live: LiveRun | None = None
         self.playing: object | None = None
         self.doc = pn.state.curdoc
         self._build(first, seed)
         self._load_source(first)
+        if self.doc is not None:
+            self.doc.on_session_destroyed(lambda _: self._closed())
+
+    def _closed(self) -> None:
+        """Stop this tab's work when its browser tab goes away."""
+        if self.job is not None:
+            self.job.cancel.set()
+        self._stop_playing()
 
     # --- layout ---------------------------------------------------------------------
     def _build(self, first: str, seed: int | None) -> None:
@@ -125,7 +134,9 @@ class Studio:
         )
         self.upload = pn.widgets.FileInput(accept=".yaml,.yml", name="Upload a scenario")
         self.upload_errors = pn.pane.HTML("", visible=False, stylesheets=[PANE_CSS])
-        self.seed = pn.widgets.IntInput(name="Seed", value=seed or 1, start=0, step=1)
+        self.seed = pn.widgets.IntInput(
+            name="Seed", value=1 if seed is None else seed, start=0, step=1
+        )
         self.replications = pn.widgets.IntSlider(
             name="Replications (for intervals)", start=1, end=10, value=REPLICATIONS
         )
@@ -148,6 +159,7 @@ class Studio:
             options=["the what-ifs ticked", "these settings vs the scenario as loaded"],
             value="the what-ifs ticked",
         )
+        self.compare_regime = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[PANE_CSS])
         self.compare_table = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[PANE_CSS])
         self.compare_curves = pn.Column(
             pn.pane.PNG(None, sizing_mode="stretch_width"),
@@ -195,6 +207,7 @@ class Studio:
                 "Side by side",
                 pn.Column(
                     self.compare_what,
+                    self.compare_regime,
                     self.compare_table,
                     self.compare_curves,
                     sizing_mode="stretch_width",
@@ -241,7 +254,7 @@ class Studio:
         self.upload.param.watch(self._uploaded, "value")
         self.reset.on_click(lambda _: self._load_source(self.scenario_select.value))
         self.seed.param.watch(lambda _: self._changed(), "value")
-        self.replications.param.watch(lambda _: self._changed(), "value")
+        self.replications.param.watch(lambda _: self._changed(), "value_throttled")
         self.what_if_box.param.watch(lambda _: self._changed(), "value")
         self.compare_what.param.watch(lambda _: self._changed(), "value")
         self.tabs.param.watch(lambda _: self._changed(), "active")
@@ -279,7 +292,7 @@ class Studio:
             start=round(rate * 0.25, 2),
             end=round(rate * 3, 2),
             step=max(round(rate / 100, 2), 0.01),
-            value=round(rate, 2),
+            value=rate,  # exact: an untouched knob changes nothing
         )
         self.baton_slider = pn.widgets.FloatSlider(
             name="baton: warm-handoff share", start=0.0, end=1.0, step=0.05, value=knobs.baton
@@ -310,8 +323,12 @@ class Studio:
             slider.param.watch(lambda _: self._changed(), "value_throttled")
         self.knob_box.objects = sliders
         what_ifs = list(self.source.scenario.what_ifs)
-        self.what_if_box.options = what_ifs
-        self.what_if_box.value = what_ifs[:1]
+        self._loading = True  # one job for the new scenario, not one per widget reset
+        try:
+            self.what_if_box.options = what_ifs
+            self.what_if_box.value = what_ifs[:1]
+        finally:
+            self._loading = False
         self.download.filename = f"{self.source.scenario.name}_studio.yaml"
         self._changed()
 
@@ -341,7 +358,10 @@ class Studio:
         self.upload_errors.visible = False
         self.sources[source.label] = source
         self.scenario_select.options = list(self.sources)
-        self.scenario_select.value = source.label  # loads it
+        if self.scenario_select.value == source.label:  # the same name again: reload it
+            self._load_source(source.label)
+        else:
+            self.scenario_select.value = source.label  # loads it
 
     @staticmethod
     def _show_errors(pane: pn.pane.HTML, lines: list[str]) -> None:
@@ -352,12 +372,25 @@ class Studio:
 
     def _changed(self) -> None:
         """Validate the moved settings, stop the old job and start the visible tab's work."""
-        try:
-            self.setting = apply_knobs(self.source.data, self._knobs(), self.source.label)
-        except ScenarioError as error:
-            self._show_errors(self.errors, error.lines())
+        if self._loading:
+            return
+        if self.job is not None:
+            self.job.cancel.set()
+        problems = []
+        if self.seed.value is None:
+            problems = ["Seed: expected a whole number of at least 0"]
+        else:
+            try:
+                self.setting = apply_knobs(self.source.data, self._knobs(), self.source.label)
+            except ScenarioError as error:
+                problems = error.lines()
+        if problems:  # nothing runs and nothing saves until the settings are valid again
+            self._show_errors(self.errors, problems)
+            self.download.disabled = True
+            self.progress.visible = False
             return
         self.errors.visible = False
+        self.download.disabled = False
         self._update_command()
         self._reset_live()
         tab = self.tabs.active
@@ -417,8 +450,15 @@ class Studio:
         seed = self.seed.value
 
         def later(callback: Callable[[], None]) -> None:
+            def current() -> None:  # a newer job may have started since this was scheduled
+                if self.job is job and not job.cancel.is_set():
+                    callback()
+
             if not job.cancel.is_set():
-                self.doc.add_next_tick_callback(callback)
+                try:
+                    self.doc.add_next_tick_callback(current)
+                except Exception:  # noqa: BLE001 - the tab was closed: nobody to show it to
+                    job.cancel.set()
 
         def progress(fraction: float) -> None:
             later(lambda: setattr(self.progress, "value", int(fraction * 100)))
@@ -491,7 +531,7 @@ class Studio:
 
     def _show_side_by_side(self, sides: list[Side], pictures: list[bytes]) -> None:
         currency = sides[0].scenario.money.currency
-        self.regime.object = self._regime_html(sides)
+        self.compare_regime.object = self._regime_html(sides)
         if len(sides) == 1:
             self.compare_table.object = "<p>Tick a what-if to compare it with the baseline.</p>"
             self.compare_curves[0].object, self.compare_curves[1].object = pictures[0], None
@@ -580,7 +620,10 @@ class Studio:
                 + "</div>"
                 for title, lines in zip(titles, told, strict=True)
             ]
-            self.doc.add_next_tick_callback(lambda: self._show_stories(texts))
+            try:
+                self.doc.add_next_tick_callback(lambda: self._show_stories(texts))
+            except Exception:  # noqa: BLE001 - the tab was closed: nobody to tell
+                return
 
         threading.Thread(target=work, daemon=True, name="spiral-studio-story").start()
 

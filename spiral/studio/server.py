@@ -5,9 +5,29 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import panel as pn  # noqa: F401 - imported here so a missing [studio] extra is found first
+
 from spiral.studio.sources import Source, opening
 
 LOCAL = "127.0.0.1"
+
+
+WILDCARDS = ("0.0.0.0", "::")
+
+
+def netloc(host: str, port: int) -> str:
+    """Return 'host:port' as a URL writes it (an IPv6 address in brackets)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def origins(host: str, port: int) -> list[str]:
+    """Return the pages allowed to open a session: this host's own (any, on a wildcard)."""
+    if host in WILDCARDS:
+        return ["*"]  # the machine's own addresses are not known here; the warning says so
+    own = [netloc(host, port)]
+    if not exposed(host):
+        own += [f"localhost:{port}", f"{LOCAL}:{port}"]
+    return list(dict.fromkeys(own))
 
 
 def exposed(host: str) -> bool:
@@ -37,19 +57,19 @@ def serve(
     ready: Callable[[str], None] | None = None,
 ) -> None:
     """Serve the studio until interrupted; ``ready(url)`` is called once it listens."""
-    import panel as pn
-
     sources = opening(files)
-    origins = [f"{host}:{port}", f"localhost:{port}", f"{LOCAL}:{port}"]
-    url = f"http://{host}:{port}/"
+    url = f"http://{netloc(host, port)}/"
     server = pn.serve(
         page_factory(sources, first, seed),
         port=port,
         address=host,
-        websocket_origin=["*"] if exposed(host) else origins,
+        websocket_origin=origins(host, port),
         show=False,
         start=False,
         title="spiral studio",
+        # a closed tab's session (and the simulation it started) ends within seconds
+        check_unused_sessions_milliseconds=2000,
+        unused_session_lifetime_milliseconds=2000,
     )
     if ready is not None:
         ready(url)

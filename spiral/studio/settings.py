@@ -33,11 +33,13 @@ class Knobs:
 
 
 def knobs_of(scenario: Scenario) -> Knobs:
-    """Return a validated scenario's knob values (only silos with a staff count get one)."""
+    """Return a validated scenario's knob values (staff only for silos with a fixed count)."""
     return Knobs(
         failure={name: step.failure for name, step in scenario.steps.items()},
-        staff={
-            name: silo.staff for name, silo in scenario.silos.items() if silo.staff != "unlimited"
+        staff={  # a roster or dated changes decide who is on duty: no single head count
+            name: silo.staff
+            for name, silo in scenario.silos.items()
+            if silo.staff != "unlimited" and silo.roster is None and not silo.changes
         },
         baton=scenario.experience.baton,
         arrival_rate=scenario.arrivals.rate * MINUTES_PER_DAY,
