@@ -91,3 +91,13 @@ def test_a_page_from_elsewhere_may_open_a_session_only_on_a_wildcard_address():
     assert origins("192.168.1.20", 80) == ["192.168.1.20:80"]
     assert origins("0.0.0.0", 80) == ["*"]
     assert netloc("::1", 5006) == "[::1]:5006"
+
+
+def test_without_panel_the_command_names_the_extra_to_install(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "panel", None)  # as if the [studio] extra were missing
+    monkeypatch.delitem(sys.modules, "spiral.studio.server", raising=False)
+    code, out, err = call_main(monkeypatch, capsys, "studio", "--port", free_port())
+    assert code == 2 and out == ""
+    assert err.strip() == (
+        "spiral studio: needs Panel (panel is missing); expected `pip install 'spiral[studio]'`"
+    )

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import panel as pn
 
 from spiral.model.errors import ScenarioError, safe_text
+from spiral.studio.clip import clip
 from spiral.studio.computation import (
     BETTER_HIGHER,
     HEADLINE,
@@ -175,6 +176,11 @@ class Studio:
         self.speed.value = "6 hours"
         self.clock = pn.pane.HTML("", stylesheets=[PANE_CSS])
         self.live_picture = pn.pane.PNG(None, sizing_mode="stretch_width")
+        self.make_clip = pn.widgets.Button(
+            name="Make the clip (spiral animate, about 20 s)", button_type="primary"
+        )
+        self.clip_status = pn.pane.Markdown("")
+        self.clip = pn.pane.GIF(None, width=960)
 
         self.tell = pn.widgets.Button(name="Tell two customers' stories", button_type="primary")
         self.stories = pn.Row(
@@ -219,6 +225,8 @@ class Studio:
                     pn.Row(self.go, self.pause, self.step, self.go_reset, self.speed),
                     self.clock,
                     self.live_picture,
+                    pn.Row(self.make_clip, self.clip_status),
+                    self.clip,
                     sizing_mode="stretch_width",
                 ),
             ),
@@ -263,6 +271,7 @@ class Studio:
         self.step.on_click(lambda _: self._tick())
         self.go_reset.on_click(lambda _: self._reset_live())
         self.tell.on_click(lambda _: self._tell())
+        self.make_clip.on_click(lambda _: self._make_clip())
 
     def servable(self) -> pn.template.BootstrapTemplate:
         """Return the page to serve."""
@@ -601,6 +610,29 @@ class Studio:
             f"{scenario.name}: the organisation over time (seed {live.engine.seed})",
         )
         self.live_picture.object = png_bytes(figure, dpi=70)
+
+    def _make_clip(self) -> None:
+        scenario, seed, what_if = self.setting.scenario, self.seed.value, self._what_if()
+        shown = f" with {what_if}" if what_if else ""
+        self.clip_status.object = f"Simulating with the event log and drawing the frames{shown}…"
+        self.make_clip.disabled = True
+
+        def work() -> None:
+            try:
+                gif, note = clip(scenario, seed, what_if), f"The clip{shown} (seed {seed})."
+            except Exception as error:  # noqa: BLE001 - one line, never a traceback
+                gif, note = None, safe_text(f"no clip: {error}")
+
+            def show() -> None:
+                self.clip.object, self.clip_status.object = gif, note
+                self.make_clip.disabled = False
+
+            try:
+                self.doc.add_next_tick_callback(show)
+            except Exception:  # noqa: BLE001 - the tab was closed: nobody to show it to
+                return
+
+        threading.Thread(target=work, daemon=True, name="spiral-studio-clip").start()
 
     # --- one customer -------------------------------------------------------------------
     def _tell(self) -> None:
