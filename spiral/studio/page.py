@@ -315,7 +315,7 @@ class Studio:
         )
         self.compounding_slider = pn.widgets.FloatSlider(
             name="compounding (odds × per failure)",
-            start=0.5,
+            start=min(0.5, knobs.compounding),
             end=max(3.0, 2 * knobs.compounding),
             step=0.05,
             value=knobs.compounding,
