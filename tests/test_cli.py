@@ -567,8 +567,12 @@ def test_compare_takes_a_what_if_written_on_the_command_line(tiny_with_what_ifs)
         "compare", tiny_with_what_ifs, "--what-if", inline, "--replications", "2", "--json"
     )
     assert done.returncode == 0, done.stderr
-    rows = pd.DataFrame(json.loads(done.stdout))
+    decided = json.loads(done.stdout)
+    rows = pd.DataFrame(decided["table"])
     assert set(rows["arm"]) == {"baseline", "no_ship_failures"}
+    assert [r["arm"] for r in decided["ranking"]] == ["no_ship_failures"]
+    assert {r["arm"] for r in decided["regimes"]} == {"baseline", "no_ship_failures"}
+    assert decided["recommendation"].endswith(".")
 
 
 @pytest.mark.parametrize(
@@ -628,7 +632,8 @@ def test_compare_edge_input_never_gives_a_traceback(tiny_with_what_ifs, args, me
     assert "Traceback" not in done.stderr
     if message is None:  # the same what-if twice is run once
         assert done.returncode == 0, done.stderr
-        assert set(pd.DataFrame(json.loads(done.stdout))["arm"]) == {"baseline", "fix_ship"}
+        table = pd.DataFrame(json.loads(done.stdout)["table"])
+        assert set(table["arm"]) == {"baseline", "fix_ship"}
     else:
         assert done.returncode == 2 and message in done.stderr, done.stderr
 

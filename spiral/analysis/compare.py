@@ -230,6 +230,7 @@ def _replicate(task: _Task) -> tuple[dict, pd.DataFrame]:
     row = {"arm": task.arm.label, "replication": task.replication, "seed": result.seed}
     if not task.warmup_only:
         row.update(metrics_of(result.summary))
+        row["regime"] = result.summary["regime"]
     return row, frame
 
 

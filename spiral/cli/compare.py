@@ -175,7 +175,21 @@ def compare_command(
                 err_console.print(f"{where}: --jobs: {error}", highlight=False, soft_wrap=True)
                 raise typer.Exit(code=1) from None
         if as_json:
-            print(strict_json(result.table.to_dict(orient="records")))
+            from spiral.analysis.decision import (
+                arm_regimes,
+                ranking,
+                recommendation,
+                regime_warnings,
+            )
+
+            decided = {
+                "table": result.table.to_dict(orient="records"),
+                "regimes": arm_regimes(result).to_dict(orient="records"),
+                "ranking": ranking(result).to_dict(orient="records"),
+                "warnings": regime_warnings(result),
+                "recommendation": recommendation(result, model.money.currency),
+            }
+            print(strict_json(decided))
         else:
             print_comparison(result, model, out_console)
         with feedback(err_console, where, enabled=not as_json) as shown:

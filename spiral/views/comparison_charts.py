@@ -58,7 +58,7 @@ def _better(rows, metric: str) -> list[bool]:  # noqa: ANN001 - a DataFrame
 
 def comparison_differences(comparison: Comparison, currency: str = ""):  # noqa: ANN201
     """Draw each key metric's difference to baseline with its 95% interval, one panel each."""
-    from spiral.views.style import GOOD, NEUTRAL, house_style, new_figure
+    from spiral.views.style import BAD, GOOD, NEUTRAL, house_style, new_figure
 
     metrics = [m for m in KEY_METRICS if m != "roi"]
     table = comparison.table[comparison.table["arm"] != BASELINE]
@@ -70,13 +70,17 @@ def comparison_differences(comparison: Comparison, currency: str = ""):  # noqa:
             y = range(len(arms))
             if metric == "roi":
                 centre, low, high = rows["mean"], rows["ci_low"], rows["ci_high"]
-                ax.set_title("ROI (gain / cost)")
+                ax.set_title("ROI (net value gained ÷ cost, ×)")
             else:
                 centre, low, high = rows["diff"], rows["diff_low"], rows["diff_high"]
                 unit = f" ({currency})" if metric in ("cost", "revenue", "net_value") else ""
                 ax.set_title(f"Δ {metric.replace('_', ' ')}{unit}")
             clear = (low > 0) | (high < 0) if metric == "roi" else rows["significant"]
-            colours = [GOOD if s else NEUTRAL for s in clear]
+            # one meaning on every chart: blue better, red worse, grey not distinguishable
+            better = centre > 0 if metric in ("net_value", "revenue", "roi") else centre < 0
+            colours = [
+                (GOOD if b else BAD) if s else NEUTRAL for s, b in zip(clear, better, strict=True)
+            ]
             if metric in ("cost", "revenue", "net_value"):
                 ax.xaxis.set_major_formatter(EngFormatter())
             ax.errorbar(
@@ -88,7 +92,7 @@ def comparison_differences(comparison: Comparison, currency: str = ""):  # noqa:
             ax.invert_yaxis()
         fig.suptitle(
             f"What-if minus baseline, paired 95% intervals over {comparison.replications} "
-            "replications (grey: not significant)"
+            "replications (blue: better, red: worse, grey: not distinguishable from zero)"
         )
         fig.tight_layout()
     return fig

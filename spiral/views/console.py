@@ -17,6 +17,7 @@ from spiral.analysis.results import RunResult
 from spiral.analysis.tipping_point import TippingPoint
 from spiral.engines.expectations import Theory
 from spiral.model.scenario import Scenario
+from spiral.model.what_if_arms import BASELINE
 
 
 def _money(value: float, currency: str) -> str:
@@ -230,8 +231,8 @@ def _value(metric: str, value: float, currency: str, signed: bool = False) -> st
         return "—"
     metric = metric.split("[")[0]  # a segment's metric is formatted as the metric
     sign = "+" if signed else ""
-    if metric == "roi":
-        return f"{100 * value:{sign},.0f}%"
+    if metric == "roi":  # a multiple of the cost, as on the charts
+        return f"{value:{sign},.1f}×"
     if metric == "churn_rate":
         return f"{100 * value:{sign}.2f}%"
     if metric in ("cost", "revenue", "net_value"):
@@ -258,7 +259,7 @@ def comparison_table(comparison: Comparison, currency: str) -> Table:
         "mean ± 95% half-width",
         caption=f"Δ = what-if − baseline ({how}); n.s. = its interval contains 0; "
         f"money in thousands of {currency}; "
-        "ROI = net value gained / (what-if cost + added staff cost)",
+        "ROI = net value gained ÷ (what-if cost + added staff cost), a multiple (×)",
     )
     for name, justify in (
         ("metric", "left"),
@@ -294,9 +295,48 @@ def comparison_table(comparison: Comparison, currency: str) -> Table:
     return table
 
 
+def ranking_table(comparison: Comparison, currency: str) -> Table:
+    """Return the what-ifs ranked by net value gained, with cost, ROI and regime."""
+    from spiral.analysis.decision import money, ranking
+
+    table = Table(
+        title="What to fund first: ranked by net value gained over the baseline",
+        caption="95% intervals; ROI = gain ÷ cost (×); n.s. = not distinguishable from zero",
+    )
+    for name in ("rank", "what-if", "net value gained", "95% CI", "cost", "ROI", "regime"):
+        table.add_column(name, justify="left" if name in ("what-if", "regime") else "right")
+    for row in ranking(comparison).itertuples(index=False):
+        interval = f"{money(row.gain_low, '')}..{money(row.gain_high, '')}"
+        roi = _plus_minus("roi", row.roi, (row.roi_high - row.roi_low) / 2, currency, False)
+        table.add_row(
+            str(row.rank),
+            row.arm,
+            money(row.gain, currency),
+            interval if row.significant else Text(f"{interval} n.s.", "dim"),
+            money(row.cost, currency, signed=False),
+            roi,
+            Text(row.regime, "bold red" if row.regime != "stable" else ""),
+        )
+    return table
+
+
 def print_comparison(comparison: Comparison, scenario: Scenario, console: Console) -> None:
-    """Print the comparison table, when each what-if shows its effect, and the choices made."""
-    console.print(comparison_table(comparison, scenario.money.currency))
+    """Print regime warnings, the table, the ranking, the recommendation and the choices."""
+    from spiral.analysis.decision import arm_regimes, recommendation, regime_warnings
+
+    for line in regime_warnings(comparison):
+        console.print(Text(line, "bold red"))
+    currency = scenario.money.currency
+    console.print(comparison_table(comparison, currency))
+    baseline = arm_regimes(comparison).set_index("arm").loc[BASELINE]
+    console.print(
+        f"baseline regime: {baseline['regime']} (of {baseline['replications']} replications: "
+        f"{baseline['stable']} stable, {baseline['stressed']} stressed, "
+        f"{baseline['runaway']} runaway)",
+        highlight=False,
+    )
+    console.print(ranking_table(comparison, currency))
+    console.print(Text("Recommendation: " + recommendation(comparison, currency), "bold"))
     effects = comparison.effects.set_index("arm")
     if len(effects):
         effects.index.name = "what-if"
