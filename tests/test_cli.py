@@ -642,14 +642,14 @@ def test_compare_edge_input_never_gives_a_traceback(tiny_with_what_ifs, args, me
 
 
 @pytest.mark.slow
-def test_explain_refuses_queues_and_loops_with_one_line_each_and_exit_2():
+def test_explain_refuses_queues_and_loops_in_the_commands_words_one_line_each_exit_2():
     done = spiral("explain", "tipping_point")
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines() == [
         "tipping_point: silos.team.staff: 20 staff make a queue, which has no closed form here; "
-        "expected unlimited staff (`spiral explain --unlimited`, unlimited=True)",
+        "expected unlimited staff (--unlimited)",
         "tipping_point: loops.erosion.enabled: a system loop couples customers, which has no "
-        "closed form; expected it off (`spiral explain --without-loops`, without_loops=True)",
+        "closed form; expected it off (--without-loops)",
     ]
 
 

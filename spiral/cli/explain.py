@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -76,8 +77,10 @@ def explain_command(
                 tolerance=EXPLAIN_TOLERANCE,
                 limits=limits,
             )
-    except NoClosedForm as error:
-        raise fail([f"{source}: {field}: {why}" for field, why in error.reasons]) from None
+    except NoClosedForm as error:  # said in the command's words, not the Python API's
+        raise fail(
+            [f"{source}: {field}: {cli_words(why)}" for field, why in error.reasons]
+        ) from None
     except ScenarioError as error:  # customers can hardly leave: the chain would never drain
         raise fail([f"{source}: {field}: {why}" for field, why in error.problems]) from None
     exact, ranking = explained.theory, explained.ranking
@@ -109,3 +112,8 @@ def _print_tipping_points(model: Scenario, as_json: bool) -> None:
         print(strict_json({"tipping_points": [p.as_dict() for p in points]}))
         return
     print_tipping_points(points, model, out_console)
+
+
+def cli_words(reason: str) -> str:
+    """Return a refusal with its Python spelling dropped: '(--unlimited)', not 'unlimited=True'."""
+    return re.sub(r"; in Python \w+=True\)", ")", reason)

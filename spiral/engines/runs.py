@@ -56,7 +56,7 @@ def closed_form_problems(scenario: Scenario) -> list[tuple[str, str]]:
                 (
                     f"silos.{name}.staff",
                     f"{silo.staff} staff make a queue, which has no closed form here; expected "
-                    "unlimited staff (`spiral explain --unlimited`, unlimited=True)",
+                    "unlimited staff (--unlimited; in Python unlimited=True)",
                 )
             )
     loops = scenario.loops
@@ -66,7 +66,7 @@ def closed_form_problems(scenario: Scenario) -> list[tuple[str, str]]:
                 (
                     f"loops.{name}.enabled",
                     "a system loop couples customers, which has no closed form; expected it "
-                    "off (`spiral explain --without-loops`, without_loops=True)",
+                    "off (--without-loops; in Python without_loops=True)",
                 )
             )
     return problems

@@ -410,9 +410,14 @@ def print_theory(
             percent=("failure_share", "born_share"),
         )
     )
-    ranked = ranking.rename(
+    ranked = ranking.assign(
+        churn_points=100 * ranking["churn_cut"],
+        relative=ranking["churn_cut"] / exact.churn_rate if exact.churn_rate else np.nan,
+    )[["failure", "born_share", "churn_points", "relative", "severity_cut", "failures_cut"]]
+    ranked = ranked.rename(
         columns={
-            "churn_cut": "churn cut",
+            "churn_points": "churn cut (points)",
+            "relative": "churn cut (relative)",
             "severity_cut": "severity cut",
             "failures_cut": "failures cut",
             "born_share": "born here",
@@ -421,8 +426,9 @@ def print_theory(
     console.print(
         frame_table(
             ranked,
-            f"Where to start: each step's failure × {factor:g}, largest churn cut first",
-            percent=("churn cut", "born here"),
+            f"Where to start: each step's failure × {factor:g}, largest churn cut first "
+            f"(churn now {100 * exact.churn_rate:.1f}%)",
+            percent=("churn cut (relative)", "born here"),
         )
     )
     if exact.truncated > 1e-9:
