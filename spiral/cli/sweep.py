@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from spiral.cli.common import (
     LimitOption,
@@ -309,6 +310,7 @@ def sweep_report_command(
     if as_json:
         payload = {
             "notes": report.notes,
+            "warnings": report.warnings,
             "indices": report.indices.to_dict(orient="records"),
             "points": len(report.points),
         }
@@ -339,5 +341,9 @@ def sweep_report_command(
         out_console.print(table)
     for note in report.notes:
         out_console.print(f"note: {note}", highlight=False, soft_wrap=True)
+    for warning in report.warnings:
+        out_console.print(
+            f"[bold red]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True
+        )
     for path in paths:
         out_console.print(f"wrote {path}", highlight=False, soft_wrap=True)

@@ -10,7 +10,7 @@ grid or a Latin hypercube. Replications are averaged per point first.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +39,7 @@ class SweepReport:
     points: pd.DataFrame
     indices: pd.DataFrame  # metric, parameter, index, value, conf
     notes: list[str]
+    warnings: list[str] = field(default_factory=list)  # the sample is too small to trust
 
     @property
     def spec(self) -> SweepFile:
@@ -189,7 +190,11 @@ def sweep_report(folder: Path) -> SweepReport:
         notes.append("indices need every design point; finish the sweep first")
     else:
         table, more = indices(spec, points)
-    return SweepReport(manifest, runs, points, table, notes + more)
+    from spiral.sweeps.guard_rails import guard_rails
+
+    return SweepReport(
+        manifest, runs, points, table, notes + more, guard_rails(spec, table, points)
+    )
 
 
 def default_heatmap(report: SweepReport) -> tuple[str, str] | None:
