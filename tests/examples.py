@@ -43,6 +43,7 @@ RUN_FILES = {
     "summary.json",
     "customers.parquet",
     "timeseries.parquet",
+    "timeseries.csv",
     "spiral.csv",
     "by_failure_step.csv",
     "silos.csv",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import re
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -92,6 +93,31 @@ def test_csv_tables_read_back_with_their_index_and_values(result, written, name,
             assert back[column].to_numpy(float) == expected, column
         else:
             assert back[column].astype(str).tolist() == frame[column].astype(str).tolist()
+
+
+def test_the_time_series_csv_reads_back_as_the_parquet_to_eight_digits(result, written):
+    out, _ = written
+    back = pd.read_csv(out / "timeseries.csv")
+    frame = result.timeseries
+    assert list(back.columns) == list(frame.columns) and len(back) == len(frame)
+    for column in frame.select_dtypes("number").columns:
+        expected = pytest.approx(frame[column].to_numpy(float), rel=1e-7, nan_ok=True)
+        assert back[column].to_numpy(float) == expected, column
+
+
+def test_csv_numbers_carry_at_most_eight_significant_digits(written):
+    out, _ = written
+    text = (out / "timeseries.csv").read_text() + (out / "silos.csv").read_text()
+    digits = [
+        len(n.lstrip("-").replace(".", "").lstrip("0")) for n in re.findall(r"-?\d+\.\d+", text)
+    ]
+    assert digits and max(digits) <= 8
+
+
+def test_the_customer_table_flags_who_was_measured(result):
+    customers = result.customers
+    assert (customers["measured"] == (customers["arrival"] >= result.scenario.warmup)).all()
+    assert customers["measured"].any()
 
 
 def test_the_event_log_reads_back_row_for_row(result, written):

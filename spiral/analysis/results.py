@@ -34,8 +34,13 @@ class RunResult:
 
     @cached_property
     def customers(self) -> pd.DataFrame:
-        """One row per customer (all arrivals, warm-up included; see ``arrival``)."""
-        return self.raw.customers.to_frame(self.raw.journey.names)
+        """One row per customer, warm-up included; ``measured``: arrived after the warm-up.
+
+        Times (``arrival``, ``end``, ``wait``) are in minutes from the start of the run.
+        """
+        frame = self.raw.customers.to_frame(self.raw.journey.names)
+        frame["measured"] = frame["arrival"] >= self.scenario.warmup
+        return frame
 
     @cached_property
     def events(self) -> pd.DataFrame | None:
@@ -95,7 +100,7 @@ class RunResult:
 
     @cached_property
     def _measured(self) -> pd.DataFrame:
-        return self.customers[self.customers["arrival"] >= self.scenario.warmup]
+        return self.customers[self.customers["measured"]]
 
 
 def run(

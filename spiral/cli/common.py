@@ -174,6 +174,27 @@ def writing(place: Path | None, option: str) -> Iterator[None]:
         ) from None
 
 
+XlsxOption = Annotated[
+    Path | None,
+    typer.Option("--xlsx", help="Also write the tables to this spreadsheet (one sheet each)."),
+]
+
+
+def check_xlsx(where: str, xlsx: Path | None) -> None:
+    """Refuse a spreadsheet name that does not end in .xlsx: one line, exit 2."""
+    if xlsx is not None and xlsx.suffix.lower() != ".xlsx":
+        raise fail([f"{where}: --xlsx: expected a file ending in .xlsx, got {xlsx.name!r}"])
+
+
+def spreadsheet(stack: ExitStack, xlsx: Path | None) -> Path | None:
+    """Check and lock the spreadsheet's place in ``stack``; return where to write it first."""
+    if xlsx is None:
+        return None
+    from spiral.io.atomic_output import OutputFile
+
+    return opened(stack, OutputFile(xlsx, "--xlsx")).stage
+
+
 def distinct(where: str, places: dict[str, Path | None]) -> None:
     """Refuse two outputs (or an output and an input) that are one place: one line, exit 2."""
     seen: dict[Path, str] = {}

@@ -16,9 +16,11 @@ from spiral.cli.common import (
     PlotOption,
     ScenarioArgument,
     SeedOption,
+    XlsxOption,
     app,
     arms_from,
     check_seed,
+    check_xlsx,
     commit,
     err_console,
     fail,
@@ -28,6 +30,7 @@ from spiral.cli.common import (
     out_console,
     percent,
     results_places,
+    spreadsheet,
     writing,
 )
 from spiral.scenarios import DEFAULT_SCENARIO
@@ -70,6 +73,7 @@ def compare_command(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the tidy table as JSON.")] = False,
     plot: PlotOption = None,
+    xlsx: XlsxOption = None,
     limit: LimitOption = None,
 ) -> None:
     """Compare the baseline with what-ifs over replications, with 95% confidence intervals."""
@@ -82,6 +86,7 @@ def compare_command(
 
     where = "spiral compare"
     limits = limits_from(limit, where)
+    check_xlsx(where, xlsx)
     model = load_for(scenario, horizon, where)
     check_seed(seed, where)
     reps: int | str = replications
@@ -153,6 +158,7 @@ def compare_command(
         folder, plots = results_places(
             stack, out, plot, "compare_manifest.json", COMPARE_NAMES, COMPARISON_FIGURES
         )
+        sheet = spreadsheet(stack, xlsx)
         with feedback(err_console, where, enabled=not as_json) as shown:
             shown.step("replications")
 
@@ -213,6 +219,12 @@ def compare_command(
                     shown.step("drawing")
                     plots.mkdir(parents=True, exist_ok=True)
                     drawn = comparison_figures(result, plots, model.money.currency, model.name)
+            with writing(xlsx, "--xlsx"):
+                if sheet is not None:
+                    from spiral.io.spreadsheet import comparison_sheets, write_xlsx
+
+                    shown.step("writing the spreadsheet")
+                    write_xlsx(comparison_sheets(result, model.money.currency), sheet)
             shown.step("saving")
             commit(stack)
     if not as_json:
@@ -220,3 +232,5 @@ def compare_command(
             out_console.print(f"wrote {len(written)} files to {out}/", highlight=False)
         if plot is not None:
             out_console.print(f"drew {len(drawn)} pictures in {plot}/", highlight=False)
+        if xlsx is not None:
+            out_console.print(f"wrote the tables to {xlsx}", highlight=False)

@@ -17,9 +17,11 @@ from spiral.cli.common import (
     ScenarioArgument,
     SeedOption,
     WhatIfOption,
+    XlsxOption,
     app,
     arms_from,
     check_seed,
+    check_xlsx,
     commit,
     distinct,
     err_console,
@@ -31,6 +33,7 @@ from spiral.cli.common import (
     opened,
     out_console,
     results_places,
+    spreadsheet,
     writing,
 )
 from spiral.model.units import parse_duration, parse_rate
@@ -62,6 +65,7 @@ def run_command(
         ),
     ] = "auto",
     plot: PlotOption = None,
+    xlsx: XlsxOption = None,
     event_log: Annotated[
         Path | None,
         typer.Option(
@@ -105,7 +109,8 @@ def run_command(
             ]
         )
     # pictures may go into the results folder (--plot DIR = --out DIR); the log is a file
-    distinct(where, {"--out": out, "--event-log": event_log})
+    check_xlsx(where, xlsx)
+    distinct(where, {"--out": out, "--event-log": event_log, "--xlsx": xlsx})
     distinct(where, {"--plot": plot, "--event-log": event_log})
     if events and out is None:
         raise fail([f"{where}: --events: expected --out DIR to write events.csv into"])
@@ -124,6 +129,7 @@ def run_command(
     stack = ExitStack()
     with stack:
         folder, plots = results_places(stack, out, plot, "manifest.json", RUN_NAMES, RUN_FIGURES)
+        sheet = spreadsheet(stack, xlsx)
         if event_log is not None:
             log_path = (
                 folder.place(event_log)
@@ -168,6 +174,12 @@ def run_command(
                     written = write_run(
                         result, folder.stage, command, str(resolve_source(scenario)), events=events
                     )
+            with writing(xlsx, "--xlsx"):
+                if sheet is not None:
+                    from spiral.io.spreadsheet import run_sheets, write_xlsx
+
+                    shown.step("writing the spreadsheet")
+                    write_xlsx(run_sheets(result), sheet)
             shown.step("saving")
             commit(stack)
     if not as_json:
@@ -177,3 +189,5 @@ def run_command(
             out_console.print(f"wrote the event log to {event_log}", highlight=False)
         if plot is not None:
             out_console.print(f"drew {len(drawn)} pictures in {plot}/", highlight=False)
+        if xlsx is not None:
+            out_console.print(f"wrote the tables to {xlsx}", highlight=False)

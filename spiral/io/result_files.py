@@ -79,6 +79,9 @@ def _finite(data: object) -> object:
     return data
 
 
+CSV_FLOATS = "%.8g"
+"""Eight significant digits in CSV files: whole amounts stay whole, no 17-digit noise."""
+
 PICTURES = frozenset(
     f"{name}.{suffix}"
     for name in (
@@ -95,6 +98,7 @@ RUN_NAMES = frozenset(
         "summary.json",
         "customers.parquet",
         "timeseries.parquet",
+        "timeseries.csv",
         "spiral.csv",
         "by_failure_step.csv",
         "by_segment.csv",
@@ -145,7 +149,7 @@ def write_run(
     source: str | None = None,
     events: bool | None = None,
 ) -> list[Path]:
-    """Write summary.json, customers.parquet, timeseries.parquet, tables, events and manifest.
+    """Write summary.json, customers.parquet, the time series, tables, events and manifest.
 
     ``events``: write events.csv (default: when the run kept its event log). The manifest
     is written last and lists every file in ``out`` with its size and SHA-256.
@@ -161,11 +165,12 @@ def write_run(
     path("summary.json").write_text(strict_json(result.summary) + "\n", encoding="utf-8")
     write_parquet(result.customers, path("customers.parquet"), info)
     write_parquet(result.timeseries, path("timeseries.parquet"), info)
-    result.spiral.to_csv(path("spiral.csv"))
-    result.by_failure_step.to_csv(path("by_failure_step.csv"))
+    result.timeseries.to_csv(path("timeseries.csv"), index=False, float_format=CSV_FLOATS)
+    result.spiral.to_csv(path("spiral.csv"), float_format=CSV_FLOATS)
+    result.by_failure_step.to_csv(path("by_failure_step.csv"), float_format=CSV_FLOATS)
     if result.scenario.segments:
-        result.by_segment.to_csv(path("by_segment.csv"))
-    result.silos.to_csv(path("silos.csv"))
+        result.by_segment.to_csv(path("by_segment.csv"), float_format=CSV_FLOATS)
+    result.silos.to_csv(path("silos.csv"), float_format=CSV_FLOATS)
     if events is None:
         events = result.raw.events is not None
     if events:
@@ -212,9 +217,9 @@ def write_comparison(
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     written = [out / n for n in ("compare.csv", "compare.parquet", "runs.csv", "effects.csv")]
-    comparison.table.to_csv(written[0], index=False)
+    comparison.table.to_csv(written[0], index=False, float_format=CSV_FLOATS)
     write_parquet(comparison.table, written[1], info)
-    comparison.runs.to_csv(written[2], index=False)
-    comparison.effects.to_csv(written[3], index=False)
+    comparison.runs.to_csv(written[2], index=False, float_format=CSV_FLOATS)
+    comparison.effects.to_csv(written[3], index=False, float_format=CSV_FLOATS)
     written.append(write_manifest(out, info, "compare_manifest.json"))
     return written

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from spiral.io.result_files import CSV_FLOATS
 from spiral.sweeps.sensitivity import (
     RANKED_BY,
     SweepReport,
@@ -61,8 +62,8 @@ def write_report(
 
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / "points.csv", out / "indices.csv"]
-    report.points.to_csv(paths[0], index=False)
-    report.indices.to_csv(paths[1], index=False)
+    report.points.to_csv(paths[0], index=False, float_format=CSV_FLOATS)
+    report.indices.to_csv(paths[1], index=False, float_format=CSV_FLOATS)
     if len(report.indices):
         paths += save_figure(tornado_chart(report), out, "tornado")
     pair = heatmap or default_heatmap(report)
