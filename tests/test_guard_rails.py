@@ -92,3 +92,14 @@ def test_the_guard_rails_gather_the_design_and_the_replications():
     points = pd.DataFrame({"churn_rate": [0.1], "churn_rate_ci95": [float("nan")]})
     assert len(guard_rails(spec(), found, points)) == 1
     assert guard_rails(spec("lhs"), found, points) == []
+
+
+def test_an_index_above_one_is_flagged():
+    found = sobol(
+        {
+            "steps.deliver.failure": (0.9, 0.05, 1.39, 0.08),
+            "arrivals.rate": (0.1, 0.05, 0.1, 0.05),
+        }
+    )
+    (line,) = sobol_warnings(spec(samples=8), found)
+    assert "indices above 1 for steps.deliver.failure" in line

@@ -6,15 +6,19 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
+from rich.text import Text
 
 from spiral.cli.common import (
     LimitOption,
+    XlsxOption,
     app,
+    check_xlsx,
     err_console,
     fail,
     limits_from,
     out_console,
+    spreadsheet,
+    writing,
 )
 from spiral.model.errors import ScenarioError
 
@@ -268,14 +272,17 @@ def sweep_report_command(
         str | None, typer.Option("--x", help="Heat map across this parameter (with --y).")
     ] = None,
     y: Annotated[str | None, typer.Option("--y", help="... and down this one.")] = None,
+    xlsx: XlsxOption = None,
 ) -> None:
     """Means per design point with 95% intervals, sensitivity indices, tornado and heat map."""
+    import pandas as pd
     from rich.table import Table
 
     from spiral.sweeps.sensitivity import RANKED_BY, NoRuns, sweep_report
     from spiral.sweeps.store import MANIFEST
     from spiral.views.sweep_charts import write_report
 
+    check_xlsx("spiral sweep-report", xlsx)
     if not (folder / MANIFEST).exists():
         raise fail([f"{folder}: {MANIFEST}: not found; expected a folder written by spiral sweep"])
     try:
@@ -301,10 +308,26 @@ def sweep_report_command(
     stack = ExitStack()
     with stack:
         written = opened(stack, OutputFolder(target, "--out", lambda name: name in names))
+        sheet = spreadsheet(stack, xlsx)
         try:
             staged = write_report(report, written.stage, pair)
         except OSError as error:
             raise fail([f"{target}: --out: cannot write the report ({error.strerror})"]) from None
+        with writing(xlsx, "--xlsx"):
+            if sheet is not None:
+                from spiral.io.spreadsheet import write_xlsx
+
+                said = [f"warning: {w}" for w in report.warnings] + [
+                    f"note: {n}" for n in report.notes
+                ]
+                write_xlsx(
+                    {
+                        "points": report.points,
+                        "indices": report.indices,
+                        "warnings and notes": pd.DataFrame({"what the report says": said}),
+                    },
+                    sheet,
+                )
         commit(stack)
     paths = [target / p.relative_to(written.stage) for p in staged]
     if as_json:
@@ -329,21 +352,33 @@ def sweep_report_command(
     if len(report.indices):
         chosen = report.indices[report.indices["index"] == by]
         values = chosen.pivot(index="parameter", columns="metric", values="value")
-        table = Table(title=f"sensitivity: {by} per metric (larger: drives it more)")
+        table = Table(
+            title=f"sensitivity: {by} per metric (larger: drives it more), ± 95% interval"
+        )
         table.add_column("parameter")
         for metric in spec.metrics:
             if metric in values.columns:
                 table.add_column(metric, justify="right")
         lead = spec.metrics[0] if spec.metrics[0] in values.columns else values.columns[0]
+        conf = chosen.pivot(index="parameter", columns="metric", values="conf")
+        first = report.indices[report.indices["index"] == "S1"]
+        s1 = first.pivot(index="parameter", columns="metric", values="value")
+        s1_conf = first.pivot(index="parameter", columns="metric", values="conf")
+
+        def cell(name: str, metric: str) -> str:
+            text = f"{values.loc[name, metric]:.3f}"
+            if pd.notna(conf.loc[name, metric]):
+                text += f" ± {conf.loc[name, metric]:.3f}"
+            if len(first):  # Sobol: the first-order index beside the total
+                text += f" (S1 {s1.loc[name, metric]:.3f} ± {s1_conf.loc[name, metric]:.3f})"
+            return text
+
         for name in values[lead].abs().sort_values(ascending=False).index:
-            cells = [f"{values.loc[name, m]:.3f}" for m in spec.metrics if m in values.columns]
-            table.add_row(name, *cells)
+            table.add_row(name, *[cell(name, m) for m in spec.metrics if m in values.columns])
         out_console.print(table)
     for note in report.notes:
         out_console.print(f"note: {note}", highlight=False, soft_wrap=True)
     for warning in report.warnings:
-        out_console.print(
-            f"[bold red]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True
-        )
+        out_console.print(Text("warning: ", "bold red") + Text(warning), soft_wrap=True)
     for path in paths:
         out_console.print(f"wrote {path}", highlight=False, soft_wrap=True)

@@ -1,7 +1,8 @@
 """Statistical guard rails: whether a sweep's sample is big enough for its indices.
 
 Sobol estimators are only consistent: with a small base sample N, first-order indices
-come out above total ones (impossible: S1 <= ST), negative, or with bootstrap intervals
+come out above total ones (impossible: S1 <= ST), negative or above 1 (indices are shares
+of variance), or with bootstrap intervals
 wider than the indices themselves (Saltelli, Annoni, Azzini, Campolongo, Ratto & Tarantola
 2010, "Variance based sensitivity analysis of model output. Design and estimator for the
 total sensitivity index", Computer Physics Communications 181(2), 259-270). Their intervals
@@ -44,6 +45,9 @@ def sobol_warnings(spec: SweepFile, indices: pd.DataFrame) -> list[str]:
         negative = wide.index[(wide[["S1", "ST"]] < -SLACK).any(axis=1)]
         if len(negative):
             problems.append(f"negative indices for {', '.join(negative)}")
+        over = wide.index[(wide[["S1", "ST"]] > 1 + SLACK).any(axis=1)]
+        if len(over):
+            problems.append(f"indices above 1 for {', '.join(over)}")
         swamped = wide.index[(wide["ST"] >= INFLUENTIAL) & (conf["ST"] > wide["ST"].abs())]
         if len(swamped):
             problems.append(f"ST intervals wider than ST for {', '.join(swamped)}")
