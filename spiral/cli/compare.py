@@ -187,6 +187,7 @@ def compare_command(
                 recommendation,
                 regime_warnings,
             )
+            from spiral.analysis.pilot import pilot_question
 
             decided = {
                 "table": result.table.to_dict(orient="records"),
@@ -194,6 +195,7 @@ def compare_command(
                 "ranking": ranking(result).to_dict(orient="records"),
                 "warnings": regime_warnings(result),
                 "recommendation": recommendation(result, model.money.currency),
+                "pilots": pilot_question(result, model).to_dict(orient="records"),
             }
             print(strict_json(decided))
         else:

@@ -6,6 +6,8 @@ so a name such as ``x[/]`` is shown as written; styles are given as ``Text`` obj
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 from rich.console import Console
@@ -352,6 +354,39 @@ def print_comparison(comparison: Comparison, scenario: Scenario, console: Consol
                 "Time to effect (n/a: never within the run)",
             )
         )
+    from spiral.analysis.pilot import pilot_question
+
+    pilots = pilot_question(comparison, scenario)
+    if len(pilots):
+        table = Table(
+            title="Pilot or go big: the days a pilot needs before its effect shows",
+            caption="churn effect: the full roll-out's, in points; detected at 95% confidence "
+            "with 80% power, pilot customers against the rest; forgone: net value the others "
+            "go without while the pilot runs",
+        )
+        for name in (
+            "pilot",
+            "churn effect",
+            "pilot customers",
+            "days",
+            "full roll-out: days to half effect",
+            "value forgone",
+        ):
+            table.add_column(name, justify="left" if name == "pilot" else "right")
+        for row in pilots.itertuples(index=False):
+            table.add_row(
+                row.pilot,
+                f"{row.churn_effect:+.2f} points",
+                "never" if math.isinf(row.customers) else f"{row.customers:,.0f}",
+                "never" if math.isinf(row.days) else f"{row.days:,.0f}",
+                "n/a"
+                if pd.isna(row.full_days_to_half_effect)
+                else f"{row.full_days_to_half_effect:g}",
+                "—"
+                if pd.isna(row.value_forgone) or math.isinf(row.value_forgone)
+                else f"{row.value_forgone:,.0f} {scenario.money.currency}",
+            )
+        console.print(table)
     for note in comparison.notes:
         console.print(note, highlight=False)
     console.print(
