@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from matplotlib.ticker import EngFormatter
-
 from spiral.analysis.compare import KEY_METRICS, Comparison
 from spiral.model.what_if_arms import BASELINE
 
@@ -15,32 +13,40 @@ BAR_METRICS = ("churn_rate", "complaints", "escalations", "net_value")
 
 def comparison_bars(comparison: Comparison, currency: str = "", name: str = ""):  # noqa: ANN201
     """Draw each arm's mean of the headline metrics as bars with their 95% intervals."""
-    from spiral.views.style import BAD, GOOD, INK, NEUTRAL, house_style, new_figure
+    from spiral.views.style import BAD, GOOD, INK, NEUTRAL, compact_money, house_style, new_figure
 
     table = comparison.table
     arms = list(dict.fromkeys(table["arm"]))
     with house_style():
-        fig, axes = new_figure(1, len(BAR_METRICS), figsize=(4.2 * len(BAR_METRICS), 4.8))
-        for ax, metric in zip(axes, BAR_METRICS, strict=True):
+        # arms down the side, one row each: names never collide, however many or long
+        fig, axes = new_figure(
+            1, len(BAR_METRICS), figsize=(4.2 * len(BAR_METRICS), 1.6 + 0.5 * len(arms))
+        )
+        for k, (ax, metric) in enumerate(zip(axes, BAR_METRICS, strict=True)):
             rows = table[table["metric"] == metric].set_index("arm").loc[arms]
             clear = rows["significant"].fillna(False).astype(bool).tolist()
             colours = [
                 NEUTRAL if arm == BASELINE or not sure else GOOD if better else BAD
                 for arm, better, sure in zip(arms, _better(rows, metric), clear, strict=True)
             ]
-            ax.bar(
+            ax.barh(
                 range(len(arms)),
                 rows["mean"],
-                yerr=[rows["mean"] - rows["ci_low"], rows["ci_high"] - rows["mean"]],
+                xerr=[rows["mean"] - rows["ci_low"], rows["ci_high"] - rows["mean"]],
                 color=colours,
                 ecolor=INK,
-                capsize=5,
+                capsize=4,
             )
-            ax.set_xticks(range(len(arms)), arms, rotation=20, ha="right")
+            ax.set_yticks(range(len(arms)), arms if k == 0 else [""] * len(arms))
+            ax.invert_yaxis()
             unit = f" ({currency})" if metric == "net_value" and currency else ""
             ax.set_title(metric.replace("_", " ") + unit)
             if metric == "net_value":
-                ax.yaxis.set_major_formatter(EngFormatter())
+                compact_money(ax.xaxis)
+            else:
+                from matplotlib.ticker import MaxNLocator
+
+                ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
         fig.suptitle(
             f"{name + ': ' if name else ''}means with 95% intervals, {comparison.replications} "
             "replications (blue: clearly better than baseline, red: clearly worse, grey: not clear)"
@@ -58,7 +64,7 @@ def _better(rows, metric: str) -> list[bool]:  # noqa: ANN001 - a DataFrame
 
 def comparison_differences(comparison: Comparison, currency: str = ""):  # noqa: ANN201
     """Draw each key metric's difference to baseline with its 95% interval, one panel each."""
-    from spiral.views.style import BAD, GOOD, NEUTRAL, house_style, new_figure
+    from spiral.views.style import BAD, GOOD, NEUTRAL, compact_money, house_style, new_figure
 
     metrics = [m for m in KEY_METRICS if m != "roi"]
     table = comparison.table[comparison.table["arm"] != BASELINE]
@@ -82,7 +88,11 @@ def comparison_differences(comparison: Comparison, currency: str = ""):  # noqa:
                 (GOOD if b else BAD) if s else NEUTRAL for s, b in zip(clear, better, strict=True)
             ]
             if metric in ("cost", "revenue", "net_value"):
-                ax.xaxis.set_major_formatter(EngFormatter())
+                compact_money(ax.xaxis)
+            else:  # at most five ticks: labels of narrow panels never run together
+                from matplotlib.ticker import MaxNLocator
+
+                ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
             ax.errorbar(
                 centre, list(y), xerr=[centre - low, high - centre], fmt="none", ecolor=colours
             )

@@ -77,3 +77,38 @@ def png_bytes(fig, dpi: float | None = None) -> bytes:  # noqa: ANN001 - a Figur
     with house_style():
         fig.savefig(buffer, format="png", **({} if dpi is None else {"dpi": dpi}))
     return buffer.getvalue()
+
+
+def compact_money(axis) -> None:  # noqa: ANN001 - a matplotlib Axis
+    """Label a money axis compactly (-50k, 0, 100k, 1.2M) with at most five ticks."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    def label(value: float, _: object) -> str:
+        size = abs(value)
+        if size >= 1e6:
+            return f"{value / 1e6:g}M"
+        if size >= 1e3:
+            return f"{value / 1e3:g}k"
+        return f"{value:g}"
+
+    axis.set_major_locator(MaxNLocator(nbins=4))
+    axis.set_major_formatter(FuncFormatter(label))
+
+
+def overlapping_labels(fig) -> list[tuple[str, str]]:  # noqa: ANN001 - a Figure
+    """Return pairs of tick labels on one axis whose drawn boxes overlap (none is right)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    found = []
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            labels = [t for t in axis.get_ticklabels() if t.get_visible() and t.get_text()]
+            boxes = [t.get_window_extent(renderer) for t in labels]
+            for i in range(len(boxes)):
+                for j in range(i + 1, len(boxes)):
+                    if boxes[i].overlaps(boxes[j]):
+                        found.append((labels[i].get_text(), labels[j].get_text()))
+    return found
