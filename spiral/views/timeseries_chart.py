@@ -25,10 +25,31 @@ LABELS = {
 }
 
 
+ALWAYS = ("demand", "backlog", "churn")
+"""Panels drawn even when flat; the others only when something in them moves."""
+
+
 def panels_of(result) -> tuple[str, ...]:  # noqa: ANN001 - a RunResult
-    """Return the panels drawn for a run: reputation only while its loop is on."""
+    """Return the panels drawn: reputation only while its loop is on; flat panels left out.
+
+    Staff that never changes (no roster, no dated change) and failure probabilities that no
+    loop moves are constant lines that say nothing; the axis label names what was left out.
+    """
     on = result.scenario.loops.reputation.enabled
-    return tuple(p for p in PANELS if p != "reputation" or on)
+    series = panel_series(result)
+    kept = []
+    for panel in PANELS:
+        if panel == "reputation" and not on:
+            continue
+        if panel not in ALWAYS and all(_flat(v) for v in series[panel].values()):
+            continue
+        kept.append(panel)
+    return tuple(kept)
+
+
+def _flat(values: list[float]) -> bool:
+    finite = [v for v in values if v == v]
+    return not finite or max(finite) - min(finite) < 1e-9
 
 
 def _per_silo(ts, prefix: str) -> dict[str, list[float]]:  # noqa: ANN001 - a DataFrame
@@ -67,8 +88,13 @@ def timeseries_chart(result, title: str | None = None):  # noqa: ANN001, ANN201 
     reasons = summary.get("regime_reasons") or []
     warned = summary.get("early_warning_day")
     with house_style():
-        fig, axes = new_figure(len(panels), 1, figsize=(12, 2.3 * len(panels) + 1), sharex=True)
+        fig, axes = new_figure(
+            len(panels), 1, figsize=(14, 2.3 * len(panels) + 1), sharex=True, squeeze=False
+        )
+        axes = axes[:, 0]
         warm = ts.loc[ts["warmup"], "start"]
+        arrivals_end = result.raw.arrivals_end / 1440.0
+        end = max(result.raw.end / 1440.0, arrivals_end)
         for ax, panel in zip(axes, panels, strict=True):
             colours: dict[str, str] = {}
             for label, values in series[panel].items():
@@ -88,12 +114,28 @@ def timeseries_chart(result, title: str | None = None):  # noqa: ANN001, ANN201 
                 )
             if warned is not None:
                 ax.axvline(warned, color=ACCENT, linewidth=1.6, linestyle=":")
+            if end > arrivals_end:  # the drain: no new customers, the last ones finishing
+                ax.axvspan(
+                    arrivals_end,
+                    end,
+                    facecolor="none",
+                    edgecolor=NEUTRAL,
+                    hatch="//",
+                    linewidth=0,
+                    alpha=0.5,
+                )
+            ax.set_xlim(0, end)
             ax.set_title(LABELS[panel], loc="left", fontsize=12)
-            if len(series[panel]) > 1:
-                ax.legend(loc="best", ncols=min(len(series[panel]), 4), fontsize=9)
+            if len(series[panel]) > 1:  # beside the panel, never over its lines
+                ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9)
             if panel in ("demand", "staff"):
                 ax.set_ylim(bottom=0)
         note = f"; dotted: early warning, day {warned:g}" if warned is not None else ""
+        if end > arrivals_end:
+            note += f"; hatched: drain after arrivals stop on day {arrivals_end:g}"
+        left_out = [p for p in PANELS if p not in panels and p != "reputation"]
+        if left_out:
+            note += f"; not drawn, flat: {', '.join(left_out)}"
         axes[-1].set_xlabel(f"day (grey: warm-up, not measured{note})")
         head = title or f"{result.scenario.name} over time"
         why = "".join("\n" + textwrap.shorten(r, WIDTH, placeholder="...") for r in reasons[:3])
