@@ -37,6 +37,7 @@ def test_the_version_is_the_installed_one():
     assert spiral.__version__ == metadata.version("spiral")
 
 
+@pytest.mark.slow  # subprocesses and a sweep: the fast tier stays under a minute
 def test_explain_sweep_and_report_are_one_call_each(tmp_path):
     """The front door: one Python entry point per task, keyword options, no positional flags."""
     scenario = spiral.with_length(spiral.load_scenario("online_retail"), horizon=4 * 1440.0)

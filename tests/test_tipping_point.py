@@ -88,6 +88,7 @@ def test_without_erosion_a_team_tips_where_its_work_reaches_its_staff():
     assert point.rate == point.runaway == pytest.approx(20 / hand_work(0.1) * 1440, rel=1e-6)
 
 
+@pytest.mark.slow  # subprocesses and a sweep: the fast tier stays under a minute
 def test_explain_prints_the_tipping_point_as_json_and_as_a_table():
     done = subprocess.run(
         [sys.executable, "-m", "spiral", "explain", "tipping_point", "--tipping-point", "--json"],
