@@ -227,7 +227,7 @@ METRIC_LABELS = {
 }
 
 
-def _value(metric: str, value: float, currency: str, signed: bool = False) -> str:
+def metric_text(metric: str, value: float, currency: str, signed: bool = False) -> str:
     """Format one metric's value (or difference) in its unit, compactly."""
     if pd.isna(value):
         return "—"
@@ -247,10 +247,10 @@ def _value(metric: str, value: float, currency: str, signed: bool = False) -> st
 def _plus_minus(metric: str, value: float, half_width: float, currency: str, signed: bool) -> str:
     if pd.isna(value):
         return "—"
-    centre = _value(metric, value, currency, signed)
+    centre = metric_text(metric, value, currency, signed)
     if pd.isna(half_width):
         return centre
-    return f"{centre} ± {_value(metric, half_width, currency)}"
+    return f"{centre} ± {metric_text(metric, half_width, currency)}"
 
 
 def comparison_table(comparison: Comparison, currency: str) -> Table:

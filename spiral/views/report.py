@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from spiral.analysis.compare import KEY_METRICS
 from spiral.model.scenario import Scenario
 from spiral.views.style import INK
 
@@ -36,6 +37,7 @@ figure img {{ max-width: 100%; height: auto; border: 1px solid #eee; }}
 figcaption {{ color: #555; font-size: 0.95em; }}
 .verdict-stable {{ color: #2471a3; }} .verdict-stressed {{ color: #e67e22; }}
 .verdict-runaway {{ color: #c0392b; }}
+.warning {{ color: #c0392b; font-weight: bold; }}
 """
 
 HEADLINES = (
@@ -182,11 +184,36 @@ def run_report(result, comparison=None, sweep=None) -> Report:  # noqa: ANN001
             comparison_differences(comparison, currency),
             "What-if minus baseline: paired differences with 95% intervals.",
         )
+        from spiral.analysis.decision import recommendation, regime_warnings
+        from spiral.views.console import metric_text
+
+        for warning in regime_warnings(comparison):
+            report.paragraph(warning, css="warning")
+        report.paragraph("Recommendation: " + recommendation(comparison, currency))
         table = comparison.table
-        report.table(
-            table[table["arm"] != "baseline"][
-                ["arm", "metric", "mean", "diff", "diff_low", "diff_high", "significant"]
-            ].round(4)
+        shown = table[(table["arm"] != "baseline") & table["metric"].isin(KEY_METRICS)]
+        rows = []
+        for row in shown.itertuples(index=False):
+            half = (row.diff_high - row.diff_low) / 2
+            rows.append(
+                {
+                    "what-if": row.arm,
+                    "metric": row.metric.replace("_", " "),
+                    "mean": metric_text(row.metric, row.mean, currency),
+                    "Δ vs baseline (95%)": (
+                        ""
+                        if pd.isna(row.diff)
+                        else f"{metric_text(row.metric, row.diff, currency, True)} ± "
+                        f"{metric_text(row.metric, half, currency)}"
+                    ),
+                    "distinguishable from zero": (
+                        "" if pd.isna(row.diff) else ("yes" if row.significant else "no")
+                    ),
+                }
+            )
+        report.table(pd.DataFrame(rows))
+        report.paragraph(
+            f"Money in thousands of {currency}; churn in %; ROI = net value gained ÷ cost (×)."
         )
     if sweep is not None:
         _sweep_section(report, sweep)
