@@ -25,8 +25,8 @@ def tornado_chart(report: SweepReport):  # noqa: ANN201 - a matplotlib Figure, i
         by = RANKED_BY[report.spec.design.kind]
         cols = min(max(len(metrics), 1), 3)
         rows = -(-max(len(metrics), 1) // cols)
-        height = 0.45 * len(report.spec.parameters) + 1.6
-        fig, axes = new_figure(rows, cols, figsize=(5.2 * cols, height * rows), squeeze=False)
+        height = 0.6 * len(report.spec.parameters) + 2.0
+        fig, axes = new_figure(rows, cols, figsize=(6.5 * cols, height * rows), squeeze=False)
         axes = axes.ravel()
         for ax, metric in zip(axes, metrics, strict=False):
             ranked = ranking(report, metric)[::-1]  # largest at the top
@@ -37,13 +37,14 @@ def tornado_chart(report: SweepReport):  # noqa: ANN201 - a matplotlib Figure, i
             shown = values if by == "SRC" else ranked
             conf = chosen["conf"].reindex(ranked.index)
             colors = ["#c0392b" if v > 0 else "#2471a3" for v in values]
-            ax.barh(
-                ranked.index,
-                shown.to_numpy(),
-                xerr=None if conf.isna().all() else conf.to_numpy(),
-                color=colors,
-                capsize=3,
-            )
+            centre = shown.to_numpy()
+            if conf.isna().all():
+                error = None
+            elif by == "SRC":  # a signed coefficient: its interval may cross zero
+                error = conf.to_numpy()
+            else:  # ST and mu* are at least 0: the interval is cut at 0, not drawn below it
+                error = np.vstack([np.minimum(conf.to_numpy(), centre), conf.to_numpy()])
+            ax.barh(ranked.index, centre, xerr=error, color=colors, capsize=3)
             ax.set_title(metric)
             ax.set_xlabel(by + (" (95% interval)" if not conf.isna().all() else ""))
             ax.axvline(0, color="black", linewidth=0.8)
@@ -81,7 +82,11 @@ def heatmap_chart(report: SweepReport, x: str, y: str, metric: str, bins: int = 
     with house_style():
         fig, ax = new_figure(figsize=(1.1 * len(table.columns) + 4, 0.8 * len(table) + 2.5))
         ax.grid(False)
-        image = ax.imshow(table.to_numpy(float), cmap="Reds", aspect="auto")
+        import matplotlib
+
+        # an empty bin is grey, never the lowest value's white
+        cmap = matplotlib.colormaps["Reds"].with_extremes(bad="#bdbdbd")
+        image = ax.imshow(np.ma.masked_invalid(table.to_numpy(float)), cmap=cmap, aspect="auto")
         ax.set_xticks(
             range(len(table.columns)),
             [f"{v:.3g}" if isinstance(v, float) else v for v in table.columns],
@@ -97,6 +102,8 @@ def heatmap_chart(report: SweepReport, x: str, y: str, metric: str, bins: int = 
             if np.isfinite(value):
                 ink = "white" if value > middle else "black"
                 ax.text(j, i, f"{value:.3g}", ha="center", va="center", fontsize=10, color=ink)
+            else:
+                ax.text(j, i, "no runs", ha="center", va="center", fontsize=9, color="black")
         ax.set_xlabel(x)
         ax.set_ylabel(y)
         fig.colorbar(image, ax=ax, label=metric)
