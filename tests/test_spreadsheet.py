@@ -37,9 +37,9 @@ def test_a_run_workbook_has_a_sheet_per_table_with_units_and_the_same_numbers(
     assert workbook["spiral"].freeze_panes == "A2"
 
 
-def test_a_comparison_workbook_leads_with_the_decision(tmp_path):
+def test_a_comparison_workbook_leads_with_the_decision(tmp_path, tiny_scenario):
     decided = comparison()
-    path = write_xlsx(comparison_sheets(decided, "GBP"), tmp_path / "compare.xlsx")
+    path = write_xlsx(comparison_sheets(decided, tiny_scenario), tmp_path / "compare.xlsx")
     sheets = read_back(path)
     assert list(sheets)[:3] == ["decision", "ranking", "regimes"]
     said = sheets["decision"]["what the comparison says"].tolist()

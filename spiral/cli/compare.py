@@ -226,7 +226,7 @@ def compare_command(
                     from spiral.io.spreadsheet import comparison_sheets, write_xlsx
 
                     shown.step("writing the spreadsheet")
-                    write_xlsx(comparison_sheets(result, model.money.currency), sheet)
+                    write_xlsx(comparison_sheets(result, model), sheet)
             shown.step("saving")
             commit(stack)
     if not as_json:

@@ -14,7 +14,9 @@ import pandas as pd
 
 from spiral.analysis.compare import Comparison
 from spiral.analysis.decision import arm_regimes, ranking, recommendation, regime_warnings
+from spiral.analysis.pilot import pilot_question
 from spiral.analysis.results import RunResult
+from spiral.model.scenario import Scenario
 
 MONEY = re.compile(
     r"^(revenue|revenue_at_risk|cost|cost_to_serve|staff_cost|intervention_cost|net_value|"
@@ -26,7 +28,7 @@ SHEET_NAME = re.compile(r"[\[\]:*?/\\]")
 def unit_of(column: str, currency: str) -> str | None:
     """Return the unit of a column by its name, or None when it is a count or a label."""
     name = column.split("[")[0]
-    if MONEY.match(name) or name.startswith("revenue") or name.endswith("_cost"):
+    if MONEY.match(name) or name.startswith("revenue") or name.endswith(("_cost", "_forgone")):
         return currency
     if name.endswith(("_rate", "_share")) or name in ("churn", "born_share"):
         return "share (0-1)"
@@ -34,7 +36,7 @@ def unit_of(column: str, currency: str) -> str | None:
         return "minutes"
     if name.endswith("_h"):
         return "hours"
-    if name in ("day", "start_day", "days_to_half_full_effect"):
+    if name in ("day", "start_day", "days_to_half_full_effect", "full_days_to_half_effect"):
         return "days"
     if name == "roi":
         return "× cost"
@@ -76,10 +78,14 @@ def run_sheets(result: RunResult) -> dict[str, pd.DataFrame]:
     return sheets
 
 
-def comparison_sheets(comparison: Comparison, currency: str) -> dict[str, pd.DataFrame]:
-    """Return a comparison's decision and tables, one sheet each."""
+def comparison_sheets(comparison: Comparison, scenario: Scenario) -> dict[str, pd.DataFrame]:
+    """Return a comparison's decision and tables, one sheet each (pilots when there are)."""
+    currency = scenario.money.currency
     said = [*regime_warnings(comparison), "Recommendation: " + recommendation(comparison, currency)]
-    return {
+    pilots = pilot_question(comparison, scenario).rename(
+        columns={"churn_effect": "churn_effect (points)", "customers": "pilot customers"}
+    )
+    sheets = {
         "decision": pd.DataFrame({"what the comparison says": said}),
         "ranking": with_units(ranking(comparison), currency),
         "regimes": arm_regimes(comparison),
@@ -87,6 +93,9 @@ def comparison_sheets(comparison: Comparison, currency: str) -> dict[str, pd.Dat
         "replications": with_units(comparison.runs, currency),
         "time to effect": with_units(comparison.effects, currency),
     }
+    if len(pilots):
+        sheets["pilot or go big"] = with_units(pilots, currency)
+    return sheets
 
 
 def write_xlsx(sheets: dict[str, pd.DataFrame], path: Path) -> Path:
