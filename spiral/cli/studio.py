@@ -73,8 +73,13 @@ def studio_command(
             f"spiral studio: {url} (Ctrl-C stops it)", highlight=False, soft_wrap=True
         )
 
+    from spiral.analysis.parallel import Interrupted
+
     try:
         serve(files, first, host=host, port=port, seed=seed, show=show, ready=ready)
+    except Interrupted:  # Ctrl-C or SIGTERM: the usual way to stop a server, nothing lost
+        out_console.print("spiral studio: stopped", highlight=False)
+        raise typer.Exit(code=0) from None
     except ScenarioError as error:
         raise fail(error.lines()) from None
     except OSError as error:
