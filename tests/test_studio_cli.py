@@ -101,3 +101,35 @@ def test_without_panel_the_command_names_the_extra_to_install(monkeypatch, capsy
     assert err.strip() == (
         "spiral studio: needs Panel (panel is missing); expected `pip install 'spiral[studio]'`"
     )
+
+
+@pytest.mark.slow
+def test_sigterm_while_a_page_is_computing_stops_the_studio_cleanly():
+    import signal
+    import urllib.request
+
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "spiral", "studio", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(x) for x in process.stdout], daemon=True).start()
+    seen: list[str] = []
+    try:
+        while not any(line.startswith("spiral studio:") for line in seen):
+            seen.append(lines.get(timeout=120))
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=60) as page:
+            assert page.status == 200  # the session starts simulating the default scenario
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=60)  # a hang guard: a server that ignores it fails here
+    finally:
+        if process.poll() is None:
+            process.kill()
+    while not lines.empty():
+        seen.append(lines.get())
+    assert code == 0, seen
+    assert seen[-1] == "spiral studio: stopped\n"
+    assert not any("Traceback" in line for line in seen)

@@ -77,10 +77,10 @@ def studio_command(
 
     try:
         serve(files, first, host=host, port=port, seed=seed, show=show, ready=ready)
-    except Interrupted:  # Ctrl-C or SIGTERM: the usual way to stop a server, nothing lost
-        out_console.print("spiral studio: stopped", highlight=False)
-        raise typer.Exit(code=0) from None
+    except Interrupted:  # a signal before the server took over its own handling
+        pass
     except ScenarioError as error:
         raise fail(error.lines()) from None
     except OSError as error:
         raise fail([f"--port: cannot serve on {host}:{port} ({error.strerror or error})"]) from None
+    out_console.print("spiral studio: stopped", highlight=False)

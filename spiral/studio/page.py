@@ -98,6 +98,45 @@ def interval(metric: str, half_width: float, currency: str) -> str:
     return "± " + shown(metric, half_width, currency).replace("%", " points")
 
 
+STOPPING = threading.Event()
+"""Set when the server stops: every job ends at its next check, so the process exits
+with no simulation thread still inside a native library."""
+
+WORKERS: set[threading.Thread] = set()
+_WORKERS_LOCK = threading.Lock()
+
+
+def background(work: Callable[[], None], name: str) -> None:
+    """Run ``work`` in a worker thread that the server waits for when it stops."""
+
+    def run() -> None:
+        try:
+            work()
+        finally:
+            with _WORKERS_LOCK:
+                WORKERS.discard(threading.current_thread())
+
+    thread = threading.Thread(target=run, daemon=True, name=name)
+    with _WORKERS_LOCK:
+        WORKERS.add(thread)
+    thread.start()
+
+
+def stop_workers(timeout: float = 30.0) -> None:
+    """Cancel every job and wait (at most ``timeout`` seconds in all) for the workers."""
+    STOPPING.set()
+    with _WORKERS_LOCK:
+        running = list(WORKERS)
+    deadline = time.monotonic() + timeout
+    for thread in running:
+        thread.join(max(deadline - time.monotonic(), 0.0))
+
+
+def stopping(job: Job) -> bool:
+    """Return whether a job should end now: its settings moved on, or the server stops."""
+    return job.cancel.is_set() or STOPPING.is_set()
+
+
 @dataclass
 class Job:
     """A simulation job of one session: cancelled when the settings move on."""
@@ -484,7 +523,7 @@ class Studio:
 
         def work() -> None:
             try:
-                compute(sides, seed, replications, job.cancel.is_set, progress, replication)
+                compute(sides, seed, replications, lambda: stopping(job), progress, replication)
             except Cancelled:
                 return
             except Exception as error:  # noqa: BLE001 - shown in one line, never a traceback
@@ -493,7 +532,7 @@ class Studio:
             later(self._finished)
 
         show_pictures = self._pictures_for(show)
-        threading.Thread(target=work, daemon=True, name="spiral-studio-job").start()
+        background(work, "spiral-studio-job")
 
     def _finished(self) -> None:
         self.progress.visible = False
@@ -632,7 +671,7 @@ class Studio:
             except Exception:  # noqa: BLE001 - the tab was closed: nobody to show it to
                 return
 
-        threading.Thread(target=work, daemon=True, name="spiral-studio-clip").start()
+        background(work, "spiral-studio-clip")
 
     # --- one customer -------------------------------------------------------------------
     def _tell(self) -> None:
@@ -657,7 +696,7 @@ class Studio:
             except Exception:  # noqa: BLE001 - the tab was closed: nobody to tell
                 return
 
-        threading.Thread(target=work, daemon=True, name="spiral-studio-story").start()
+        background(work, "spiral-studio-story")
 
     def _show_stories(self, texts: list[str]) -> None:
         self.stories[0].object, self.stories[1].object = texts

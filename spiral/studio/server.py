@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable
 from pathlib import Path
 
@@ -56,7 +57,7 @@ def serve(
     show: bool = False,
     ready: Callable[[str], None] | None = None,
 ) -> None:
-    """Serve the studio until interrupted; ``ready(url)`` is called once it listens."""
+    """Serve the studio until Ctrl-C or SIGTERM; ``ready(url)`` is called once it listens."""
     sources = opening(files)
     url = f"http://{netloc(host, port)}/"
     server = pn.serve(
@@ -77,5 +78,20 @@ def serve(
         import webbrowser
 
         webbrowser.open(url)
-    server.start()
-    server.io_loop.start()
+    loop = server.io_loop
+
+    def stop(signum: int, frame: object) -> None:
+        # a raised exception would land in whichever page callback was running (and be
+        # logged there); stopping the loop ends the server cleanly between callbacks
+        loop.add_callback(loop.stop)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        server.start()
+        loop.start()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        from spiral.studio.page import stop_workers
+
+        stop_workers()  # no simulation thread may outlive the server's loop
