@@ -96,7 +96,12 @@ def explain_command(
         print(strict_json(payload))
         return
     notes = [n for n, on in (("unlimited staff", unlimited), ("loops off", loops_off)) if on]
-    print_theory(exact, ranking, factor, notes, out_console)
+    values = model.segment_values()
+    shares = [s.share for s in model.segments.values()] or [1.0]
+    value = sum(v * w for v, w in zip(values, shares, strict=True))
+    if model.segments:
+        notes = [*notes, "money at the mean customer value over the segments"]
+    print_theory(exact, ranking, factor, notes, out_console, value, model.money.currency)
 
 
 def _print_tipping_points(model: Scenario, as_json: bool) -> None:

@@ -397,9 +397,19 @@ def print_comparison(comparison: Comparison, scenario: Scenario, console: Consol
 
 
 def print_theory(
-    exact: Theory, ranking: pd.DataFrame, factor: float, notes: list[str], console: Console
+    exact: Theory,
+    ranking: pd.DataFrame,
+    factor: float,
+    notes: list[str],
+    console: Console,
+    customer_value: float | None = None,
+    currency: str = "",
 ) -> None:
-    """Print the analytic engine's answers and the fix-first ranking."""
+    """Print the analytic engine's answers and the fix-first ranking.
+
+    ``customer_value``: what a retained customer is worth; the ranking then gives the revenue at
+    risk each fix keeps per 1,000 customers, and per point of failure probability removed.
+    """
     how = "exact" + (f", {', '.join(notes)}" if notes else "")
     table = Table(title=f"spiral explain: {exact.scenario} ({how}, per customer)")
     table.add_column("quantity")
@@ -448,7 +458,15 @@ def print_theory(
     ranked = ranking.assign(
         churn_points=100 * ranking["churn_cut"],
         relative=ranking["churn_cut"] / exact.churn_rate if exact.churn_rate else np.nan,
-    )[["failure", "born_share", "churn_points", "relative", "severity_cut", "failures_cut"]]
+    )
+    columns = ["failure", "born_share", "churn_points", "relative", "severity_cut", "failures_cut"]
+    if customer_value is not None:
+        kept = 1000 * ranking["churn_cut"] * customer_value
+        removed = 100 * ranking["failure"] * (1 - factor)  # points of failure probability
+        ranked[f"revenue kept per 1,000 customers ({currency})"] = kept.round(0)
+        ranked[f"per failure point removed ({currency})"] = (kept / removed).round(0)
+        columns += [c for c in ranked.columns if c.startswith(("revenue kept", "per failure"))]
+    ranked = ranked[columns]
     ranked = ranked.rename(
         columns={
             "churn_points": "churn cut (points)",
