@@ -31,46 +31,71 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+class Running:
+    """A `spiral studio` process started by a test: its lines so far and its address."""
+
+    def __init__(self, args: list[str], cwd: Path | None = None) -> None:
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "spiral", "studio", *args, "--port", str(self.port)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            cwd=cwd,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.reader = threading.Thread(
+            target=lambda: [self.lines.put(line) for line in self.process.stdout], daemon=True
+        )
+        self.reader.start()
+        self.seen: list[str] = []
+
+    def url(self, timeout: float = 120.0) -> str:
+        """Return the address the studio prints once it listens (a hang guard: timeout)."""
+        deadline = time.perf_counter() + timeout
+        while True:
+            try:
+                line = self.lines.get(timeout=max(deadline - time.perf_counter(), 0.1))
+            except queue.Empty:
+                raise RuntimeError("spiral studio did not start: " + "".join(self.seen)) from None
+            self.seen.append(line)
+            if line.startswith("spiral studio: http"):
+                return line.split()[2]
+            if self.process.poll() is not None:
+                raise RuntimeError("spiral studio exited: " + "".join(self.seen))
+
+    def rest(self) -> list[str]:
+        """Return every line printed so far (after the process ended: all of them)."""
+        if self.process.poll() is not None:
+            self.reader.join(timeout=15)  # the pipe is closed: the reader ends with its last line
+        while not self.lines.empty():
+            self.seen.append(self.lines.get())
+        return self.seen
+
+    def stop(self) -> None:
+        """End the process: SIGTERM, then SIGKILL if it lingers."""
+        if self.process.poll() is None:
+            self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
 @contextmanager
 def studio(
     *args: str, timeout: float = 120.0, cwd: Path | None = None
 ) -> Iterator[tuple[str, float]]:
     """Start `spiral studio ARGS` on a free port; yield its URL and seconds to listen; stop it."""
-    port = free_port()
     started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "spiral", "studio", *args, "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        cwd=cwd,
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(
-        target=lambda: [lines.put(line) for line in process.stdout], daemon=True
-    ).start()
-    seen: list[str] = []
+    running = Running(list(args), cwd)
     try:
-        while True:
-            try:
-                line = lines.get(timeout=max(timeout - (time.perf_counter() - started), 0.1))
-            except queue.Empty:
-                raise RuntimeError("spiral studio did not start: " + "".join(seen)) from None
-            seen.append(line)
-            if line.startswith("spiral studio: http"):
-                url = line.split()[2]
-                break
-            if process.poll() is not None:
-                raise RuntimeError("spiral studio exited: " + "".join(seen))
+        url = running.url(timeout)
         yield url, time.perf_counter() - started
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        running.stop()
 
 
 @contextmanager

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import queue
-import subprocess
 import sys
-import threading
 
 import pytest
-from studio_browser import free_port
+from studio_browser import Running, free_port
 from test_cli import call_main
 
 from spiral.studio.server import exposed, netloc, origins
@@ -64,22 +61,12 @@ def test_an_upload_goes_through_the_loader_and_its_checks(tiny_file):
 
 @pytest.mark.slow
 def test_serving_to_the_network_needs_host_and_warns():
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "spiral", "studio", "--host", "0.0.0.0", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(x) for x in process.stdout], daemon=True).start()
-    seen: list[str] = []
+    running = Running(["--host", "0.0.0.0"])
     try:
-        while not any(line.startswith("spiral studio:") for line in seen):
-            seen.append(lines.get(timeout=120))  # a hang guard: queue.Empty fails the test
+        running.url()
     finally:
-        process.terminate()
-        process.wait(timeout=15)
+        running.stop()
+    seen, port = running.rest(), running.port
     warning = next(line for line in seen if line.startswith("warning:"))
     assert warning.startswith("warning: serving on 0.0.0.0: anyone who can reach this machine")
     assert warning.rstrip().endswith("from any web page they have open")
@@ -108,28 +95,16 @@ def test_sigterm_while_a_page_is_computing_stops_the_studio_cleanly():
     import signal
     import urllib.request
 
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "spiral", "studio", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(x) for x in process.stdout], daemon=True).start()
-    seen: list[str] = []
+    running = Running([])
     try:
-        while not any(line.startswith("spiral studio:") for line in seen):
-            seen.append(lines.get(timeout=120))
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=60) as page:
+        url = running.url()
+        with urllib.request.urlopen(url, timeout=60) as page:
             assert page.status == 200  # the session starts simulating the default scenario
-        process.send_signal(signal.SIGTERM)
-        code = process.wait(timeout=60)  # a hang guard: a server that ignores it fails here
+        running.process.send_signal(signal.SIGTERM)
+        code = running.process.wait(timeout=60)  # a server that ignores it fails here
     finally:
-        if process.poll() is None:
-            process.kill()
-    while not lines.empty():
-        seen.append(lines.get())
+        running.stop()
+    seen = running.rest()
     assert code == 0, seen
     assert seen[-1] == "spiral studio: stopped\n"
     assert not any("Traceback" in line for line in seen)

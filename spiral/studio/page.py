@@ -8,58 +8,34 @@ one thread-safe way into a document.
 
 from __future__ import annotations
 
-import html
 import io
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import panel as pn
 
 from spiral.model.errors import ScenarioError, safe_text
 from spiral.studio.clip import clip
-from spiral.studio.computation import (
-    BETTER_HIGHER,
-    HEADLINE,
-    Cancelled,
-    Side,
-    compute,
-    difference,
-    engine_for,
-)
+from spiral.studio.computation import Cancelled, Side, compute, engine_for
 from spiral.studio.live import LiveRun
+from spiral.studio.panes import (
+    PAGE_CSS,
+    PANE_CSS,
+    comparison_html,
+    numbers_html,
+    problems_html,
+    regime_html,
+    stories_html,
+)
 from spiral.studio.settings import Knobs, Setting, apply_knobs, command_lines, knobs_of
 from spiral.studio.sources import Source, from_upload
 from spiral.studio.stories import two_stories
+from spiral.studio.workers import Job, background, stopping
 from spiral.views.journey_map import journey_map
 from spiral.views.live_chart import live_chart
 from spiral.views.spiral_curve import spiral_curve
-from spiral.views.style import BAD, GOOD, INK, png_bytes
-
-PAGE_CSS = """
-body.presenter { zoom: 1.35; }
-"""
-"""Presenter type scales the whole page (widgets and panes alike) for a projector."""
-
-PANE_CSS = f"""
-:host {{ font-size: 18px; color: {INK}; }}
-table {{ border-collapse: collapse; font-size: 20px; }}
-th, td {{ padding: 6px 14px; text-align: right; border-bottom: 1px solid #ddd; }}
-th:first-child, td:first-child {{ text-align: left; }}
-td.value {{ font-weight: bold; font-size: 1.3em; }}
-.better {{ color: {GOOD}; font-weight: bold; }}
-.worse {{ color: {BAD}; font-weight: bold; }}
-.regime {{ padding: 10px 16px; margin: 4px 0; border-radius: 6px; font-size: 20px; color: white; }}
-.regime.stable {{ background: {GOOD}; }}
-.regime.stressed {{ background: #b9770e; }}
-.regime.runaway {{ background: {BAD}; }}
-.story {{ font-family: monospace; font-size: 15px; white-space: pre-wrap; }}
-.clock {{ font-size: 28px; font-weight: bold; }}
-.problems {{ background: #fdecea; color: {BAD}; border: 1px solid {BAD}; border-radius: 6px;
-  padding: 8px 12px; font-size: 16px; }}
-"""
-"""Styles inside the panes (each pane is its own shadow root: page CSS does not reach it)."""
+from spiral.views.style import png_bytes
 
 FULL_SCREEN_JS = """
 if (document.fullscreenElement) { document.exitFullscreen(); }
@@ -74,74 +50,6 @@ SPEEDS = {"1 hour": 60.0, "6 hours": 360.0, "1 day": 1440.0, "3 days": 4320.0}
 TICK_MS = 500
 REDRAW_AFTER = 0.3
 """Seconds: a replication that lands sooner after the last drawing is not drawn by itself."""
-
-
-def money(value: float, currency: str) -> str:
-    """Return an amount as '12,345 GBP' (whole units)."""
-    return f"{value:,.0f} {currency}".strip()
-
-
-def shown(metric: str, value: float, currency: str, signed: bool = False) -> str:
-    """Return a headline value as the page shows it: churn in %, money with its currency."""
-    sign = "+" if signed else ""
-    if metric == "churn_rate":
-        return f"{value * 100:{sign}.1f}" + (" points" if signed else "%")
-    if metric in ("revenue_at_risk", "net_value"):
-        return f"{value:{sign},.0f} {currency}".strip()
-    return f"{value:{sign},.0f}"
-
-
-def interval(metric: str, half_width: float, currency: str) -> str:
-    """Return '± half-width' in the metric's units, or a note when one run gives none."""
-    if half_width != half_width:  # nan: fewer than two replications
-        return "one run: no interval yet"
-    return "± " + shown(metric, half_width, currency).replace("%", " points")
-
-
-STOPPING = threading.Event()
-"""Set when the server stops: every job ends at its next check, so the process exits
-with no simulation thread still inside a native library."""
-
-WORKERS: set[threading.Thread] = set()
-_WORKERS_LOCK = threading.Lock()
-
-
-def background(work: Callable[[], None], name: str) -> None:
-    """Run ``work`` in a worker thread that the server waits for when it stops."""
-
-    def run() -> None:
-        try:
-            work()
-        finally:
-            with _WORKERS_LOCK:
-                WORKERS.discard(threading.current_thread())
-
-    thread = threading.Thread(target=run, daemon=True, name=name)
-    with _WORKERS_LOCK:
-        WORKERS.add(thread)
-    thread.start()
-
-
-def stop_workers(timeout: float = 30.0) -> None:
-    """Cancel every job and wait (at most ``timeout`` seconds in all) for the workers."""
-    STOPPING.set()
-    with _WORKERS_LOCK:
-        running = list(WORKERS)
-    deadline = time.monotonic() + timeout
-    for thread in running:
-        thread.join(max(deadline - time.monotonic(), 0.0))
-
-
-def stopping(job: Job) -> bool:
-    """Return whether a job should end now: its settings moved on, or the server stops."""
-    return job.cancel.is_set() or STOPPING.is_set()
-
-
-@dataclass
-class Job:
-    """A simulation job of one session: cancelled when the settings move on."""
-
-    cancel: threading.Event
 
 
 class Studio:
@@ -312,6 +220,14 @@ class Studio:
         self.tell.on_click(lambda _: self._tell())
         self.make_clip.on_click(lambda _: self._make_clip())
 
+    def _on_page(self, callback: Callable[[], None]) -> bool:
+        """Run ``callback`` on the page's next tick (from any thread); False if it is gone."""
+        try:
+            self.doc.add_next_tick_callback(callback)
+        except Exception:  # noqa: BLE001 - the tab was closed: nobody to show it to
+            return False
+        return True
+
     def servable(self) -> pn.template.BootstrapTemplate:
         """Return the page to serve."""
         return self.template
@@ -413,9 +329,7 @@ class Studio:
 
     @staticmethod
     def _show_errors(pane: pn.pane.HTML, lines: list[str]) -> None:
-        """Show problems one line each (names and values from files are made safe)."""
-        shown_lines = "".join(f"<div>{html.escape(safe_text(line))}</div>" for line in lines)
-        pane.object = f'<div class="problems">{shown_lines}</div>'
+        pane.object = problems_html(lines)
         pane.visible = True
 
     def _changed(self) -> None:
@@ -502,11 +416,8 @@ class Studio:
                 if self.job is job and not job.cancel.is_set():
                     callback()
 
-            if not job.cancel.is_set():
-                try:
-                    self.doc.add_next_tick_callback(current)
-                except Exception:  # noqa: BLE001 - the tab was closed: nobody to show it to
-                    job.cancel.set()
+            if not job.cancel.is_set() and not self._on_page(current):
+                job.cancel.set()
 
         def progress(fraction: float) -> None:
             later(lambda: setattr(self.progress, "value", int(fraction * 100)))
@@ -547,65 +458,18 @@ class Studio:
         return lambda sides: [png_bytes(spiral_curve(s.results, s.label), dpi=80) for s in sides]
 
     # --- what the room sees ------------------------------------------------------------
-    def _regime_html(self, sides: list[Side]) -> str:
-        parts = []
-        for side in sides:
-            regime, reasons = side.regime()
-            why = f": {'; '.join(reasons)}" if reasons else ""
-            parts.append(
-                f'<div class="regime {regime}">{html.escape(side.label)}: '
-                f"<b>{regime}</b>{html.escape(why)}</div>"
-            )
-        return "".join(parts)
-
     def _show_numbers(self, sides: list[Side], pictures: list[bytes]) -> None:
-        side = sides[0]
-        currency = side.scenario.money.currency
-        rows = []
-        for metric, label in HEADLINE:
-            estimate = side.estimate(metric)
-            rows.append(
-                f"<tr><td>{label}</td><td class='value' data-metric='{metric}'>"
-                f"{shown(metric, estimate.mean, currency)}</td>"
-                f"<td>{interval(metric, estimate.half_width, currency)}</td></tr>"
-            )
-        n = len(side.results)
-        self.headline.object = (
-            f"<table><tr><th>{html.escape(side.scenario.name)}</th><th>mean</th>"
-            f"<th>95% interval ({n} run{'s' if n > 1 else ''})</th></tr>{''.join(rows)}</table>"
-        )
-        self.regime.object = self._regime_html(sides)
+        self.headline.object = numbers_html(sides[0])
+        self.regime.object = regime_html(sides)
         self.curve.object, self.map.object = pictures
 
     def _show_side_by_side(self, sides: list[Side], pictures: list[bytes]) -> None:
-        currency = sides[0].scenario.money.currency
-        self.compare_regime.object = self._regime_html(sides)
+        self.compare_regime.object = regime_html(sides)
         if len(sides) == 1:
             self.compare_table.object = "<p>Tick a what-if to compare it with the baseline.</p>"
             self.compare_curves[0].object, self.compare_curves[1].object = pictures[0], None
             return
-        left, right = sides
-        rows = []
-        for metric, label in HEADLINE:
-            a, b = left.estimate(metric), right.estimate(metric)
-            diff = difference(left, right, metric)
-            better = (diff.mean > 0) == (metric in BETTER_HIGHER)
-            css = ("better" if better else "worse") if diff.significant() else ""
-            rows.append(
-                f"<tr><td>{label}</td><td>{shown(metric, a.mean, currency)}</td>"
-                f"<td>{shown(metric, b.mean, currency)}</td>"
-                f"<td class='diff {css}' data-metric='{metric}'>"
-                f"{shown(metric, diff.mean, currency, signed=True)} "
-                f"{interval(metric, diff.half_width, currency)}</td></tr>"
-            )
-        self.compare_table.object = (
-            f"<table><tr><th></th><th>{html.escape(left.label)}</th>"
-            f"<th>{html.escape(right.label)}</th><th class='runs'>difference (95%, paired, "
-            f"{min(len(left.results), len(right.results))} runs)</th></tr>"
-            f"{''.join(rows)}</table><p>Same random numbers on both sides (seeds "
-            f"{self.seed.value} onward); blue: better, red: worse, shown only where the "
-            "interval excludes zero.</p>"
-        )
+        self.compare_table.object = comparison_html(*sides, self.seed.value)
         self.compare_curves[0].object, self.compare_curves[1].object = pictures
 
     # --- go ---------------------------------------------------------------------------
@@ -666,10 +530,7 @@ class Studio:
                 self.clip.object, self.clip_status.object = gif, note
                 self.make_clip.disabled = False
 
-            try:
-                self.doc.add_next_tick_callback(show)
-            except Exception:  # noqa: BLE001 - the tab was closed: nobody to show it to
-                return
+            self._on_page(show)
 
         background(work, "spiral-studio-clip")
 
@@ -684,17 +545,8 @@ class Studio:
                 told = two_stories(scenario, seed)
             except Exception as error:  # noqa: BLE001 - one line, never a traceback
                 told = [[safe_text(f"no story: {error}")], []]
-            titles = ["A customer who spiralled", "A customer who met a failure and stayed"]
-            texts = [
-                f"<h3>{title}</h3><div class='story'>"
-                + "<br>".join(html.escape(line) for line in lines)
-                + "</div>"
-                for title, lines in zip(titles, told, strict=True)
-            ]
-            try:
-                self.doc.add_next_tick_callback(lambda: self._show_stories(texts))
-            except Exception:  # noqa: BLE001 - the tab was closed: nobody to tell
-                return
+            texts = stories_html(told)
+            self._on_page(lambda: self._show_stories(texts))
 
         background(work, "spiral-studio-story")
 

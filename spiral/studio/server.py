@@ -92,6 +92,6 @@ def serve(
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        from spiral.studio.page import stop_workers
+        from spiral.studio.workers import stop_workers
 
         stop_workers()  # no simulation thread may outlive the server's loop
