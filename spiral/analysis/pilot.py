@@ -10,9 +10,9 @@ Rates and Proportions*, 3rd ed., Wiley, ch. 4): with the control k = (1 − p)/p
     n_pilot = (z₁₋α/₂ + z₁₋β)² × (p₁q₁ + p₂q₂ / k) / δ²,
 
 at 95% confidence (α = 0.05) and 80% power (β = 0.2; a convention, not evidence). Days
-follow from the base arrival rate. While the pilot runs, the other 1 − p of customers
-go without the fix: the net value forgone is the full roll-out's gain per measured day
-times those days times 1 − p.
+follow from the mean arrival rate over the daily profile. While the pilot runs, the
+other 1 − p of customers go without the fix: the net value forgone is the full roll-out's
+gain per measured day times those days times 1 − p.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import math
 import pandas as pd
 
 from spiral.analysis.compare import Comparison
+from spiral.model.limits import arrival_span, mean_rate
 from spiral.model.scenario import Scenario
 from spiral.model.what_if_arms import BASELINE
 
@@ -43,14 +44,14 @@ def pilot_question(comparison: Comparison, scenario: Scenario) -> pd.DataFrame:
     """Return, per pilot arm with its full roll-out in the comparison, the days to detect it.
 
     Columns: pilot, share, churn_effect (points, the full roll-out's), customers (in the
-    pilot, to detect it), days (at the base arrival rate), full_days_to_half_effect (the
+    pilot, to detect it), days (at the mean arrival rate), full_days_to_half_effect (the
     full roll-out's time to effect, from ``effects``), value_forgone (net value the
     customers outside the pilot go without while it runs).
     """
     table = comparison.table.set_index(["arm", "metric"])
     effects = comparison.effects.set_index("arm") if len(comparison.effects) else None
-    per_day = scenario.arrivals.rate * 1440.0
-    measured_days = (comparison_length(scenario) - comparison.warmup) / 1440.0
+    per_day = mean_rate(scenario) * 1440.0  # the daily profile's mean, as the runs see it
+    measured_days = (arrival_span(scenario) - comparison.warmup) / 1440.0
     base_churn = table.loc[(BASELINE, "churn_rate"), "mean"]
     rows = []
     for arm in dict.fromkeys(comparison.table["arm"]):
@@ -89,10 +90,3 @@ def pilot_question(comparison: Comparison, scenario: Scenario) -> pd.DataFrame:
         "value_forgone",
     ]
     return pd.DataFrame(rows, columns=columns)
-
-
-def comparison_length(scenario: Scenario) -> float:
-    """Return when arrivals stop in the scenario, in minutes (a count: its expected time)."""
-    if scenario.horizon is not None:
-        return scenario.horizon
-    return scenario.customers / scenario.arrivals.rate

@@ -96,9 +96,7 @@ def explain_command(
         print(strict_json(payload))
         return
     notes = [n for n, on in (("unlimited staff", unlimited), ("loops off", loops_off)) if on]
-    values = model.segment_values()
-    shares = [s.share for s in model.segments.values()] or [1.0]
-    value = sum(v * w for v, w in zip(values, shares, strict=True))
+    value = model.mean_customer_value()
     if model.segments:
         notes = [*notes, "money at the mean customer value over the segments"]
     print_theory(exact, ranking, factor, notes, out_console, value, model.money.currency)

@@ -276,17 +276,22 @@ def _read_text(path: Path) -> str:
             raw = stream.read(MAX_FILE_BYTES + 1)
     except OSError as error:
         raise problem(str(path), "file", f"cannot be read ({error})") from None
+    size = path.stat().st_size if len(raw) > MAX_FILE_BYTES else len(raw)
+    return _decoded(raw, str(path), size)
+
+
+def _decoded(raw: bytes, source: str, size: int) -> str:
+    """Return bytes of a scenario or sweep as text, refusing over 2 MB or bad UTF-8."""
     if len(raw) > MAX_FILE_BYTES:
-        size = path.stat().st_size / 2**20
         raise problem(
-            str(path),
+            source,
             "file",
-            f"is {size:.1f} MB; expected a file of at most {MAX_FILE_BYTES / 2**20:g} MB",
+            f"is {size / 2**20:.1f} MB; expected a file of at most {MAX_FILE_BYTES / 2**20:g} MB",
         )
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise problem(str(path), "file", f"cannot be read ({error})") from None
+        raise problem(source, "file", f"cannot be read ({error})") from None
 
 
 def read_yaml(path: Path) -> object:
@@ -301,56 +306,42 @@ def read_yaml(path: Path) -> object:
 
 def yaml_bytes(raw: bytes, source: str) -> object:
     """Return the data of YAML bytes (an upload) under the same checks as ``read_yaml``."""
-    if len(raw) > MAX_FILE_BYTES:
-        raise problem(
-            source,
-            "file",
-            f"is {len(raw) / 2**20:.1f} MB; expected a file of at most "
-            f"{MAX_FILE_BYTES / 2**20:g} MB",
-        )
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise problem(source, "file", f"cannot be read ({error})") from None
-    return yaml_data(text, source)
+    return yaml_data(_decoded(raw, source, len(raw)), source)
 
 
 def yaml_data(text: str, source: str) -> object:
     """Return the data of YAML text read with the safe loader; ``source`` names it in errors."""
-    path = source
     try:
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader
     except _Refused as error:
-        raise problem(str(path), f"line {error.problem_mark.line + 1}", error.problem) from None
+        raise problem(source, f"line {error.problem_mark.line + 1}", error.problem) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "file"
         reason = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise problem(
-            str(path), where, f"invalid YAML ({reason}); expected a YAML mapping"
-        ) from None
+        raise problem(source, where, f"invalid YAML ({reason}); expected a YAML mapping") from None
     except RecursionError:  # merge keys that merge themselves
         raise problem(
-            str(path), "file", "aliases nest without end; expected each alias to name a value"
+            source, "file", "aliases nest without end; expected each alias to name a value"
         ) from None
     depth, size = _nesting(data)
     if depth == math.inf:
         raise problem(
-            str(path),
+            source,
             "file",
             "an alias names a list or mapping that holds it (it would nest without end); "
             "expected aliases to name earlier values only",
         )
     if depth > MAX_NESTING:
         raise problem(
-            str(path),
+            source,
             "file",
             f"nested deeper than {MAX_NESTING} levels through aliases; expected at most "
             f"{MAX_NESTING} levels of mappings and lists",
         )
     if size > MAX_VALUES:
         raise problem(
-            str(path),
+            source,
             "file",
             f"holds more than {MAX_VALUES:,} values (or {MAX_VALUES * TEXT_PER_VALUE / 1e6:g} "
             "MB of text) once aliases are expanded; expected "

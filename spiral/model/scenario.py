@@ -281,6 +281,11 @@ class Scenario(Model):
             return [default]
         return [default if s.value is None else s.value for s in self.segments.values()]
 
+    def mean_customer_value(self) -> float:
+        """Return the value of a retained customer averaged over the segments by share."""
+        shares = [s.share for s in self.segments.values()] or [1.0]
+        return sum(v * w for v, w in zip(self.segment_values(), shares, strict=True))
+
     def node_names(self) -> list[str]:
         """Return all node names: steps, then contacts, then outcomes."""
         return [*self.steps, *self.contacts, *self.outcomes]

@@ -120,6 +120,7 @@ def compute(
     """
     engine = engine_for(sides)
     total = replications * len(sides)
+    arms = [parse_arm(s.what_if, s.scenario) if s.what_if else None for s in sides]
     for r in range(replications):
         for k, side in enumerate(sides):
             done = r * len(sides) + k
@@ -132,9 +133,8 @@ def compute(
 
             if cancelled():
                 raise Cancelled
-            arm = parse_arm(side.what_if, side.scenario) if side.what_if else None
             result = run(
-                side.scenario, seed=seed + r, what_if=arm, engine=engine, progress=progress
+                side.scenario, seed=seed + r, what_if=arms[k], engine=engine, progress=progress
             )
             result.summary  # noqa: B018 - metrics now, in this thread, not in the page's
             side.results.append(result)

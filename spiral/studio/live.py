@@ -16,6 +16,7 @@ import simpy
 
 from spiral.engines.records import CHURNED
 from spiral.engines.simpy_engine import Engine
+from spiral.model.limits import arrival_span
 from spiral.model.scenario import Scenario
 
 MINUTES_PER_DAY = 1440.0
@@ -55,10 +56,7 @@ class LiveRun:
     @property
     def arrivals_end(self) -> float:
         """Return when arrivals stop, in minutes (for a count of customers: its expected time)."""
-        scenario = self.scenario
-        if scenario.horizon is not None:
-            return scenario.horizon
-        return scenario.customers / scenario.arrivals.rate
+        return arrival_span(self.scenario)
 
     @property
     def end(self) -> float:
