@@ -14,7 +14,7 @@ Public API (one entry point per task; ``import spiral`` loads nothing heavy unti
 ``sweep``                 run a sweep file into a folder -> ``SweepOutcome``
 ``report``                write a self-contained HTML report -> its path
 ``Comparison``            ``.table`` (tidy), ``.runs``, ``.effects``, ``.notes``
-``Explanation``           ``.theory`` (exact numbers), ``.ranking`` (fix first)
+``Explanation``           ``.theory`` (exact numbers), ``.ranking`` (fix first), ``.what_ifs``
 ``NoClosedForm``          what ``explain`` raises for queues or loops it cannot solve
 ``RunResult``             ``.summary``, ``.customers``, ``.events``, ``.timeseries``
 ``Scenario``              the validated scenario model (pydantic)

@@ -668,6 +668,24 @@ def test_explain_prints_exact_numbers_and_the_fix_first_ranking_as_json():
 
 
 @pytest.mark.slow
+def test_explain_prices_the_scenarios_step_fixes_and_names_the_what_ifs_left_to_compare():
+    done = spiral("explain", "online_retail", "--unlimited", "--json")
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)
+    (fix,) = found["what_ifs"]
+    assert fix["what_if"] == "fix_delivery" and fix["churn_cut"] > 0
+    assert fix["net_value"] == pytest.approx(fix["revenue_kept"] - fix["cost"])
+    assert set(found["what_ifs_left_to_compare"]) == {
+        "warm_handoffs",
+        "recovery_training",
+        "one_more_agent",
+    }
+    text = spiral("explain", "online_retail", "--unlimited").stdout
+    assert "The scenario's step fixes, solved exactly" in text
+    assert "one_more_agent: changes more than a step's failure (add_staff); spiral compare" in text
+
+
+@pytest.mark.slow
 def test_explain_refuses_a_bad_factor():
     done = spiral("explain", "tipping_point", "--unlimited", "--without-loops", "--factor", "2")
     assert done.returncode == 2

@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from spiral.engines.analytic import EXPLAIN_TOLERANCE
-from spiral.engines.analytic import explain as solve
+from spiral.engines.analytic import EXPLAIN_TOLERANCE, explain_with_fixes
 from spiral.engines.expectations import Theory
 from spiral.model.errors import ScenarioError
-from spiral.model.limits import Limits, journey_problems
+from spiral.model.limits import Limits, arrival_span, journey_problems, mean_rate
 from spiral.model.scenario import Scenario
+from spiral.model.what_if import FixStep, WhatIf
+from spiral.model.what_if_arms import apply, intervention_cost
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -26,6 +27,10 @@ class Explanation:
     factor: float
     unlimited: bool
     without_loops: bool
+    what_ifs: pd.DataFrame
+    """The scenario's step-fixing what-ifs, solved exactly, with money and cost."""
+    unsolved: dict[str, str]
+    """The scenario's other what-ifs, and why ``explain`` leaves them to ``spiral compare``."""
 
 
 def explain(
@@ -54,5 +59,93 @@ def explain(
     problems = journey_problems(scenario, limits or Limits())
     if problems:
         raise ScenarioError(scenario.name, problems)
-    theory, ranking = solve(scenario, factor, unlimited, without_loops, tolerance=tolerance)
-    return Explanation(theory, ranking, factor, unlimited, without_loops)
+    fixes, unsolved = step_fixes(scenario)
+    theory, ranking, fixed = explain_with_fixes(
+        scenario,
+        {name: changed for name, (_, changed) in fixes.items()},
+        factor,
+        unlimited,
+        without_loops,
+        tolerance=tolerance,
+    )
+    what_ifs = what_if_values(scenario, theory, {n: w for n, (w, _) in fixes.items()}, fixed)
+    return Explanation(theory, ranking, factor, unlimited, without_loops, what_ifs, unsolved)
+
+
+def step_fixes(
+    scenario: Scenario,
+) -> tuple[dict[str, tuple[WhatIf, dict[str, float]]], dict[str, str]]:
+    """Split the scenario's what-ifs into step fixes (with new failures) and the others.
+
+    A step fix changes only ``fix_step``s and reaches every segment: its journey is the same
+    chain with other failure probabilities, solved with the rest. A pilot counts at full
+    roll-out. Anything else (handoffs, staff, training, segments) changes more than the chain's
+    failures and is left to ``spiral compare``, with the reason.
+    """
+    fixes: dict[str, tuple[WhatIf, dict[str, float]]] = {}
+    unsolved: dict[str, str] = {}
+    for name, what_if in scenario.what_ifs.items():
+        if not all(isinstance(change, FixStep) for change in what_if.changes):
+            kinds = sorted({c.change for c in what_if.changes if not isinstance(c, FixStep)})
+            unsolved[name] = f"changes more than a step's failure ({', '.join(kinds)})"
+        elif what_if.scope.segments is not None:
+            unsolved[name] = "reaches only some segments"
+        else:
+            full = what_if.model_copy(
+                update={"scope": what_if.scope.model_copy(update={"customers": 1.0})}
+            )
+            steps = apply(scenario, [full]).steps
+            changed = {
+                c.step: steps[c.step].failure for c in what_if.changes if isinstance(c, FixStep)
+            }
+            fixes[name] = (full, changed)
+    return fixes, unsolved
+
+
+def what_if_values(
+    scenario: Scenario,
+    base: Theory,
+    fixes: dict[str, WhatIf],
+    solved: dict[str, Theory],
+) -> pd.DataFrame:
+    """Return per step fix its churn and complaint cuts, revenue kept, cost and net value.
+
+    Customers reached are those expected to arrive between the fix's start (or the warm-up,
+    if later) and the end of arrivals, at the mean arrival rate; each keeps the churn cut ×
+    the mean customer value. Cost is the what-if's own over the same span; ROI is the net value
+    over the cost (a multiple, as ``spiral compare`` gives it). Sorted by net value.
+    """
+    import pandas as pd
+
+    end = arrival_span(scenario)
+    value = scenario.mean_customer_value()
+    rows = []
+    for name, what_if in fixes.items():
+        fixed = solved[name]
+        reached = mean_rate(scenario) * max(end - max(what_if.start, scenario.warmup), 0.0)
+        kept = (base.churn_rate - fixed.churn_rate) * value * reached
+        cost = intervention_cost([what_if], scenario, end)
+        rows.append(
+            {
+                "what_if": name,
+                "churn_cut": base.churn_rate - fixed.churn_rate,
+                "contacts_cut": base.contacts - fixed.contacts,
+                "customers": reached,
+                "revenue_kept": kept,
+                "cost": cost,
+                "net_value": kept - cost,
+                "roi": (kept - cost) / cost if cost > 0 else float("nan"),
+            }
+        )
+    columns = [
+        "what_if",
+        "churn_cut",
+        "contacts_cut",
+        "customers",
+        "revenue_kept",
+        "cost",
+        "net_value",
+        "roi",
+    ]
+    frame = pd.DataFrame(rows, columns=columns).set_index("what_if")
+    return frame.sort_values("net_value", ascending=False)

@@ -50,7 +50,7 @@ def explain_command(
     """Exact answers without simulating, and which step to fix first (unlimited staff, no loops)."""
     from spiral.engines.analytic import EXPLAIN_TOLERANCE, NoClosedForm
     from spiral.io.result_files import strict_json
-    from spiral.views.console import print_theory
+    from spiral.views.console import print_theory, print_what_if_values
 
     where = "spiral explain"
     limits = limits_from(limit, where)
@@ -92,6 +92,8 @@ def explain_command(
             "born": exact.born,
             "failures_distribution": {str(k): v for k, v in exact.failures_distribution.items()},
             "fix_ranking": ranking.reset_index().to_dict(orient="records"),
+            "what_ifs": explained.what_ifs.reset_index().to_dict(orient="records"),
+            "what_ifs_left_to_compare": explained.unsolved,
         }
         print(strict_json(payload))
         return
@@ -100,6 +102,7 @@ def explain_command(
     if model.segments:
         notes = [*notes, "money at the mean customer value over the segments"]
     print_theory(exact, ranking, factor, notes, out_console, value, model.money.currency)
+    print_what_if_values(explained.what_ifs, explained.unsolved, model.money.currency, out_console)
 
 
 def _print_tipping_points(model: Scenario, as_json: bool) -> None:

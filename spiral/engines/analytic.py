@@ -524,6 +524,23 @@ def explain(  # noqa: ANN201 - (Theory, DataFrame); pandas is imported lazily
     The journey as it is and the journey with each step's failure × ``factor`` share
     their states, so they are pushed through the chain together.
     """
+    base, ranking, _ = explain_with_fixes(scenario, {}, factor, approximate, loops_off, tolerance)
+    return base, ranking
+
+
+def explain_with_fixes(  # noqa: ANN201 - (Theory, DataFrame, dict); pandas is imported lazily
+    scenario: Scenario,
+    fixes: dict[str, dict[str, float]],
+    factor: float = 0.5,
+    approximate: bool = False,
+    loops_off: bool = False,
+    tolerance: float = 1e-7,
+):
+    """Return ``explain``'s answers and, in the same solve, each named fix's expectations.
+
+    ``fixes`` maps a name to new failure probabilities by step (a what-if that only fixes
+    steps); the third value maps each name to its journey's ``Theory``.
+    """
     import pandas as pd
 
     scenario = _solvable(scenario, approximate, loops_off)
@@ -535,7 +552,13 @@ def explain(  # noqa: ANN201 - (Theory, DataFrame); pandas is imported lazily
         fixed = list(now)
         fixed[j.names.index(name)] *= factor
         variants.append(fixed)
-    base, *fixes = _solve(scenario, tolerance, variants)
+    for changed in fixes.values():
+        fixed = list(now)
+        for name, failure in changed.items():
+            fixed[j.names.index(name)] = failure
+        variants.append(fixed)
+    base, *solved = _solve(scenario, tolerance, variants)
+    fixes_solved = dict(zip(fixes, solved[len(steps) :], strict=True))
     born = max(sum(base.born.values()), 1e-300)
     rows = [
         {
@@ -543,11 +566,21 @@ def explain(  # noqa: ANN201 - (Theory, DataFrame); pandas is imported lazily
             "failure": scenario.steps[name].failure,
             "born_share": base.born[name] / born,
             "churn_cut": base.churn_rate - fixed.churn_rate,
+            "contacts_cut": base.contacts - fixed.contacts,
             "severity_cut": base.severity_mean - fixed.severity_mean,
             "failures_cut": base.failures_mean - fixed.failures_mean,
         }
-        for name, fixed in zip(steps, fixes, strict=True)
+        for name, fixed in zip(steps, solved[: len(steps)], strict=True)
     ]
-    columns = ["step", "failure", "born_share", "churn_cut", "severity_cut", "failures_cut"]
+    columns = [
+        "step",
+        "failure",
+        "born_share",
+        "churn_cut",
+        "contacts_cut",
+        "severity_cut",
+        "failures_cut",
+    ]
     frame = pd.DataFrame(rows, columns=columns).set_index("step")
-    return base, frame.sort_values(["churn_cut", "severity_cut"], ascending=False)
+    ranking = frame.sort_values(["churn_cut", "severity_cut"], ascending=False)
+    return base, ranking, fixes_solved

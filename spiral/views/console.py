@@ -458,19 +458,28 @@ def print_theory(
     ranked = ranking.assign(
         churn_points=100 * ranking["churn_cut"],
         relative=ranking["churn_cut"] / exact.churn_rate if exact.churn_rate else np.nan,
+        complaints=1000 * ranking["contacts_cut"],
     )
-    columns = ["failure", "born_share", "churn_points", "relative", "severity_cut", "failures_cut"]
+    columns = [
+        "failure",
+        "born_share",
+        "churn_points",
+        "relative",
+        "complaints",
+        "severity_cut",
+    ]  # failures cut: in --json
     if customer_value is not None:
         kept = 1000 * ranking["churn_cut"] * customer_value
         removed = 100 * ranking["failure"] * (1 - factor)  # points of failure probability
-        ranked[f"revenue kept per 1,000 customers ({currency})"] = kept.round(0)
-        ranked[f"per failure point removed ({currency})"] = (kept / removed).round(0)
+        ranked[f"revenue kept /1,000 ({currency})"] = kept.round(0).astype("int64")
+        ranked[f"per failure point ({currency})"] = (kept / removed).round(0).astype("int64")
         columns += [c for c in ranked.columns if c.startswith(("revenue kept", "per failure"))]
     ranked = ranked[columns]
     ranked = ranked.rename(
         columns={
             "churn_points": "churn cut (points)",
             "relative": "churn cut (relative)",
+            "complaints": "complaints cut /1,000",
             "severity_cut": "severity cut",
             "failures_cut": "failures cut",
             "born_share": "born here",
@@ -480,12 +489,49 @@ def print_theory(
         frame_table(
             ranked,
             f"Where to start: each step's failure × {factor:g}, largest churn cut first "
-            f"(churn now {100 * exact.churn_rate:.1f}%)",
+            f"(churn now {100 * exact.churn_rate:.1f}%; /1,000: per 1,000 customers; money per "
+            "point of failure probability removed)",
             percent=("churn cut (relative)", "born here"),
         )
     )
     if exact.truncated > 1e-9:
         console.print(f"probability mass not followed to the end: {exact.truncated:.1e}")
+
+
+def print_what_if_values(
+    values: pd.DataFrame, unsolved: dict[str, str], currency: str, console: Console
+) -> None:
+    """Print the scenario's step fixes solved exactly, with money and cost, best net value first."""
+    if len(values):
+        table = Table(
+            title="The scenario's step fixes, solved exactly (full roll-out from each start, "
+            "/1,000: per 1,000 customers; largest net value first)"
+        )
+        table.add_column("what-if")
+        for name in (
+            "churn cut (points)",
+            "complaints cut /1,000",
+            "customers reached",
+            f"revenue kept ({currency})",
+            f"cost ({currency})",
+            f"net value ({currency})",
+            "ROI (net ÷ cost)",
+        ):
+            table.add_column(name, justify="right")
+        for name, row in values.iterrows():
+            table.add_row(
+                str(name),
+                f"{100 * row.churn_cut:.2f}",
+                f"{1000 * row.contacts_cut:,.1f}",
+                f"{row.customers:,.0f}",
+                f"{row.revenue_kept:,.0f}",
+                f"{row.cost:,.0f}",
+                f"{row.net_value:,.0f}",
+                "free" if pd.isna(row.roi) else f"{row.roi:,.1f}×",
+            )
+        console.print(table)
+    for name, why in unsolved.items():
+        console.print(f"{name}: {why}; spiral compare estimates it by simulation", highlight=False)
 
 
 def _rate(value: float | None) -> str:
