@@ -550,13 +550,17 @@ def test_compare_writes_a_tidy_table_runs_and_a_chart(tiny_with_what_ifs, tmp_pa
     assert done.returncode == 0, done.stderr
     assert "spiral compare: 3 replications per arm" in done.stdout
     table = pd.read_csv(out / "compare.csv")
+    table["unit"] = table["unit"].fillna("")  # a count has no unit: an empty cell
     arms = {"baseline", "fix_ship", "baton", "fix_ship@50%", "baton@50%"}
     assert set(table["arm"]) == arms
     pd.testing.assert_frame_equal(pd.read_parquet(out / "compare.parquet"), table)
     info = read_parquet_manifest(out / "compare.parquet")
     assert info["replications"] == 3 and info["common_random_numbers"] is True
+    units = dict(zip(table["metric"], table["unit"], strict=False))
+    assert units["net_value"] == "GBP" and units["churn_rate"] == "share 0-1"
     runs = pd.read_csv(out / "runs.csv")
     assert len(runs) == 3 * len(arms) and runs.groupby("replication")["seed"].nunique().eq(1).all()
+    assert {"net_value_GBP", "intervention_cost_GBP", "churn_rate"} <= set(runs)
     assert (out / "compare.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

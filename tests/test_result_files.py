@@ -13,6 +13,7 @@ import pytest
 from examples import RUN_FILES, TINY
 
 from spiral.analysis.results import run
+from spiral.io.column_units import csv_name
 from spiral.io.result_files import (
     METADATA_KEY,
     manifest,
@@ -85,24 +86,36 @@ def test_csv_tables_read_back_with_their_index_and_values(result, written, name,
     back = pd.read_csv(out / name, index_col=index)
     assert len(frame) > 0
     assert back.index.astype(str).tolist() == frame.index.astype(str).tolist()
-    assert list(back.columns) == list(frame.columns)
+    named = {column: csv_name(column, "GBP") for column in frame.columns}
+    assert list(back.columns) == list(named.values())
     numeric = set(frame.select_dtypes("number").columns)
     for column in frame.columns:
+        read = back[named[column]]
         if column in numeric:
             expected = pytest.approx(frame[column].to_numpy(float), nan_ok=True)
-            assert back[column].to_numpy(float) == expected, column
+            assert read.to_numpy(float) == expected, column
         else:
-            assert back[column].astype(str).tolist() == frame[column].astype(str).tolist()
+            assert read.astype(str).tolist() == frame[column].astype(str).tolist()
+
+
+def test_csv_columns_name_their_money_and_time_units(written):
+    out, _ = written
+    silos = pd.read_csv(out / "silos.csv").columns.tolist()
+    assert "staff_cost_GBP" in silos and "mean_wait_min" in silos and "utilisation" in silos
+    series = pd.read_csv(out / "timeseries.csv", nrows=1).columns.tolist()
+    assert {"start_min", "revenue_GBP", "revenue_at_risk_GBP", "churned"} <= set(series)
+    assert any(c.startswith("wait_") and c.endswith("_min") for c in series)
 
 
 def test_the_time_series_csv_reads_back_as_the_parquet_to_eight_digits(result, written):
     out, _ = written
     back = pd.read_csv(out / "timeseries.csv")
     frame = result.timeseries
-    assert list(back.columns) == list(frame.columns) and len(back) == len(frame)
+    named = {column: csv_name(column, "GBP") for column in frame.columns}
+    assert list(back.columns) == list(named.values()) and len(back) == len(frame)
     for column in frame.select_dtypes("number").columns:
         expected = pytest.approx(frame[column].to_numpy(float), rel=1e-7, nan_ok=True)
-        assert back[column].to_numpy(float) == expected, column
+        assert back[named[column]].to_numpy(float) == expected, column
 
 
 def test_csv_numbers_carry_at_most_eight_significant_digits(written):

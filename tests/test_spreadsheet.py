@@ -26,7 +26,7 @@ def test_a_run_workbook_has_a_sheet_per_table_with_units_and_the_same_numbers(
     assert list(sheets) == ["summary", "spiral", "by failure step", "silos", "time series (days)"]
     summary = sheets["summary"].set_index("metric")
     assert summary.loc["churn_rate", "value"] == pytest.approx(result.summary["churn_rate"])
-    assert summary.loc["churn_rate", "unit"] == "share (0-1)"
+    assert summary.loc["churn_rate", "unit"] == "share 0-1"
     assert summary.loc["revenue_at_risk", "unit"] == "GBP"
     steps = sheets["by failure step"]
     assert "revenue_at_risk (GBP)" in steps.columns
@@ -50,7 +50,7 @@ def test_a_comparison_workbook_leads_with_the_decision(tmp_path, tiny_scenario):
 
 def test_units_are_read_from_column_names():
     assert unit_of("net_value", "EUR") == "EUR" and unit_of("wait_mean_min", "") == "minutes"
-    assert unit_of("churn_rate[premium]", "GBP") == "share (0-1)"
+    assert unit_of("churn_rate[premium]", "GBP") == "share 0-1"
     assert unit_of("customers", "GBP") is None
 
 

@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 
 from spiral.analysis.compare import Comparison
 from spiral.analysis.results import RunResult
+from spiral.io.column_units import unit_of, with_csv_units
 from spiral.model.loading import scenario_hash
 from spiral.model.scenario import Scenario
 
@@ -165,12 +166,13 @@ def write_run(
     path("summary.json").write_text(strict_json(result.summary) + "\n", encoding="utf-8")
     write_parquet(result.customers, path("customers.parquet"), info)
     write_parquet(result.timeseries, path("timeseries.parquet"), info)
-    result.timeseries.to_csv(path("timeseries.csv"), index=False, float_format=CSV_FLOATS)
-    result.spiral.to_csv(path("spiral.csv"), float_format=CSV_FLOATS)
-    result.by_failure_step.to_csv(path("by_failure_step.csv"), float_format=CSV_FLOATS)
+    currency = result.scenario.money.currency
+    write_csv(result.timeseries, path("timeseries.csv"), currency, index=False)
+    write_csv(result.spiral, path("spiral.csv"), currency)
+    write_csv(result.by_failure_step, path("by_failure_step.csv"), currency)
     if result.scenario.segments:
-        result.by_segment.to_csv(path("by_segment.csv"), float_format=CSV_FLOATS)
-    result.silos.to_csv(path("silos.csv"), float_format=CSV_FLOATS)
+        write_csv(result.by_segment, path("by_segment.csv"), currency)
+    write_csv(result.silos, path("silos.csv"), currency)
     if events is None:
         events = result.raw.events is not None
     if events:
@@ -179,6 +181,12 @@ def write_run(
         (out / "events.csv").unlink(missing_ok=True)  # a stale log from an earlier run would lie
     written.append(write_manifest(out, info))
     return written
+
+
+def write_csv(frame: pd.DataFrame, path: Path, currency: str, index: bool = True) -> Path:
+    """Write a table as CSV: 8 significant digits, money and time columns named with their unit."""
+    with_csv_units(frame, currency).to_csv(path, index=index, float_format=CSV_FLOATS)
+    return path
 
 
 def write_events_csv(result: RunResult, path: Path) -> Path:
@@ -217,9 +225,12 @@ def write_comparison(
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     written = [out / n for n in ("compare.csv", "compare.parquet", "runs.csv", "effects.csv")]
-    comparison.table.to_csv(written[0], index=False, float_format=CSV_FLOATS)
-    write_parquet(comparison.table, written[1], info)
-    comparison.runs.to_csv(written[2], index=False, float_format=CSV_FLOATS)
-    comparison.effects.to_csv(written[3], index=False, float_format=CSV_FLOATS)
+    currency = scenario.money.currency
+    units = [unit_of(str(metric), currency) or "" for metric in comparison.table["metric"]]
+    tidy = comparison.table.assign(unit=units)
+    tidy.to_csv(written[0], index=False, float_format=CSV_FLOATS)
+    write_parquet(tidy, written[1], info)
+    write_csv(comparison.runs, written[2], currency, index=False)
+    write_csv(comparison.effects, written[3], currency, index=False)
     written.append(write_manifest(out, info, "compare_manifest.json"))
     return written

@@ -2,7 +2,7 @@
 
 Numbers keep their full precision in the cells (a spreadsheet rounds for display); each
 sheet's header names the unit of every column that has one: money in the scenario's
-currency, shares as "share (0-1)", times in minutes, hours or days.
+currency, shares as "share 0-1", times in minutes, hours or days.
 """
 
 from __future__ import annotations
@@ -16,41 +16,10 @@ from spiral.analysis.compare import Comparison
 from spiral.analysis.decision import arm_regimes, ranking, recommendation, regime_warnings
 from spiral.analysis.pilot import pilot_question
 from spiral.analysis.results import RunResult
+from spiral.io.column_units import unit_of, with_units
 from spiral.model.scenario import Scenario
 
-MONEY = re.compile(
-    r"^(revenue|revenue_at_risk|cost|cost_to_serve|staff_cost|intervention_cost|net_value|"
-    r"gain|gain_low|gain_high|lost|value|cost_per_customer|money)$"
-)
 SHEET_NAME = re.compile(r"[\[\]:*?/\\]")
-
-
-def unit_of(column: str, currency: str) -> str | None:
-    """Return the unit of a column by its name, or None when it is a count or a label."""
-    name = column.split("[")[0]
-    if MONEY.match(name) or name.startswith("revenue") or name.endswith(("_cost", "_forgone")):
-        return currency
-    if name.endswith(("_rate", "_share")) or name in ("churn", "born_share"):
-        return "share (0-1)"
-    if name.endswith("_min") or name == "start":
-        return "minutes"
-    if name.endswith("_h"):
-        return "hours"
-    if name in ("day", "start_day", "days_to_half_full_effect", "full_days_to_half_effect"):
-        return "days"
-    if name == "roi":
-        return "× cost"
-    return None
-
-
-def with_units(frame: pd.DataFrame, currency: str) -> pd.DataFrame:
-    """Return the frame with each column that has a unit named 'column (unit)'."""
-    renamed = {}
-    for column in frame.columns:
-        unit = unit_of(str(column), currency)
-        if unit is not None:
-            renamed[column] = f"{column} ({unit})"
-    return frame.rename(columns=renamed)
 
 
 def summary_sheet(summary: dict, currency: str) -> pd.DataFrame:

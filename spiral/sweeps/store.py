@@ -139,6 +139,7 @@ class SweepStore:
             "parameters": self.sweep.parameters,
             "units": units(self.sweep),
             "metrics": spec.metrics,
+            "currency": self.sweep.scenario.money.currency,
             "engine": self.sweep.engine,
             "spec": spec.model_dump(mode="json"),
             "created": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from spiral.io.result_files import CSV_FLOATS
+from spiral.io.result_files import write_csv
 from spiral.sweeps.sensitivity import (
     RANKED_BY,
     SweepReport,
@@ -63,8 +63,13 @@ def write_report(
 
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / "points.csv", out / "indices.csv"]
-    report.points.to_csv(paths[0], index=False, float_format=CSV_FLOATS)
-    report.indices.to_csv(paths[1], index=False, float_format=CSV_FLOATS)
+    currency = report.manifest.get("currency", "")  # a folder swept before it was kept: none
+    units = report.manifest.get("units", {})
+    points = report.points.rename(
+        columns={name: f"{name}_{unit.replace(' ', '_')}" for name, unit in units.items()}
+    )
+    write_csv(points, paths[0], currency, index=False)
+    write_csv(report.indices, paths[1], currency, index=False)
     if len(report.indices):
         paths += save_figure(tornado_chart(report), out, "tornado")
     pair = heatmap or default_heatmap(report)
