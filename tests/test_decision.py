@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
+from test_cli import call_main
 
 from spiral.analysis.compare import MORE_METRICS, Comparison, _table, _with_roi
 from spiral.analysis.decision import (
@@ -14,6 +18,7 @@ from spiral.analysis.decision import (
     recommendation,
     regime_warnings,
 )
+from spiral.model.loading import builtin_scenarios
 from spiral.model.what_if_arms import BASELINE, Arm
 
 NET = {  # net value per replication; the baseline's is 1,000 in every replication
@@ -82,7 +87,23 @@ def test_a_runaway_baseline_is_warned_about_before_anything_is_ranked():
         "system under strain, not a steady state",
         "WARNING: b is stressed in 1 of 3 replications: its numbers describe a system under strain",
     ]
-    assert recommendation(decided, "GBP").endswith("(see the regime warning above).")
+    said = recommendation(decided, "GBP")
+    assert said.endswith("(see the regime warning above).")
+    # every what-if is stable or stressed while the baseline runs away: each stops it
+    assert said.startswith(
+        "The baseline runs away; a (stable), b (stressed), c (stable) stop it: decide on that "
+        "first, the other arms' gains are measured on a collapse and grow with the horizon. "
+        "Over this horizon: a first:"
+    )
+
+
+def test_a_runaway_nothing_stops_says_add_capacity_first():
+    runaway = ["runaway"] * 3
+    decided = comparison({arm: runaway for arm in NET})
+    assert recommendation(decided, "GBP").startswith(
+        "The baseline runs away and no what-if stops it: every gain below is measured on a "
+        "collapse and grows with the horizon; add capacity first. Over this horizon: a first:"
+    )
 
 
 def test_money_in_a_sentence_is_rounded_to_three_figures():
@@ -90,3 +111,41 @@ def test_money_in_a_sentence_is_rounded_to_three_figures():
     assert money(-1_234_567, "EUR") == "-1.23M EUR"
     assert money(850, "") == "+850"
     assert money(3_160, "GBP", signed=False) == "3.16k GBP"
+
+
+@pytest.mark.slow
+def test_the_consultants_replay_reads_as_a_decision_with_its_uncertainty(
+    tmp_path, monkeypatch, capsys
+):
+    """Issue 20's consultant: an edited scenario that runs away, what-ifs, a pilot, a workbook."""
+    data = yaml.safe_load(builtin_scenarios()["online_retail"].read_text(encoding="utf-8"))
+    data["silos"]["warehouse"]["staff"] = 3  # cut to save money: the warehouse falls behind
+    edited = tmp_path / "edited.yaml"
+    edited.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    short = ("--horizon", "10 days")
+    code, text, _ = call_main(monkeypatch, capsys, "run", edited, *short)
+    assert code == 0 and "regime: runaway" in text
+    back = "{name: warehouse_back, changes: [{change: add_staff, silo: warehouse, count: 3}]}"
+    workbook, out = tmp_path / "decision.xlsx", tmp_path / "compared"
+    args = ["--what-if", "fix_delivery", "--what-if", back, "--pilot", "10%"]
+    args += ["--replications", "5", *short, "--xlsx", workbook, "--out", out]
+    code, text, err = call_main(monkeypatch, capsys, "compare", edited, *args)
+    assert code == 0, err
+    flat = " ".join((err + text).split())
+    assert "WARNING: the baseline is runaway in 5 of 5 replications" in flat
+    assert "Recommendation: The baseline runs away; warehouse_back (stable) stops it" in flat
+    said = flat[flat.index("Recommendation:") :]
+    assert re.search(r"Over this horizon: \w+ first: [+-][\d.,]+k? GBP net value, 95% CI", said)
+    sheets = pd.read_excel(workbook, sheet_name=None)
+    assert {"decision", "ranking", "regimes", "pilot or go big"} <= set(sheets)
+    decision = sheets["decision"]["what the comparison says"].tolist()
+    assert decision[0].startswith("WARNING: the baseline is runaway")
+    assert decision[-1].startswith("Recommendation: The baseline runs away;")
+    regimes = sheets["regimes"].set_index("arm")["regime"]
+    assert regimes[BASELINE] == "runaway" and regimes["warehouse_back"] != "runaway"
+    pilot = sheets["pilot or go big"].set_index("pilot").loc["fix_delivery@10%"]
+    assert 0 < pilot["days"] < 1000 and pilot["pilot customers"] > 0  # answered in days
+    assert pilot["value_forgone (GBP)"] > 0
+    runs = pd.read_csv(out / "runs.csv")  # the workbook holds the same replications
+    sheet = sheets["replications"]
+    assert sheet["net_value (GBP)"].to_numpy() == pytest.approx(runs["net_value_GBP"].to_numpy())

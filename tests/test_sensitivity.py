@@ -200,3 +200,26 @@ def test_a_report_of_a_folder_without_rows_or_with_every_run_failed_is_clear(
     (empty / "manifest.json").write_text("{not json")
     code, _, err = call_main(monkeypatch, capsys, "sweep-report", empty)
     assert code == 2 and err.strip().endswith("unreadable; expected a sweep manifest")
+
+
+@pytest.mark.slow
+def test_the_researchers_small_sobol_sweep_is_warned_about_and_a_large_one_is_not(
+    tmp_path, monkeypatch, capsys
+):
+    small = dominated_sweep(tmp_path / "n8", "sobol", 8)
+    workbook = tmp_path / "n8.xlsx"
+    code, text, _ = call_main(monkeypatch, capsys, "sweep-report", small, "--xlsx", workbook)
+    assert code == 0
+    flat = " ".join(text.split())
+    assert "complaints: Sobol with N = 8 is too small" in flat
+    assert "expected design.samples: 1024 or more" in flat
+    sheets = pd.read_excel(workbook, sheet_name=None)
+    assert set(sheets) == {"points", "indices", "warnings and notes"}
+    said = sheets["warnings and notes"]["what the report says"].tolist()
+    assert any(s.startswith("warning: churn_rate: Sobol with N = 8") for s in said)
+    points = sheets["points"]
+    assert {"churn_rate (share 0-1)", "churn_rate_ci95 (share 0-1)", "complaints"} <= set(points)
+    assert len(points) == 8 * (len(DOMINANT) + 2)
+    large = dominated_sweep(tmp_path / "n64", "sobol", 64)
+    code, text, _ = call_main(monkeypatch, capsys, "sweep-report", large)
+    assert code == 0 and "too small" not in text

@@ -152,4 +152,27 @@ def recommendation(comparison: Comparison, currency: str) -> str:
         )
     warnings = regime_warnings(comparison)
     caution = " (see the regime warning above)" if warnings else ""
-    return "; ".join(parts) + caution + "."
+    clause = runaway_clause(comparison)
+    return clause + ("Over this horizon: " if clause else "") + "; ".join(parts) + caution + "."
+
+
+def runaway_clause(comparison: Comparison) -> str:
+    """Return what a runaway baseline means for the decision ('' when it does not run away).
+
+    Gains measured against a system that runs away depend on how long it is left to run;
+    the decision that matters first is which arm stops the runaway.
+    """
+    regimes = arm_regimes(comparison).set_index("arm")["regime"]
+    if regimes.get(BASELINE) != "runaway":
+        return ""
+    calmer = [f"{arm} ({regime})" for arm, regime in regimes.items() if regime != "runaway"]
+    if not calmer:
+        return (
+            "The baseline runs away and no what-if stops it: every gain below is measured on "
+            "a collapse and grows with the horizon; add capacity first. "
+        )
+    verb = "stops" if len(calmer) == 1 else "stop"
+    return (
+        f"The baseline runs away; {', '.join(calmer)} {verb} it: decide on that first, the "
+        "other arms' gains are measured on a collapse and grow with the horizon. "
+    )

@@ -285,8 +285,13 @@ def sweep_report_command(
     check_xlsx("spiral sweep-report", xlsx)
     if not (folder / MANIFEST).exists():
         raise fail([f"{folder}: {MANIFEST}: not found; expected a folder written by spiral sweep"])
+    from spiral.cli.feedback import feedback
+
+    where = "spiral sweep-report"
     try:
-        report = sweep_report(folder)
+        with feedback(err_console, where, enabled=not as_json) as shown:
+            shown.step("reading the runs and computing the indices")
+            report = sweep_report(folder)
     except NoRuns as error:
         raise fail([str(error)]) from None
     if (x is None) != (y is None):
@@ -310,11 +315,14 @@ def sweep_report_command(
         written = opened(stack, OutputFolder(target, "--out", lambda name: name in names))
         sheet = spreadsheet(stack, xlsx)
         try:
-            staged = write_report(report, written.stage, pair)
+            with feedback(err_console, where, enabled=not as_json) as shown:
+                shown.step("drawing the charts and writing the tables")
+                staged = write_report(report, written.stage, pair)
         except OSError as error:
             raise fail([f"{target}: --out: cannot write the report ({error.strerror})"]) from None
         with writing(xlsx, "--xlsx"):
             if sheet is not None:
+                from spiral.io.column_units import with_units
                 from spiral.io.spreadsheet import write_xlsx
 
                 said = [f"warning: {w}" for w in report.warnings] + [
@@ -322,7 +330,7 @@ def sweep_report_command(
                 ]
                 write_xlsx(
                     {
-                        "points": report.points,
+                        "points": with_units(report.named_points(), report.currency),
                         "indices": report.indices,
                         "warnings and notes": pd.DataFrame({"what the report says": said}),
                     },

@@ -46,6 +46,18 @@ class SweepReport:
         """Return the sweep as validated when it ran."""
         return SweepFile.model_validate(self.manifest["spec"])
 
+    @property
+    def currency(self) -> str:
+        """Return the base scenario's currency ('' for a folder swept before it was kept)."""
+        return self.manifest.get("currency", "")
+
+    def named_points(self) -> pd.DataFrame:
+        """Return the points with each parameter written with a unit named with it."""
+        units = self.manifest.get("units", {})
+        return self.points.rename(
+            columns={name: f"{name}_{unit.replace(' ', '_')}" for name, unit in units.items()}
+        )
+
 
 def point_means(runs: pd.DataFrame, parameters: list[str], metrics: list[str]) -> pd.DataFrame:
     """Return one row per design point: parameter values, mean and 95% half-width per metric."""

@@ -63,13 +63,8 @@ def write_report(
 
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / "points.csv", out / "indices.csv"]
-    currency = report.manifest.get("currency", "")  # a folder swept before it was kept: none
-    units = report.manifest.get("units", {})
-    points = report.points.rename(
-        columns={name: f"{name}_{unit.replace(' ', '_')}" for name, unit in units.items()}
-    )
-    write_csv(points, paths[0], currency, index=False)
-    write_csv(report.indices, paths[1], currency, index=False)
+    write_csv(report.named_points(), paths[0], report.currency, index=False)
+    write_csv(report.indices, paths[1], report.currency, index=False)
     if len(report.indices):
         paths += save_figure(tornado_chart(report), out, "tornado")
     pair = heatmap or default_heatmap(report)
