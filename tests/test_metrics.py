@@ -2,24 +2,42 @@
 
 from __future__ import annotations
 
-import pandas as pd
+import numpy as np
 import pytest
 from examples import TINY
 
 from spiral.analysis.metrics import by_failure_step, spiral_table
 from spiral.analysis.results import run
+from spiral.engines.customer_tally import CustomerTally
+from spiral.engines.records import COLUMN_ORDER
 from spiral.model.loading import parse_scenario
 
 
-def customers_frame(rows: list[tuple[int, float, str, str | None, bool]]) -> pd.DataFrame:
-    """Build a customer frame from (failures, severity, outcome, first_failure, social)."""
-    frame = pd.DataFrame(
-        rows, columns=["failures", "severity", "outcome", "first_failure", "social"]
+NODES = ("order", "ship", "help", "done", "gone")
+OUTCOME_CODES = {"in_progress": -1, "retained": 0, "advocate": 1, "churned": 2}
+
+
+def tally_of(rows: list[tuple[int, float, str, str | None, bool]]) -> CustomerTally:
+    """Fold customers given as (failures, severity, outcome, first_failure, social)."""
+    n = len(rows)
+    failures, severity, outcome, first, social = (list(c) for c in zip(*rows, strict=True))
+    tally = CustomerTally(warmup=0.0, period=1440.0, nodes=len(NODES), segments=0)
+    tally.add(
+        {
+            **{name: np.zeros(n) for name in COLUMN_ORDER},
+            "customer": np.arange(n),
+            "arrival": np.ones(n),
+            "end": np.where(np.array(outcome) == "in_progress", np.nan, 2.0),
+            "outcome": np.array([OUTCOME_CODES[o] for o in outcome]),
+            "failures": np.array(failures),
+            "severity": np.array(severity),
+            "first_failure": np.array([-1 if f is None else NODES.index(f) for f in first]),
+            "exit_node": np.full(n, -1),
+            "social": np.array(social, dtype=int),
+            "effort": np.array(failures) * 2,
+        }
     )
-    frame["ceo"] = False
-    frame["effort"] = frame["failures"] * 2
-    frame["outcome"] = frame["outcome"].astype("category")
-    return frame
+    return tally
 
 
 ROWS = [
@@ -35,7 +53,7 @@ ROWS = [
 
 
 def test_spiral_table_groups_finished_customers_by_failures_with_3_plus_last():
-    table = spiral_table(customers_frame(ROWS))
+    table = spiral_table(tally_of(ROWS))
     assert table.index.tolist() == ["0", "1", "2", "3+"]
     assert table["customers"].tolist() == [3, 2, 1, 1]
     assert table["churn_rate"].tolist() == pytest.approx([1 / 3, 1 / 2, 1.0, 1.0])
@@ -47,7 +65,7 @@ def test_spiral_table_groups_finished_customers_by_failures_with_3_plus_last():
 
 def test_churn_and_revenue_at_risk_are_attributed_to_the_first_failure_step():
     scenario = parse_scenario(TINY, "tiny.yaml")
-    table = by_failure_step(customers_frame(ROWS), scenario)
+    table = by_failure_step(tally_of(ROWS), scenario, NODES)
     assert table.index.tolist() == ["ship", "order"]
     assert table.loc["ship", "customers"] == 3 and table.loc["ship", "churned"] == 2
     assert table.loc["order", "churned"] == 1
@@ -115,3 +133,40 @@ def test_summary_rates_are_shares_of_measured_customers(tiny_run):
         expected = churned[who].mean() if who.any() else 0.0
         assert summary["churn_by_voice"][group] == pytest.approx(expected), group
     assert summary["severity_max"] == measured["severity"].max()
+
+
+def test_metrics_from_the_tally_equal_the_customer_tables_by_hand(monkeypatch):
+    from spiral.engines.records import CustomerTable
+
+    monkeypatch.setattr(CustomerTable, "CHUNK", 150)  # folded in many chunks
+    data = {
+        **TINY,
+        "warmup": "1 day",
+        "segments": {"a": {"share": 0.4, "value": 50}, "b": {"share": 0.6}},
+    }
+    result = run(parse_scenario(data, "tiny.yaml"), seed=5)
+    table = result.customers
+    done = table[table["measured"] & (table["outcome"] != "in_progress")]
+    summary = result.summary
+    severity = done["severity"].to_numpy()
+    assert summary["severity_p95"] == np.quantile(severity, 0.95)  # exactly, not nearly
+    assert summary["severity_max"] == severity.max()
+    assert summary["time_in_journey_mean_h"] == pytest.approx(
+        ((done["end"] - done["arrival"]) / 60).mean(), rel=1e-12
+    )
+    failed, voiced = done["failures"] > 0, done["complaints"] > 0
+    assert summary["silent_sufferers"] == int((failed & ~voiced).sum())
+    assert summary["churn_by_voice"]["complained"] == pytest.approx(
+        (done.loc[voiced, "outcome"] == "churned").mean(), rel=1e-12
+    )
+    value = np.where(done["segment"] == 0, 50, result.scenario.money.revenue_per_retained)
+    churned = (done["outcome"] == "churned").to_numpy()
+    assert summary["revenue_at_risk"] == pytest.approx(value[churned].sum(), rel=1e-12)
+    spiral = result.spiral
+    for label, mine in done.groupby(done["failures"].clip(upper=3)):
+        row = spiral.loc["3+" if label == 3 else str(label)]
+        assert row["customers"] == len(mine)
+        assert row["severity_p95"] == np.quantile(mine["severity"].to_numpy(), 0.95)
+        assert row["effort_mean"] == pytest.approx(mine["effort"].mean(), rel=1e-12)
+    segments = result.by_segment
+    assert segments.loc["a", "churned"] == int((churned & (done["segment"] == 0)).sum())

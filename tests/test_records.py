@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
+from spiral.engines.customer_tally import CustomerTally
 from spiral.engines.records import (
     CHURNED,
     COLUMN_ORDER,
@@ -23,8 +25,13 @@ def a_customer(cid: int) -> Customer:
     return c
 
 
+def a_table(keep: bool = True, chunk: int | None = None) -> CustomerTable:
+    tally = CustomerTally(warmup=0.0, period=1440.0, nodes=3, segments=0)
+    return CustomerTable(tally, keep=keep, chunk=chunk)
+
+
 def test_customer_rows_round_trip_to_a_frame_sorted_by_id():
-    table = CustomerTable()
+    table = a_table()
     for cid in (2, 0, 1):
         table.append(a_customer(cid), end=100.0 + cid, outcome=CHURNED, exit_node=2)
     table.append(Customer(3, 40.0, 0.1), end=float("nan"), outcome=IN_PROGRESS, exit_node=-1)
@@ -41,16 +48,41 @@ def test_customer_rows_round_trip_to_a_frame_sorted_by_id():
     assert frame["reach"].tolist()[:3] == [123.5] * 3
 
 
-def test_a_customer_row_costs_124_bytes():
-    table = CustomerTable()
+def test_rows_are_folded_a_chunk_at_a_time_so_memory_holds_one_chunk():
+    table = a_table(keep=False, chunk=100)
     for cid in range(1000):
         table.append(a_customer(cid), 1.0, CHURNED, 0)
-    assert len(table) == 1000
-    assert table.nbytes() == 124 * 1000  # 21 int32 + 5 float64 columns
+        assert len(table.floats) < 100 * 5  # never more than a chunk of rows waiting
+    assert len(table) == 1000 and table.tally.total == 1000
+    cube = table.folded().cube()
+    assert cube["count"].sum() == 1000 and cube["contacts"].sum() == 3 * 1000
+    assert table.outcome_count(CHURNED) == 1000
+    grown = a_table(keep=False, chunk=100)
+    for cid in range(10_000):
+        grown.append(a_customer(cid), 1.0, CHURNED, 0)
+    # ten times the customers: only the severities kept for quantiles grow (9 bytes each)
+    assert grown.nbytes() - table.nbytes() <= 9 * 9_000 + 16_384
+
+
+def test_a_table_kept_on_disk_reads_back_in_chunks_and_whole():
+    table = a_table(chunk=300)
+    for cid in reversed(range(1000)):  # finishing out of order
+        table.append(a_customer(cid), 1.0, CHURNED, 0)
+    chunks = list(table.frames(("a", "b", "gone")))
+    assert [len(c) for c in chunks] == [300, 300, 300, 100]
+    assert all(c["customer"].is_monotonic_increasing for c in chunks)
+    assert table.to_frame(("a", "b", "gone"))["customer"].tolist() == list(range(1000))
+
+
+def test_a_table_not_kept_says_how_to_keep_it():
+    table = a_table(keep=False)
+    table.append(a_customer(0), 1.0, CHURNED, 0)
+    with pytest.raises(ValueError, match="run it with customers=True"):
+        table.to_frame(("a", "b", "gone"))
 
 
 def test_an_empty_table_gives_an_empty_frame_with_all_columns():
-    frame = CustomerTable().to_frame(("a",))
+    frame = a_table().to_frame(("a",))
     assert len(frame) == 0 and list(frame.columns) == list(COLUMN_ORDER)
 
 

@@ -13,6 +13,7 @@ import pytest
 from examples import RUN_FILES, TINY
 
 from spiral.analysis.results import run
+from spiral.engines.records import CustomerTable
 from spiral.io.column_units import csv_name
 from spiral.io.result_files import (
     METADATA_KEY,
@@ -224,3 +225,16 @@ def test_a_run_without_event_log_removes_a_stale_events_file(tiny_data, tmp_path
     assert (tmp_path / "events.csv").exists()
     write_run(run(scenario, seed=2), tmp_path)
     assert {p.name for p in tmp_path.iterdir()} == RUN_FILES
+
+
+def test_a_customer_table_of_many_chunks_is_written_whole_a_chunk_at_a_time(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(CustomerTable, "CHUNK", 97)  # many parts for a small run
+    result = run(parse_scenario(copy.deepcopy(TINY), "tiny.yaml"), seed=2)
+    assert result.raw.customers.parts is not None and len(result.raw.customers.parts.paths) > 5
+    write_run(result, tmp_path)
+    back = pd.read_parquet(tmp_path / "customers.parquet")
+    assert len(back) == result.summary["arrivals"]
+    ordered = back.sort_values("customer", ignore_index=True)
+    pd.testing.assert_frame_equal(ordered, result.customers)

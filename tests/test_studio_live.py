@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from spiral.engines.records import CHURNED
 from spiral.engines.simpy_engine import simulate_des
 from spiral.studio.live import LiveRun
 
@@ -20,8 +19,10 @@ def test_stepping_a_run_in_slices_gives_the_same_run_as_simulating_it_whole(tiny
     assert np.all(np.diff(clocks) >= 0) and clocks[0] == 360
     assert stepped.end == whole.end
     assert len(stepped.customers) == len(whole.customers)
-    for name in ("outcome", "failures", "contacts"):
-        assert np.array_equal(stepped.customers.column(name), whole.customers.column(name))
+    names = whole.journey.names
+    a, b = stepped.customers.to_frame(names), whole.customers.to_frame(names)
+    for name in ("customer", "outcome", "failures", "contacts"):
+        assert a[name].tolist() == b[name].tolist()
 
 
 def test_the_trajectory_counts_what_has_happened_so_far(tiny_scenario):
@@ -30,8 +31,8 @@ def test_the_trajectory_counts_what_has_happened_so_far(tiny_scenario):
     state = live.trajectory()
     assert live.now == 2 * 1440
     assert state.day[-1] == 2.0 and len(state.day) == 48  # hourly samples
-    finished = live.engine.table.column("outcome")
-    assert state.churned == int((finished == CHURNED).sum())
+    finished = live.engine.table.to_frame(live.engine.journey.names)["outcome"]
+    assert state.churned == int((finished == "churned").sum())
     assert state.arrivals == len(finished) + state.in_journey
     assert np.all(state.reputation == 1.0)  # the tiny scenario has no reputation loop
     assert np.all(state.failure == np.mean([0.1, 0.2]))  # no loop moves the failures

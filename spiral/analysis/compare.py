@@ -18,6 +18,7 @@ import pandas as pd
 from spiral.analysis.parallel import process_pool, stop_pool, submit_failed
 from spiral.analysis.results import run
 from spiral.analysis.warmup import detect_warmup
+from spiral.engines.customer_tally import CustomerTally
 from spiral.model.scenario import Scenario
 from spiral.model.what_if_arms import BASELINE, Arm, parse_arm
 
@@ -216,21 +217,22 @@ class _Task:
     arm: Arm
     replication: int
     seed: int
-    warmup_only: bool = False  # a pilot run for warm-up detection: customers only
+    warmup_only: bool = False  # a pilot run for warm-up detection: its tally only
 
 
-def _replicate(task: _Task) -> tuple[dict, pd.DataFrame]:
-    """Run one replication; return its metrics row and its per-period failures."""
-    result = run(task.scenario, seed=task.seed, what_if=task.arm)
+def _replicate(task: _Task) -> tuple[dict, pd.DataFrame | tuple[CustomerTally, float]]:
+    """Run one replication; return its metrics row and its per-period failures.
+
+    A warm-up pilot returns no row but its customer tally and when its arrivals ended.
+    """
+    result = run(task.scenario, seed=task.seed, what_if=task.arm, customers=False)
     if task.warmup_only:
-        frame = result.customers[["arrival", "end"]].copy()
-    else:
-        frame = result.timeseries[["period", "failures"]].copy()
+        return {}, (result.raw.customers.folded(), result.raw.arrivals_end)
+    frame = result.timeseries[["period", "failures"]].copy()
     frame.attrs["arrivals_end"] = result.raw.arrivals_end
     row = {"arm": task.arm.label, "replication": task.replication, "seed": result.seed}
-    if not task.warmup_only:
-        row.update(metrics_of(result.summary))
-        row["regime"] = result.summary["regime"]
+    row.update(metrics_of(result.summary))
+    row["regime"] = result.summary["regime"]
     return row, frame
 
 
@@ -315,8 +317,8 @@ def compare(
                     for r in range(AUTO_START)
                 ]
             )
-            frames = [frame for _, frame in pilots]
-            warmup = detect_warmup(frames, frames[0].attrs["arrivals_end"])
+            tallies = [tally for _, (tally, _) in pilots]
+            warmup = detect_warmup(tallies, pilots[0][1][1])
             scenario = scenario.model_copy(update={"warmup": warmup})
             notes.append(
                 f"warm-up: {warmup / 1440:.3g} days by MSER-5 on work in progress "

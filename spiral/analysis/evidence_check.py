@@ -18,6 +18,7 @@ import pandas as pd
 
 from spiral.analysis.results import RunResult, run
 from spiral.engines.journey import CONTACT
+from spiral.engines.records import CHURNED
 from spiral.model.loading import builtin_scenarios, load_scenario
 from spiral.model.scenario import EVIDENCE_KEYS
 
@@ -35,16 +36,22 @@ def _fcr(result: RunResult) -> float | None:
     return sum(v * f for v, f in visits) / total if total else None
 
 
+def _voiced(result: RunResult) -> pd.DataFrame:
+    """Return the cube's rows of customers who complained at least once (every customer)."""
+    cube = result.raw.customers.folded().cube()
+    return cube[cube["voiced"]]
+
+
 def _contacts_per_issue(result: RunResult) -> float | None:
-    done = result.customers
-    voiced = done[done["complaints"] > 0]
-    return float(voiced["complaints"].mean()) if len(voiced) else None
+    voiced = _voiced(result)
+    n = voiced["count"].sum()
+    return float(voiced["complaints"].sum() / n) if n else None
 
 
 def _social_share(result: RunResult) -> float | None:
-    done = result.customers
-    voiced = done[done["complaints"] > 0]
-    return float(voiced["social"].mean()) if len(voiced) else None
+    voiced = _voiced(result)
+    n = voiced["count"].sum()
+    return float(voiced["social"].sum() / n) if n else None
 
 
 def _silent_share(result: RunResult) -> float | None:
@@ -55,13 +62,15 @@ def _silent_share(result: RunResult) -> float | None:
 
 def _unresolved_churn_ratio(result: RunResult) -> float | None:
     """Churn of complainants never put right over churn of complainants put right."""
-    done = result.customers
-    voiced = done[done["complaints"] > 0]
-    churned = voiced["outcome"] == "churned"
-    fixed, unfixed = voiced["recovered"] > 0, voiced["recovered"] == 0
-    if fixed.sum() < 30 or unfixed.sum() < 30 or not churned[fixed].any():
+    voiced = _voiced(result)
+    churned = voiced[voiced["outcome"] == CHURNED]
+    fixed = voiced[voiced["recovered"]]["count"].sum()
+    unfixed = voiced[~voiced["recovered"]]["count"].sum()
+    fixed_churned = churned[churned["recovered"]]["count"].sum()
+    if fixed < 30 or unfixed < 30 or not fixed_churned:
         return None
-    return float(churned[unfixed].mean() / churned[fixed].mean())
+    unfixed_churned = churned[~churned["recovered"]]["count"].sum()
+    return float((unfixed_churned / unfixed) / (fixed_churned / fixed))
 
 
 @dataclass(frozen=True)
@@ -140,7 +149,7 @@ def evidence_table(names: list[str] | None = None, seed: int = 1) -> pd.DataFram
     rows = []
     for name in names or sorted(builtin_scenarios()):
         scenario = load_scenario(name)
-        result = run(scenario, seed=seed)
+        result = run(scenario, seed=seed, customers=False)
         for bench in BENCHMARKS:
             value = bench.measure(result)
             inside = value is not None and bench.low <= value <= bench.high

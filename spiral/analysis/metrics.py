@@ -1,4 +1,9 @@
-"""Metrics: a run's records turned into a summary and the tables strategists read first."""
+"""Metrics: a run's records turned into a summary and the tables strategists read first.
+
+Every metric is read from the run's customer tally (``spiral.engines.customer_tally``):
+counts and sums per group of customers, exact; severity quantiles from the severities
+kept. None needs the customer table, so a run's memory does not grow with its customers.
+"""
 
 from __future__ import annotations
 
@@ -9,65 +14,96 @@ import pandas as pd
 
 from spiral.analysis.early_warning import early_warning, failure_doubled_day
 from spiral.analysis.regime import verdict
+from spiral.engines.customer_tally import CustomerTally, quantile_with_zeros
 from spiral.engines.dynamics import samples_by_period
+from spiral.engines.records import ADVOCATE, CHURNED, IN_PROGRESS, RETAINED
 from spiral.engines.runs import RawRun
 from spiral.model.scenario import Scenario
 
 SPIRAL_BINS = (0, 1, 2, 3)  # the last bin is "3+"
 OUTCOMES = ("retained", "advocate", "churned")
+SPIRAL_COLUMNS = (
+    "customers",
+    "share",
+    "severity_mean",
+    "severity_p95",
+    "churn_rate",
+    "advocacy_rate",
+    "social_rate",
+    "ceo_rate",
+    "effort_mean",
+)
 
 
 def _share(part: float, whole: float) -> float:
     return float(part / whole) if whole else 0.0
 
 
-def measured(customers: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
-    """Return the customers who arrived after the warm-up."""
-    return customers[customers["arrival"] >= scenario.warmup]
+def _n(frame: pd.DataFrame) -> int:
+    return int(frame["count"].sum())
 
 
 def customer_value(customers: pd.DataFrame, scenario: Scenario) -> np.ndarray:
-    """Return each customer's value if retained: their segment's (the scenario's if none)."""
+    """Return each row's value of a retained customer: its segment's (the scenario's if none)."""
     values = np.asarray(scenario.segment_values())
-    if "segment" not in customers:  # a table from before segments: one kind of customer
-        return np.full(len(customers), values[0])
     return values[customers["segment"].to_numpy()]
 
 
-def failure_bucket(failures: pd.Series) -> pd.Series:
-    """Return '0', '1', '2' or '3+' for each failure count."""
-    top = SPIRAL_BINS[-1]
-    return failures.clip(upper=top).map(lambda k: f"{top}+" if k >= top else str(k))
+def finished(cube: pd.DataFrame, measured_only: bool = True) -> pd.DataFrame:
+    """Return the cube's rows of finished customers (measured ones, unless asked otherwise)."""
+    done = cube["outcome"] != IN_PROGRESS
+    return cube[done & cube["measured"]] if measured_only else cube[done]
 
 
-def spiral_table(customers: pd.DataFrame) -> pd.DataFrame:
+def bucket_of(failures_key: pd.Series, top: int = SPIRAL_BINS[-1]) -> pd.Series:
+    """Return '0', '1', … or 'top+' for each (capped) failure count."""
+    return failures_key.clip(upper=top).map(lambda k: f"{top}+" if k >= top else str(k))
+
+
+def _quantile(tally: CustomerTally, rows: pd.DataFrame, bucket: int | None, q: float) -> float:
+    """Return the q-quantile of severity over ``rows`` (finished, measured; one bucket or all)."""
+    positives = tally.severities(bucket)
+    return quantile_with_zeros(_n(rows) - len(positives), positives, q)
+
+
+def spiral_table(tally: CustomerTally) -> pd.DataFrame:
     """Return severity, churn and escalation by number of failures suffered: the spiral."""
-    done = customers[customers["outcome"] != "in_progress"]
-    bucket = failure_bucket(done["failures"])
-    grouped = done.groupby(bucket, observed=True)
-    table = pd.DataFrame(
-        {
-            "customers": grouped.size(),
-            "share": grouped.size() / max(len(done), 1),
-            "severity_mean": grouped["severity"].mean(),
-            "severity_p95": grouped["severity"].quantile(0.95),
-            "churn_rate": grouped["outcome"].apply(lambda s: float((s == "churned").mean())),
-            "advocacy_rate": grouped["outcome"].apply(lambda s: float((s == "advocate").mean())),
-            "social_rate": grouped["social"].mean(),
-            "ceo_rate": grouped["ceo"].mean(),
-            "effort_mean": grouped["effort"].mean(),
+    done = finished(tally.cube())
+    top = SPIRAL_BINS[-1]
+    bucket = bucket_of(done["failures_key"])
+    rows = {}
+    for label in [str(k) for k in SPIRAL_BINS[:-1]] + [f"{top}+"]:
+        mine = done[bucket == label]
+        n = _n(mine)
+        if not n:
+            continue
+        k = int(label.rstrip("+"))
+        rows[label] = {
+            "customers": n,
+            "share": n / max(_n(done), 1),
+            "severity_mean": mine["severity"].sum() / n,
+            "severity_p95": _quantile(tally, mine, k, 0.95),
+            "churn_rate": _n(mine[mine["outcome"] == CHURNED]) / n,
+            "advocacy_rate": _n(mine[mine["outcome"] == ADVOCATE]) / n,
+            "social_rate": mine["social"].sum() / n,
+            "ceo_rate": mine["ceo"].sum() / n,
+            "effort_mean": mine["effort"].sum() / n,
         }
-    )
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    if not len(table):
+        table = pd.DataFrame(columns=SPIRAL_COLUMNS, dtype=float)
+    table["customers"] = table["customers"].astype(np.int64)
     table.index.name = "failures"
-    order = [str(k) for k in SPIRAL_BINS[:-1]] + [f"{SPIRAL_BINS[-1]}+"]
-    return table.reindex([k for k in order if k in table.index])
+    return table
 
 
-def by_failure_step(customers: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+def by_failure_step(
+    tally: CustomerTally, scenario: Scenario, node_names: tuple[str, ...]
+) -> pd.DataFrame:
     """Return churn and revenue at risk by the step where each customer's first failure was born."""
-    done = customers[customers["outcome"] != "in_progress"]
-    failed = done[done["failures"] > 0]
-    churned_total = int((done["outcome"] == "churned").sum())
+    done = finished(tally.cube())
+    failed = done[done["failures_key"] > 0]
+    churned_total = _n(done[done["outcome"] == CHURNED])
     columns = [
         "customers",
         "share_of_failing",
@@ -82,20 +118,28 @@ def by_failure_step(customers: pd.DataFrame, scenario: Scenario) -> pd.DataFrame
         empty = pd.DataFrame(columns=columns, dtype=float)
         empty.index.name = "first_failure_step"
         return empty
-    lost = failed.assign(lost=(failed["outcome"] == "churned") * customer_value(failed, scenario))
-    grouped = lost.groupby("first_failure", observed=True)
-    churned = grouped["outcome"].apply(lambda s: int((s == "churned").sum()))
+    churned = failed["outcome"] == CHURNED
+    lost = failed.assign(
+        churned=np.where(churned, failed["count"], 0),
+        lost=np.where(churned, failed["count"] * customer_value(failed, scenario), 0.0),
+        escalations=failed["social"] + failed["ceo"],
+    )
+    grouped = lost.groupby("first_failure").sum(numeric_only=True).sort_index()
+    size = grouped["count"]
     table = pd.DataFrame(
         {
-            "customers": grouped.size(),
-            "share_of_failing": grouped.size() / max(len(failed), 1),
-            "severity_mean": grouped["severity"].mean(),
-            "churned": churned,
-            "churn_rate": churned / grouped.size(),
-            "share_of_all_churn": churned / max(churned_total, 1),
-            "revenue_at_risk": grouped["lost"].sum(),
-            "escalations": grouped["social"].sum() + grouped["ceo"].sum(),
+            "customers": size.astype(np.int64),
+            "share_of_failing": size / max(_n(failed), 1),
+            "severity_mean": grouped["severity"] / size,
+            "churned": grouped["churned"].astype(np.int64),
+            "churn_rate": grouped["churned"] / size,
+            "share_of_all_churn": grouped["churned"] / max(churned_total, 1),
+            "revenue_at_risk": grouped["lost"],
+            "escalations": grouped["escalations"].astype(np.int64),
         }
+    )
+    table.index = pd.CategoricalIndex(
+        [node_names[k] for k in table.index], categories=list(node_names)
     )
     table.index.name = "first_failure_step"
     return table.sort_values("revenue_at_risk", ascending=False)
@@ -138,32 +182,32 @@ def silo_table(raw: RawRun, scenario: Scenario) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("silo")
 
 
-def timeseries(raw: RawRun, customers: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+def timeseries(raw: RawRun, scenario: Scenario) -> pd.DataFrame:
     """Return one row per period: arrivals, completions, events, outcomes, revenue, backlog."""
+    tally = raw.customers.folded()
     period = scenario.period
     n = max(int(np.ceil(raw.end / period)), 1)
     data = {"period": np.arange(n), "start": np.arange(n) * period}
     data["warmup"] = data["start"] < scenario.warmup
 
-    def count(times: pd.Series, weights: np.ndarray | None = None) -> np.ndarray:
-        index = np.minimum((times.to_numpy() // period).astype(np.int64), n - 1)
-        return np.bincount(index, weights=weights, minlength=n).astype(float)
+    def fit(counts: np.ndarray) -> np.ndarray:
+        """Return per-period counts over n periods (anything later counted in the last)."""
+        out = np.zeros(n)
+        m = min(n, len(counts))
+        out[:m] = counts[:m]
+        out[n - 1] += counts[n:].sum()
+        return out
 
-    data["arrivals"] = count(customers["arrival"])
-    done = customers[customers["outcome"] != "in_progress"]
-    data["completions"] = count(done["end"])
+    data["arrivals"] = fit(tally.arrivals)
+    data["completions"] = fit(tally.completions)
     data.update(raw.counters.to_arrays(n))
     bonus = scenario.money.advocate_bonus
-    value = customer_value(done, scenario)
+    values = np.asarray(scenario.segment_values())
     worth = {}
-    for label, column in (
-        ("retained", "retained"),
-        ("advocate", "advocates"),
-        ("churned", "churned"),
-    ):
-        who = (done["outcome"] == label).to_numpy()
-        data[column] = count(done.loc[who, "end"])
-        worth[column] = count(done.loc[who, "end"], value[who])
+    for code, column in ((RETAINED, "retained"), (ADVOCATE, "advocates"), (CHURNED, "churned")):
+        by_segment = tally.outcomes[code]  # segment × period
+        data[column] = fit(by_segment.sum(axis=0))
+        worth[column] = fit(values[: len(by_segment)] @ by_segment)
     data["revenue"] = worth["retained"] + (1 + bonus) * worth["advocates"]
     data["revenue_at_risk"] = worth["churned"]
     frame = pd.DataFrame(data)
@@ -187,24 +231,27 @@ def regime_window(series: pd.DataFrame, raw: RawRun, scenario: Scenario) -> pd.D
 
 def summarise(
     raw: RawRun,
-    customers: pd.DataFrame,
     scenario: Scenario,
     seed: int,
     series: pd.DataFrame,
     intervention_cost: float = 0.0,
 ) -> dict:
     """Return the run's headline metrics as a JSON-ready dict."""
-    all_customers = customers
-    customers = measured(customers, scenario)
-    done = customers[customers["outcome"] != "in_progress"]
-    n, completed = len(customers), len(done)
+    tally = raw.customers.folded()
+    cube = tally.cube()
+    customers = cube[cube["measured"]]
+    done = finished(cube)
+    n, completed = _n(customers), _n(done)
     outcome = done["outcome"]
-    churned = int((outcome == "churned").sum())
-    advocates = int((outcome == "advocate").sum())
-    retained = int((outcome == "retained").sum())
+    churned = _n(done[outcome == CHURNED])
+    advocates = _n(done[outcome == ADVOCATE])
+    retained = _n(done[outcome == RETAINED])
     money = scenario.money
-    value = customer_value(done, scenario)
-    worth = {label: float(value[(outcome == label).to_numpy()].sum()) for label in OUTCOMES}
+    value = done["count"].to_numpy() * customer_value(done, scenario)
+    worth = {
+        label: float(value[(outcome == code).to_numpy()].sum())
+        for label, code in zip(OUTCOMES, (RETAINED, ADVOCATE, CHURNED), strict=True)
+    }
     revenue = worth["retained"] + worth["advocate"] * (1 + money.advocate_bonus)
     social, ceo = int(customers["social"].sum()), int(customers["ceo"].sum())
     silos = silo_table(raw, scenario)
@@ -214,33 +261,39 @@ def summarise(
         + (ceo * money.cost_per_ceo_escalation)
     )
     contacts = int(customers["contacts"].sum())
-    failed = done["failures"] > 0
-    voiced = done["complaints"] > 0  # got in touch about a problem at least once
-    complainants = int(voiced.sum())
+    failed = done["failures_key"] > 0
+    voiced = done["voiced"]  # got in touch about a problem at least once
+    complainants = _n(done[voiced])
     silent = failed & ~voiced
-    severity = done["severity"].to_numpy()
-    buckets = failure_bucket(done["failures"]).value_counts()
-    journey_hours = (done["end"] - done["arrival"]) / 60
+    buckets = done.groupby(bucket_of(done["failures_key"]))["count"].sum()
+    positives = tally.severities()
+
+    def mean(column: str) -> float:
+        return float(done[column].sum() / completed) if completed else 0.0
+
+    def churn_among(who: pd.Series) -> float:
+        return _share(_n(done[who & (outcome == CHURNED)]), _n(done[who]))
+
     summary = {
         "scenario": scenario.name,
         "seed": seed,
         "engine": raw.engine,
         "end_time_min": float(raw.end),
         "warmup_min": float(scenario.warmup),
-        "arrivals": len(all_customers),
+        "arrivals": tally.total,
         "customers": n,
         "completed": completed,
         "in_progress": n - completed,
-        "failures_per_customer": float(done["failures"].mean()) if completed else 0.0,
+        "failures_per_customer": mean("failures"),
         "failures_distribution": {
             k: _share(int(buckets.get(k, 0)), completed) for k in ("0", "1", "2", "3+")
         },
-        "customers_with_failure": int(failed.sum()),
+        "customers_with_failure": _n(done[failed]),
         "complainants": complainants,
-        "silent_sufferers": int(silent.sum()),
+        "silent_sufferers": _n(done[silent]),
         "silent_failures": int(done["silent"].sum()),
         "churn_by_voice": {
-            group: _share(int((outcome[who] == "churned").sum()), int(who.sum()))
+            group: churn_among(who)
             for group, who in (("no failure", ~failed), ("complained", voiced), ("silent", silent))
         },
         "contacts": contacts,
@@ -248,9 +301,9 @@ def summarise(
         "failure_demand_share": _share(int(customers["failure_demand"].sum()), contacts),
         "repeat_contacts": int(customers["repeat_contacts"].sum()),
         "abandons": int(customers["abandons"].sum()),
-        "severity_mean": float(severity.mean()) if completed else 0.0,
-        "severity_p95": float(np.quantile(severity, 0.95)) if completed else 0.0,
-        "severity_max": float(severity.max()) if completed else 0.0,
+        "severity_mean": mean("severity"),
+        "severity_p95": _quantile(tally, done, None, 0.95) if completed else 0.0,
+        "severity_max": float(positives.max()) if len(positives) else 0.0,
         "escalations_social": social,
         "escalations_ceo": ceo,
         "social_reach": float(customers["reach"].sum()),
@@ -267,9 +320,9 @@ def summarise(
         "staff_cost": float(silos["staff_cost"].sum()),
         "intervention_cost": intervention_cost,
         "net_value": revenue - cost - intervention_cost,
-        "effort_mean": float(done["effort"].mean()) if completed else 0.0,
-        "time_in_journey_mean_h": float(journey_hours.mean()) if completed else 0.0,
-        "wait_mean_min": float(done["wait"].mean()) if completed else 0.0,
+        "effort_mean": mean("effort"),
+        "time_in_journey_mean_h": mean("duration") / 60,
+        "wait_mean_min": mean("wait"),
         "handoffs_warm": int(customers["handoffs_warm"].sum()),
         "handoffs_cold": int(customers["handoffs_cold"].sum()),
         "ping_pongs": int(customers["ping_pongs"].sum()),
@@ -284,12 +337,12 @@ def summarise(
             for name, row in silos.iterrows()
         },
         "visits_per_customer": {
-            name: _share(visits, len(all_customers))
+            name: _share(visits, tally.total)
             for name, visits in zip(raw.journey.names, raw.node_visits, strict=True)
         },
     }
     if scenario.segments:
-        summary["segments"] = by_segment(done, scenario).to_dict(orient="index")
+        summary["segments"] = by_segment(tally, scenario).to_dict(orient="index")
     dynamics = raw.dynamics
     summary["loops_active"] = dynamics.active
     summary["reputation_end"] = dynamics.reputation
@@ -307,32 +360,32 @@ def summarise(
     return summary
 
 
-def by_segment(customers: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+def by_segment(tally: CustomerTally, scenario: Scenario) -> pd.DataFrame:
     """Return, per customer segment, who they are, how they fail and speak, and what is lost."""
-    done = customers[customers["outcome"] != "in_progress"]
+    done = finished(tally.cube())
     names = list(scenario.segments) or ["all"]
+    values = scenario.segment_values()
     rows = []
     for k, name in enumerate(names):
         mine = done[done["segment"] == k]
-        n = len(mine)
-        churned = (mine["outcome"] == "churned").to_numpy()
-        failed = mine["failures"].to_numpy() > 0
-        voiced = mine["complaints"].to_numpy() > 0
+        n = _n(mine)
+        churned = mine["outcome"] == CHURNED
+        failed = mine["failures_key"] > 0
+        voiced = mine["voiced"]
+        lost = _n(mine[churned])
         rows.append(
             {
                 "segment": name,
                 "customers": n,
-                "share": _share(n, len(done)),
-                "failed_share": _share(int(failed.sum()), n),
-                "complainants": int(voiced.sum()),
-                "silent_sufferers": int((failed & ~voiced).sum()),
-                "churned": int(churned.sum()),
-                "churn_rate": _share(int(churned.sum()), n),
-                "silent_share_of_churn": _share(
-                    int((churned & failed & ~voiced).sum()), int(churned.sum())
-                ),
+                "share": _share(n, _n(done)),
+                "failed_share": _share(_n(mine[failed]), n),
+                "complainants": _n(mine[voiced]),
+                "silent_sufferers": _n(mine[failed & ~voiced]),
+                "churned": lost,
+                "churn_rate": _share(lost, n),
+                "silent_share_of_churn": _share(_n(mine[churned & failed & ~voiced]), lost),
                 "social": int(mine["social"].sum()),
-                "revenue_at_risk": float(customer_value(mine, scenario)[churned].sum()),
+                "revenue_at_risk": float(lost * values[k]),
             }
         )
     return pd.DataFrame(rows).set_index("segment")

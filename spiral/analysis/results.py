@@ -36,11 +36,22 @@ class RunResult:
     def customers(self) -> pd.DataFrame:
         """One row per customer, warm-up included; ``measured``: arrived after the warm-up.
 
-        Times (``arrival``, ``end``, ``wait``) are in minutes from the start of the run.
+        Sorted by customer (the order they arrived); times (``arrival``, ``end``, ``wait``)
+        are in minutes from the start of the run. The table comes into memory here, read
+        from disk; a run made with ``customers=False`` kept none (ValueError).
+        ``customer_chunks()`` reads it a chunk at a time.
         """
-        frame = self.raw.customers.to_frame(self.raw.journey.names)
-        frame["measured"] = frame["arrival"] >= self.scenario.warmup
-        return frame
+        frame = pd.concat(list(self.customer_chunks()), ignore_index=True)
+        return frame.sort_values("customer", ignore_index=True, kind="stable")
+
+    def customer_chunks(self) -> Iterator[pd.DataFrame]:
+        """Yield the customer table a chunk at a time (memory: one chunk), each by customer.
+
+        Chunks follow the order customers finished, so ids rise only within a chunk.
+        """
+        for frame in self.raw.customers.frames(self.raw.journey.names):
+            frame["measured"] = frame["arrival"] >= self.scenario.warmup
+            yield frame
 
     @cached_property
     def events(self) -> pd.DataFrame | None:
@@ -66,7 +77,7 @@ class RunResult:
     @cached_property
     def timeseries(self) -> pd.DataFrame:
         """One row per period with arrivals, failures, contacts, escalations, churn, revenue."""
-        return timeseries(self.raw, self.customers, self.scenario)
+        return timeseries(self.raw, self.scenario)
 
     @cached_property
     def summary(self) -> dict:
@@ -74,33 +85,29 @@ class RunResult:
         raw = self.raw
         what_ifs = [w for _, w in self.arm.what_ifs]
         cost = intervention_cost(what_ifs, self.scenario, raw.arrivals_end, raw.empowerment_spend)
-        summary = summarise(raw, self.customers, self.scenario, self.seed, self.timeseries, cost)
+        summary = summarise(raw, self.scenario, self.seed, self.timeseries, cost)
         summary["what_if"] = self.arm.label
         return summary
 
     @cached_property
     def spiral(self) -> pd.DataFrame:
         """Severity, churn and escalations by number of failures: the death spiral."""
-        return spiral_table(self._measured)
+        return spiral_table(self.raw.customers.folded())
 
     @cached_property
     def by_failure_step(self) -> pd.DataFrame:
         """Churn and revenue at risk by the step where customers' first failure was born."""
-        return by_failure_step(self._measured, self.scenario)
+        return by_failure_step(self.raw.customers.folded(), self.scenario, self.raw.journey.names)
 
     @cached_property
     def by_segment(self) -> pd.DataFrame:
         """Churn, silence and revenue at risk per customer segment (one row if none)."""
-        return by_segment(self._measured, self.scenario)
+        return by_segment(self.raw.customers.folded(), self.scenario)
 
     @cached_property
     def silos(self) -> pd.DataFrame:
         """Utilisation, waits and cost per silo."""
         return silo_table(self.raw, self.scenario)
-
-    @cached_property
-    def _measured(self) -> pd.DataFrame:
-        return self.customers[self.customers["measured"]]
 
 
 def run(
@@ -110,6 +117,7 @@ def run(
     what_if: str | Arm | None = None,
     engine: str = "des",
     progress: Callable[[float], None] | None = None,
+    customers: bool = True,
 ) -> RunResult:
     """Simulate a scenario (validated, or a file or built-in name) once; seed: its own.
 
@@ -117,6 +125,8 @@ def run(
     ``engine``: ``'des'`` (SimPy, everything), ``'vectorised'`` (numpy, for unlimited staff
     and no loops, no event log or what-ifs) or ``'auto'`` (vectorised where it can).
     ``progress(fraction)`` is called now and then with the share of the run done.
+    ``customers``: keep the customer table (spooled to disk as the run goes, read on
+    request by ``.customers``); every metric is exact without it, and memory stays flat.
     """
     if not isinstance(scenario, Scenario):
         from spiral.model.loading import load_scenario
@@ -128,5 +138,5 @@ def run(
     arm = Arm(BASELINE) if what_if is None else what_if
     if isinstance(arm, str):
         arm = parse_arm(arm, scenario)
-    raw = simulate(scenario, seed, engine, event_log, arm.what_ifs, progress)
+    raw = simulate(scenario, seed, engine, event_log, arm.what_ifs, progress, customers)
     return RunResult(scenario, seed, raw, arm)

@@ -7,7 +7,8 @@ standard error of the mean of what remains, on batch means of 5 observations.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
+
+from spiral.engines.customer_tally import STEP, CustomerTally
 
 BATCH = 5
 
@@ -28,16 +29,26 @@ def mser5(series: np.ndarray) -> int:
     return best_d * BATCH
 
 
-def work_in_progress(customers: pd.DataFrame, step: float, until: float) -> np.ndarray:
-    """Return customers in the journey at times step, 2·step, … up to ``until``."""
-    grid = np.arange(step, until + 1e-9, step)
-    arrived = np.searchsorted(np.sort(customers["arrival"].to_numpy()), grid, side="right")
-    ends = customers["end"].to_numpy()
-    finished = np.searchsorted(np.sort(ends[~np.isnan(ends)]), grid, side="right")
+def work_in_progress(tally: CustomerTally, until: float) -> np.ndarray:
+    """Return customers in the journey at STEP, 2·STEP, … up to ``until`` (from the tally).
+
+    Customers are counted from the tally's arrivals and completions per STEP minutes: at
+    k·STEP, those who arrived before it and had not finished before it.
+    """
+    bins = int((until + 1e-9) // STEP)
+    arrived = np.cumsum(_padded(tally.arrivals_fine, bins))
+    finished = np.cumsum(_padded(tally.completions_fine, bins))
     return (arrived - finished).astype(float)
 
 
-def detect_warmup(runs: list[pd.DataFrame], arrivals_end: float, step: float = 60.0) -> float:
+def _padded(counts: np.ndarray, n: int) -> np.ndarray:
+    out = np.zeros(n)
+    m = min(n, len(counts))
+    out[:m] = counts[:m]
+    return out
+
+
+def detect_warmup(runs: list[CustomerTally], arrivals_end: float) -> float:
     """Return a warm-up (minutes) by MSER-5 on the replications' mean work in progress."""
-    series = np.mean([work_in_progress(c, step, arrivals_end) for c in runs], axis=0)
-    return mser5(series) * step
+    series = np.mean([work_in_progress(tally, arrivals_end) for tally in runs], axis=0)
+    return mser5(series) * STEP

@@ -139,7 +139,13 @@ def run_command(
         with feedback(err_console, where, enabled=not as_json) as shown:
             shown.step("simulating")
             result = run(
-                model, seed=seed, event_log=log, what_if=arm, engine=chosen, progress=shown.update
+                model,
+                seed=seed,
+                event_log=log,
+                what_if=arm,
+                engine=chosen,
+                progress=shown.update,
+                customers=out is not None,  # written to customers.parquet; nothing else needs it
             )
             shown.step("computing the metrics")
             summary = result.summary

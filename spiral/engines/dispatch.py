@@ -36,12 +36,16 @@ def simulate(
     event_log: bool = False,
     what_ifs: tuple[tuple[str, WhatIf], ...] = (),
     progress: Callable[[float], None] | None = None,
+    customers: bool = True,
 ) -> RawRun:
-    """Run a scenario once on the engine asked for (see ``choose_engine``); return its records."""
+    """Run a scenario once on the engine asked for (see ``choose_engine``); return its records.
+
+    ``customers``: keep the customer table (on disk, read back on request).
+    """
     from spiral.engines.simpy_engine import simulate_des
     from spiral.engines.vectorised import simulate_vectorised
 
     chosen = choose_engine(scenario, engine, event_log, bool(what_ifs))
     if chosen == "vectorised":
-        return simulate_vectorised(scenario, seed, progress=progress)
-    return simulate_des(scenario, seed, event_log, what_ifs, progress)
+        return simulate_vectorised(scenario, seed, progress=progress, customers=customers)
+    return simulate_des(scenario, seed, event_log, what_ifs, progress, customers)

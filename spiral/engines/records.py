@@ -1,7 +1,8 @@
 """Run records: the per-customer table, the optional event log and per-period counters.
 
-The customer table is two typed ``array`` row stores (124 bytes a customer);
-the event log exists only when asked for, so memory never grows with events otherwise.
+Customer rows are folded into exact aggregates a chunk at a time (``CustomerTable``,
+``spiral.engines.customer_tally``) and kept on disk only when asked for; the event log
+exists only when asked for, spooled to disk the same way: memory holds a chunk of each.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from spiral.engines.customer_tally import CustomerTally
 from spiral.engines.rules import effort
+from spiral.model.scenario import Scenario
 
 IN_PROGRESS, RETAINED, ADVOCATE, CHURNED = -1, 0, 1, 2
 OUTCOME_NAMES = {
@@ -84,13 +87,53 @@ COLUMN_ORDER: tuple[str, ...] = (
 INT_COLUMNS: tuple[str, ...] = tuple(c for c in COLUMN_ORDER if c not in FLOAT_COLUMNS)
 
 
-class CustomerTable:
-    """Row store of finished (or, at the end, unfinished) customers in two typed arrays."""
+class Parts:
+    """Parquet part files in a temporary folder, removed when this is garbage-collected."""
 
-    def __init__(self) -> None:
+    def __init__(self, prefix: str) -> None:
+        import tempfile
+        import weakref
+
+        self.paths: list[str] = []
+        self.folder = tempfile.mkdtemp(prefix=prefix)
+        self._cleanup = weakref.finalize(self, _remove_folder, self.folder)
+
+    def write(self, table: object) -> None:  # a pyarrow Table
+        """Write one part."""
+        import pyarrow.parquet as pq
+
+        path = f"{self.folder}/part-{len(self.paths):06d}.parquet"
+        pq.write_table(table, path)
+        self.paths.append(path)
+
+    def read(self) -> Iterator[pd.DataFrame]:
+        """Yield the parts in the order written, one at a time."""
+        import pyarrow.parquet as pq
+
+        for path in self.paths:
+            yield pq.read_table(path).to_pandas()
+
+
+class CustomerTable:
+    """Customer rows as they finish, folded into a tally a chunk at a time; kept if asked.
+
+    Rows wait in two typed ``array`` stores (124 bytes a customer) until ``chunk`` of them
+    have come; then they are folded into ``tally`` (exact aggregates every metric reads)
+    and, when ``keep``, written to a parquet part on disk, and dropped. Memory holds one
+    chunk of rows, whatever the number of customers; ``frames`` reads the kept rows back a
+    chunk at a time, ``to_frame`` all at once, sorted by customer.
+    """
+
+    CHUNK = 65_536
+
+    def __init__(self, tally: CustomerTally, keep: bool = True, chunk: int | None = None) -> None:
         self.ints = array("i")
         self.floats = array("d")
-        self.blocks: list[dict[str, np.ndarray]] = []  # whole chunks, column by column
+        self.tally = tally
+        self.keep = keep
+        self.chunk = chunk or self.CHUNK
+        self.parts: Parts | None = Parts("spiral-customers-") if keep else None
+        self._flush_at = self.chunk * len(FLOAT_COLUMNS)
 
     def append(self, c: Customer, end: float, outcome: int, exit_node: int) -> None:
         """Add one customer's row."""
@@ -120,64 +163,104 @@ class CustomerTable:
             )
         )
         self.floats.extend((c.arrival, end, c.severity, c.wait, c.reach))
+        if len(self.floats) >= self._flush_at:
+            self.flush()
 
     def extend(self, columns: dict[str, np.ndarray]) -> None:
-        """Add many customers at once, kept as columns (int32 / float64, as the rows)."""
-        block = {
-            name: np.asarray(columns[name], np.float64 if name in FLOAT_COLUMNS else np.int32)
-            for name in COLUMN_ORDER
-        }
-        self.blocks.append(block)
+        """Add many customers at once, given column by column (int32 / float64, as the rows)."""
+        self._fold(
+            {
+                name: np.asarray(columns[name], np.float64 if name in FLOAT_COLUMNS else np.int32)
+                for name in COLUMN_ORDER
+            }
+        )
+
+    def flush(self) -> None:
+        """Fold the rows waiting in memory into the tally (and the kept parts), and drop them."""
+        if not len(self.floats):
+            return
+        ints = np.frombuffer(self.ints, dtype=np.int32).reshape(-1, len(INT_COLUMNS))
+        floats = np.frombuffer(self.floats, dtype=np.float64).reshape(-1, len(FLOAT_COLUMNS))
+        columns = {name: ints[:, j].copy() for j, name in enumerate(INT_COLUMNS)}
+        columns.update({name: floats[:, j].copy() for j, name in enumerate(FLOAT_COLUMNS)})
+        self.ints, self.floats = array("i"), array("d")
+        self._fold(columns)
+
+    def _fold(self, columns: dict[str, np.ndarray]) -> None:
+        self.tally.add(columns)
+        if self.parts is not None:
+            import pyarrow as pa
+
+            order = np.argsort(columns["customer"], kind="stable")  # each part by customer
+            self.parts.write(pa.table({name: columns[name][order] for name in COLUMN_ORDER}))
+
+    def folded(self) -> CustomerTally:
+        """Return the tally with every row so far folded in."""
+        self.flush()
+        return self.tally
 
     def __len__(self) -> int:
-        rows = len(self.floats) // len(FLOAT_COLUMNS)
-        return rows + sum(len(block["customer"]) for block in self.blocks)
+        return self.tally.total + len(self.floats) // len(FLOAT_COLUMNS)
 
-    def column(self, name: str) -> np.ndarray:
-        """Return one integer column of the rows so far (rows first, then blocks)."""
-        k = INT_COLUMNS.index(name)
-        rows = np.frombuffer(self.ints, dtype=np.int32).reshape(-1, len(INT_COLUMNS))[:, k]
-        return np.concatenate([rows, *(block[name] for block in self.blocks)])
+    def outcome_count(self, outcome: int) -> int:
+        """Return how many customers so far ended with this outcome code."""
+        waiting = np.frombuffer(self.ints, dtype=np.int32).reshape(-1, len(INT_COLUMNS))
+        pending = int((waiting[:, INT_COLUMNS.index("outcome")] == outcome).sum())
+        return self.tally.outcome_total(outcome) + pending
 
     def nbytes(self) -> int:
-        """Return the bytes held by the rows (and column blocks)."""
-        blocks = sum(a.nbytes for block in self.blocks for a in block.values())
-        return (
-            self.ints.itemsize * len(self.ints) + self.floats.itemsize * len(self.floats) + blocks
-        )
+        """Return the bytes held in memory: rows waiting and the tally (kept parts are on disk)."""
+        waiting = self.ints.itemsize * len(self.ints) + self.floats.itemsize * len(self.floats)
+        return waiting + self.tally.nbytes()
+
+    def frames(self, node_names: tuple[str, ...]) -> Iterator[pd.DataFrame]:
+        """Yield the kept rows a chunk at a time, readable; each chunk sorted by customer.
+
+        Chunks hold customers in the order they finished (those in a journey last), so
+        customer ids only rise within a chunk.
+        """
+        if self.parts is None:
+            raise ValueError(
+                "the run kept no customer table; run it with customers=True (spiral run --out)"
+            )
+        self.flush()
+        empty = True
+        for raw in self.parts.read():
+            empty = False
+            yield readable(raw, node_names)
+        if empty:
+            yield readable(pd.DataFrame({name: [] for name in COLUMN_ORDER}), node_names)
 
     def to_frame(self, node_names: tuple[str, ...]) -> pd.DataFrame:
-        """Return one row per customer, sorted by customer id, with readable categories."""
-        ints = (
-            np.frombuffer(self.ints, dtype=np.int32).reshape(-1, len(INT_COLUMNS))
-            if len(self.ints)
-            else np.zeros((0, len(INT_COLUMNS)), np.int32)
-        )
-        floats = (
-            np.frombuffer(self.floats, dtype=np.float64).reshape(-1, len(FLOAT_COLUMNS))
-            if len(self.floats)
-            else np.zeros((0, len(FLOAT_COLUMNS)))
-        )
-        data: dict[str, np.ndarray] = {}
-        for j, name in enumerate(INT_COLUMNS):
-            data[name] = ints[:, j].copy()
-        for j, name in enumerate(FLOAT_COLUMNS):
-            data[name] = floats[:, j].copy()
-        if self.blocks:
-            for name in COLUMN_ORDER:
-                data[name] = np.concatenate([data[name], *(b[name] for b in self.blocks)])
-        data["customer"] = data["customer"].astype(np.int64)
-        for flag in ("social", "ceo", "recovered"):
-            data[flag] = data[flag].astype(bool)
-        frame = pd.DataFrame({name: data[name] for name in COLUMN_ORDER})
-        nodes = list(node_names)
-        frame["outcome"] = pd.Categorical.from_codes(
-            frame["outcome"].to_numpy() + 1, categories=list(OUTCOME_NAMES.values())
-        )
-        frame["exit_node"] = pd.Categorical.from_codes(frame["exit_node"].to_numpy(), nodes)
-        frame["first_failure"] = pd.Categorical.from_codes(frame["first_failure"].to_numpy(), nodes)
-        frame["reach"] = frame["reach"].astype(np.float32)
-        return frame.sort_values("customer", ignore_index=True)
+        """Return every kept row as one frame sorted by customer (it all comes into memory)."""
+        frame = pd.concat(list(self.frames(node_names)), ignore_index=True)
+        return frame.sort_values("customer", ignore_index=True, kind="stable")
+
+
+def table_for(scenario: Scenario, nodes: int, keep: bool) -> CustomerTable:
+    """Return an empty customer table for a run of ``scenario`` (``keep``: rows on disk)."""
+    tally = CustomerTally(scenario.warmup, scenario.period, nodes, len(scenario.segments))
+    return CustomerTable(tally, keep)
+
+
+def readable(raw: pd.DataFrame, node_names: tuple[str, ...]) -> pd.DataFrame:
+    """Return customer rows with their types and readable categories (outcome, nodes)."""
+    data = {
+        name: raw[name].to_numpy(np.float64 if name in FLOAT_COLUMNS else np.int32)
+        for name in COLUMN_ORDER
+    }
+    data["customer"] = data["customer"].astype(np.int64)
+    for flag in ("social", "ceo", "recovered"):
+        data[flag] = data[flag].astype(bool)
+    frame = pd.DataFrame({name: data[name] for name in COLUMN_ORDER})
+    nodes = list(node_names)
+    frame["outcome"] = pd.Categorical.from_codes(
+        frame["outcome"].to_numpy() + 1, categories=list(OUTCOME_NAMES.values())
+    )
+    frame["exit_node"] = pd.Categorical.from_codes(frame["exit_node"].to_numpy(), nodes)
+    frame["first_failure"] = pd.Categorical.from_codes(frame["first_failure"].to_numpy(), nodes)
+    frame["reach"] = frame["reach"].astype(np.float32)
+    return frame
 
 
 EVENT_COLUMNS = ("time", "customer", "node", "event", "severity", "detail")
@@ -212,15 +295,10 @@ class EventSink:
     CHUNK = 200_000
 
     def __init__(self, chunk: int | None = None) -> None:
-        import tempfile
-        import weakref
-
         self.rows: list[tuple] = []
         self.chunk = chunk or self.CHUNK
         self.count = 0
-        self.parts: list[str] = []
-        self.folder = tempfile.mkdtemp(prefix="spiral-events-")
-        self._cleanup = weakref.finalize(self, _remove_folder, self.folder)
+        self.parts = Parts("spiral-events-")
 
     def spill(self, force: bool = False) -> None:
         """Write the events held in memory to a part file once there are enough (or now)."""
@@ -228,7 +306,6 @@ class EventSink:
         if not rows or (len(rows) < self.chunk and not force):
             return
         import pyarrow as pa
-        import pyarrow.parquet as pq
 
         columns = list(zip(*rows, strict=True))
         table = pa.table(
@@ -241,9 +318,7 @@ class EventSink:
                 "detail": pa.array(columns[5], pa.string()),
             }
         )
-        path = f"{self.folder}/part-{len(self.parts):06d}.parquet"
-        pq.write_table(table, path)
-        self.parts.append(path)
+        self.parts.write(table)
         self.count += len(rows)
         rows.clear()
 
@@ -252,10 +327,7 @@ class EventSink:
 
     def raw_chunks(self) -> Iterator[pd.DataFrame]:
         """Yield the log in time order, one chunk at a time, as written (node codes)."""
-        import pyarrow.parquet as pq
-
-        for path in self.parts:
-            frame = pq.read_table(path).to_pandas()
+        for frame in self.parts.read():
             frame["event"] = frame["event"].astype(str)
             yield frame
         if self.rows:

@@ -20,9 +20,9 @@ from spiral.engines.records import (
     IN_PROGRESS,
     RETAINED,
     Customer,
-    CustomerTable,
     EventSink,
     PeriodCounters,
+    table_for,
 )
 from spiral.engines.runs import RawRun
 from spiral.engines.segments import SEGMENT_STREAM, segment_edges
@@ -44,6 +44,7 @@ class Engine(CustomerEvents):
         event_log: bool = False,
         what_ifs: tuple[tuple[str, WhatIf], ...] = (),
         progress: Callable[[float], None] | None = None,
+        customers: bool = True,
     ) -> None:
         # demand what-ifs change the arrivals everyone sees: the world the arm runs in
         scenario = with_demand(scenario, [what_if for _, what_if in what_ifs])
@@ -117,7 +118,7 @@ class Engine(CustomerEvents):
         self.half_life = scenario.experience.severity_half_life
         self.sink = EventSink() if event_log else None
         self.events: list[tuple] | None = self.sink.rows if self.sink is not None else None
-        self.table = CustomerTable()
+        self.table = table_for(scenario, journey.size, keep=customers)
         self.counters = PeriodCounters(scenario.period)
         self.node_visits = [0] * journey.size
         n_silos = len(journey.silo_names)
@@ -605,10 +606,12 @@ def simulate_des(
     event_log: bool = False,
     what_ifs: tuple[tuple[str, WhatIf], ...] = (),
     progress: Callable[[float], None] | None = None,
+    customers: bool = True,
 ) -> RawRun:
     """Run the SimPy engine once, what-ifs switched on at their starts; return its records.
 
     ``progress(fraction)`` is called as customers arrive (the share of the arrivals or of
-    the horizon so far); the drain after the last arrival is not counted.
+    the horizon so far); the drain after the last arrival is not counted. ``customers``:
+    keep the customer table (on disk); the metrics never need it.
     """
-    return Engine(scenario, seed, event_log, what_ifs, progress).run()
+    return Engine(scenario, seed, event_log, what_ifs, progress, customers).run()

@@ -17,7 +17,7 @@ import numpy as np
 from spiral.engines import rules
 from spiral.engines.dynamics import Dynamics, FailureTables
 from spiral.engines.journey import CONTACT, OUTCOME, STEP, Journey, compile_journey
-from spiral.engines.records import ADVOCATE, CHURNED, RETAINED, CustomerTable, PeriodCounters
+from spiral.engines.records import ADVOCATE, CHURNED, RETAINED, PeriodCounters, table_for
 from spiral.engines.runs import RawRun, closed_form_problems
 from spiral.engines.segments import SEGMENT_STREAM, segment_of, segment_views
 from spiral.engines.streams import generator
@@ -70,6 +70,7 @@ class VectorisedEngine:
         seed: int,
         chunk: int = CHUNK,
         progress: Callable[[float], None] | None = None,
+        customers: bool = True,
     ) -> None:
         problems = closed_form_problems(scenario)
         if problems:
@@ -97,7 +98,7 @@ class VectorisedEngine:
         self._pending: list[list[np.ndarray]] = []
         self._returning: dict[tuple[int, int], list[np.ndarray]] = {}
         self.empowerment_spend = 0.0
-        self.table = CustomerTable()
+        self.table = table_for(scenario, self.j.size, keep=customers)
         self.counters = PeriodCounters(scenario.period)
         self.node_visits = np.zeros(self.j.size, np.int64)
         self.silo_busy = np.zeros(len(self.j.silo_names))
@@ -105,7 +106,7 @@ class VectorisedEngine:
         self.event_times: dict[str, list[np.ndarray]] = {}
 
     def _count(self, name: str, times: np.ndarray) -> None:
-        """Keep event times; they are counted per period once, at the end."""
+        """Keep event times; they are counted per period once the chunk is done."""
         self.event_times.setdefault(name, []).append(times)
 
     # --- arrivals ---------------------------------------------------------------------
@@ -442,10 +443,11 @@ class VectorisedEngine:
                 c = _Chunk(ids[mine], arrivals[ids][mine], luck[mine])
                 self._chunk(c, rng)
                 self._record(c, g)
+            for name, times in self.event_times.items():  # counted per chunk: memory flat
+                self.counters.add_many(name, np.concatenate(times))
+            self.event_times.clear()
             if self.progress is not None:
                 self.progress(min(first + self.chunk, n) / n)
-        for name, times in self.event_times.items():
-            self.counters.add_many(name, np.concatenate(times))
         s, self.j = self.scenario, self.base_journey = self.base, self.base_journey
         arrivals_end = s.horizon if s.horizon is not None else (float(arrivals[-1]) if n else 0.0)
         return RawRun(
@@ -471,6 +473,7 @@ def simulate_vectorised(
     seed: int,
     chunk: int = CHUNK,
     progress: Callable[[float], None] | None = None,
+    customers: bool = True,
 ) -> RawRun:
     """Run the vectorised engine once (unlimited staff, no loops) and return its records."""
-    return VectorisedEngine(scenario, seed, chunk, progress).run()
+    return VectorisedEngine(scenario, seed, chunk, progress, customers).run()

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import math
 import platform
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 
@@ -56,6 +57,23 @@ def write_parquet(frame: pd.DataFrame, path: Path, info: dict) -> None:
     meta = dict(table.schema.metadata or {})
     meta[METADATA_KEY] = json.dumps(info).encode()
     pq.write_table(table.replace_schema_metadata(meta), path)
+
+
+def write_parquet_chunks(frames: Iterator[pd.DataFrame], path: Path, info: dict) -> None:
+    """Write frames of one schema to one parquet file a chunk at a time (memory: a chunk)."""
+    writer = None
+    try:
+        for frame in frames:
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            if writer is None:
+                meta = dict(table.schema.metadata or {})
+                meta[METADATA_KEY] = json.dumps(info).encode()
+                schema = table.schema.with_metadata(meta)
+                writer = pq.ParquetWriter(path, schema)
+            writer.write_table(table.cast(writer.schema))
+    finally:
+        if writer is not None:
+            writer.close()
 
 
 def read_parquet_manifest(path: Path) -> dict:
@@ -164,7 +182,7 @@ def write_run(
         return out / name
 
     path("summary.json").write_text(strict_json(result.summary) + "\n", encoding="utf-8")
-    write_parquet(result.customers, path("customers.parquet"), info)
+    write_parquet_chunks(result.customer_chunks(), path("customers.parquet"), info)
     write_parquet(result.timeseries, path("timeseries.parquet"), info)
     currency = result.scenario.money.currency
     write_csv(result.timeseries, path("timeseries.csv"), currency, index=False)

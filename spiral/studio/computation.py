@@ -134,7 +134,12 @@ def compute(
             if cancelled():
                 raise Cancelled
             result = run(
-                side.scenario, seed=seed + r, what_if=arms[k], engine=engine, progress=progress
+                side.scenario,
+                seed=seed + r,
+                what_if=arms[k],
+                engine=engine,
+                progress=progress,
+                customers=False,
             )
             result.summary  # noqa: B018 - metrics now, in this thread, not in the page's
             side.results.append(result)

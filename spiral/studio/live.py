@@ -85,13 +85,12 @@ class LiveRun:
             reputation = columns["reputation"]
         else:
             day = backlog = failure = reputation = np.zeros(0)
-        outcomes = engine.table.column("outcome")
         return Trajectory(
             day=day,
             backlog=backlog,
             failure=failure,
             reputation=reputation,
-            churned=int((outcomes == CHURNED).sum()),
+            churned=engine.table.outcome_count(CHURNED),
             in_journey=len(engine.active),
             arrivals=engine.next_id,
         )

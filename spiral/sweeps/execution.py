@@ -59,7 +59,9 @@ def execute(task: RunTask) -> dict:
     }
     try:
         scenario, what_if = scenario_with(task.base, task.source, task.values)
-        result = run(scenario, seed=task.seed, what_if=what_if, engine=task.engine)
+        result = run(
+            scenario, seed=task.seed, what_if=what_if, engine=task.engine, customers=False
+        )
         metrics = metrics_of(result.summary)
         row.update({m: metrics[m] for m in task.metrics}, status="ok", error="")
     except Exception as error:  # noqa: BLE001 - any error of a run is recorded, the sweep goes on

@@ -279,7 +279,11 @@ def report_html(
         )
     step("simulating")
     result = run(
-        scenario, seed=seed, event_log=True, progress=lambda share: step("simulating", share)
+        scenario,
+        seed=seed,
+        event_log=True,
+        progress=lambda share: step("simulating", share),
+        customers=False,
     )
     step("drawing")
     return run_report(result, comparison, sweep).html()

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from spiral.engines.records import CHURNED, IN_PROGRESS
 from spiral.views.style import ACCENT, BAD, INK, house_style, new_figure
 
 CURVE_METRICS = {
@@ -18,26 +19,29 @@ CURVE_METRICS = {
 TOP = 4  # 0, 1, 2, 3 and "4+" failures
 
 
-def _bucket(failures: pd.Series) -> pd.Series:
-    return failures.clip(upper=TOP)
+def _per_run(cube: pd.DataFrame) -> pd.DataFrame:
+    """Return one run's per-bucket means from its tally's cube: severity, churn, escalation.
 
-
-def _per_run(customers: pd.DataFrame) -> pd.DataFrame:
-    """Return one run's per-bucket means: severity, churn, escalation, customers."""
-    done = customers[customers["outcome"] != "in_progress"]
-    frame = pd.DataFrame(
+    Over measured, finished customers; the severity's standard deviation follows from the
+    sums of severity and of its square (the tally keeps both).
+    """
+    done = cube[cube["measured"] & (cube["outcome"] != IN_PROGRESS)]
+    churned = done["count"].where(done["outcome"] == CHURNED, 0)
+    grouped = done.assign(churned=churned, failures=done["failures_key"].clip(upper=TOP))
+    sums = grouped.groupby("failures")[["count", "severity", "severity_sq", "churned", "escalated"]]
+    total = sums.sum()
+    n = total["count"]
+    out = pd.DataFrame(
         {
-            "failures": _bucket(done["failures"]),
-            "severity_mean": done["severity"],
-            "churn_rate": (done["outcome"] == "churned").astype(float),
-            "escalation_rate": (done["social"] | done["ceo"]).astype(float),
+            "severity_mean": total["severity"] / n,
+            "churn_rate": total["churned"] / n,
+            "escalation_rate": total["escalated"] / n,
+            "customers": n.astype(int),
         }
     )
-    grouped = frame.groupby("failures")
-    out = grouped.mean()
-    out["customers"] = grouped.size()
-    out["sd_severity_mean"] = grouped["severity_mean"].std(ddof=1)
-    return out
+    variance = (total["severity_sq"] - total["severity"] ** 2 / n) / (n - 1)
+    out["sd_severity_mean"] = np.sqrt(variance.clip(lower=0)).where(n > 1)
+    return out[n > 0]
 
 
 def spiral_points(results: list) -> pd.DataFrame:  # list[RunResult]
@@ -47,7 +51,7 @@ def spiral_points(results: list) -> pd.DataFrame:  # list[RunResult]
     means; with one run it is the normal interval of that run's customers (a proportion's
     √(p(1−p)/n), a mean's s/√n).
     """
-    runs = [_per_run(r.customers[r.customers["arrival"] >= r.scenario.warmup]) for r in results]
+    runs = [_per_run(r.raw.customers.folded().cube()) for r in results]
     rows = []
     for k in sorted(set().union(*(run.index for run in runs))):
         present = [run.loc[k] for run in runs if k in run.index]

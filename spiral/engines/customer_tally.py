@@ -1,0 +1,261 @@
+"""A run's customers as exact, mergeable aggregates: memory flat in the number of customers.
+
+Every finished (or, at the end, unfinished) customer's row is folded, a chunk at a time,
+into three things, and every metric is computed from them:
+
+- a **cube**: counts and sums of every per-customer column, per combination of the keys
+  a metric groups by (measured, outcome, segment, failures up to ``FAILURES_CAP``, the step
+  of the first failure, whether they complained, whether they were put right, where they
+  ended). Sums make means and counts exact; the cube has at most a few thousand rows
+  whatever the number of customers.
+- the **positive severities** of measured, finished customers (and their failure
+  bucket): quantiles are exact, read from these values plus the count of zeros in the
+  cube. A customer with no failure has severity 0, so this holds only those with one (8
+  bytes each: the only memory that grows with customers, ≈ 20% of them in the built-ins).
+- **counts per period** (and per ``STEP`` minutes, for warm-up detection) of arrivals,
+  completions and outcomes by segment: they grow with simulated time, not customers.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+FAILURES_CAP = 8
+"""Failures are keyed 0..8; 8 stands for 8 or more (every metric groups at most to '4+')."""
+
+STEP = 60.0
+"""Minutes per bin of the fine arrival/completion counts (warm-up detection's grid)."""
+
+SPIRAL_TOP = 3
+"""The spiral table's last failure bucket ('3+'); positive severities keep it."""
+
+KEYS = (
+    "measured",
+    "outcome",
+    "segment",
+    "failures_key",
+    "first_failure",
+    "exit_node",
+    "voiced",
+    "recovered",
+)
+SUMS = (
+    "failures",
+    "contacts",
+    "repeat_contacts",
+    "failure_demand",
+    "silent",
+    "complaints",
+    "handoffs_warm",
+    "handoffs_cold",
+    "ping_pongs",
+    "abandons",
+    "severity",
+    "severity_sq",
+    "effort",
+    "wait",
+    "visits",
+    "social",
+    "ceo",
+    "escalated",
+    "reach",
+    "duration",
+)
+OUTCOME_CODES = (-1, 0, 1, 2)  # in progress, retained, advocate, churned (records.py)
+COMPACT_EVERY = 32  # chunks folded before their partial cubes are merged
+
+
+def _grow(counts: np.ndarray, add: np.ndarray) -> np.ndarray:
+    """Return ``counts + add``, the shorter padded with zeros."""
+    if len(add) > len(counts):
+        counts = np.concatenate([counts, np.zeros(len(add) - len(counts))])
+    counts[: len(add)] += add
+    return counts
+
+
+class CustomerTally:
+    """Exact aggregates of a run's customer rows, folded a chunk at a time."""
+
+    def __init__(self, warmup: float, period: float, nodes: int, segments: int) -> None:
+        self.warmup = warmup
+        self.period = period
+        self.nodes = nodes
+        self.segments = max(segments, 1)
+        self.radix = (2, 4, self.segments, FAILURES_CAP + 1, nodes + 1, nodes + 1, 2, 2)
+        self.total = 0
+        self._keys: list[np.ndarray] = []
+        self._sums: list[np.ndarray] = []
+        self._severities: list[np.ndarray] = []
+        self._severity_buckets: list[np.ndarray] = []
+        self.arrivals = np.zeros(0)  # per period, every customer
+        self.arrivals_fine = np.zeros(0)  # per STEP minutes
+        self.completions = np.zeros(0)  # per period, by end
+        self.completions_fine = np.zeros(0)
+        # per period, by end: outcome (retained, advocate, churned) × segment
+        self.outcomes = np.zeros((3, self.segments, 0))
+
+    def add(self, columns: dict[str, np.ndarray]) -> None:
+        """Fold one chunk of customer rows, given column by column (as ``CustomerTable``)."""
+        n = len(columns["customer"])
+        if not n:
+            return
+        self.total += n
+        arrival = np.asarray(columns["arrival"], np.float64)
+        end = np.asarray(columns["end"], np.float64)
+        outcome = np.asarray(columns["outcome"], np.int64)
+        failures = np.asarray(columns["failures"], np.int64)
+        segment = np.asarray(columns["segment"], np.int64)
+        measured = arrival >= self.warmup
+        done = outcome != -1
+        parts = (
+            measured.astype(np.int64),
+            outcome + 1,
+            segment,
+            np.minimum(failures, FAILURES_CAP),
+            np.asarray(columns["first_failure"], np.int64) + 1,
+            np.asarray(columns["exit_node"], np.int64) + 1,
+            (np.asarray(columns["complaints"]) > 0).astype(np.int64),
+            (np.asarray(columns["recovered"]) > 0).astype(np.int64),
+        )
+        key = np.zeros(n, np.int64)
+        for part, size in zip(parts, self.radix, strict=True):
+            key = key * size + part
+        severity = np.asarray(columns["severity"], np.float64)
+        social = np.asarray(columns["social"]) > 0
+        ceo = np.asarray(columns["ceo"]) > 0
+        values = {name: columns[name] for name in SUMS if name in columns}
+        values["severity_sq"] = severity * severity
+        values["escalated"] = (social | ceo).astype(np.float64)
+        values["duration"] = np.where(done, end - arrival, 0.0)
+        unique, inverse = np.unique(key, return_inverse=True)
+        sums = np.empty((len(unique), len(SUMS) + 1))
+        sums[:, 0] = np.bincount(inverse, minlength=len(unique))
+        for j, name in enumerate(SUMS, start=1):
+            weights = np.asarray(values[name], np.float64)
+            sums[:, j] = np.bincount(inverse, weights=weights, minlength=len(unique))
+        self._keys.append(unique)
+        self._sums.append(sums)
+        if len(self._keys) >= COMPACT_EVERY:
+            self._compact()
+        kept = measured & done & (severity > 0)
+        self._severities.append(severity[kept])
+        self._severity_buckets.append(np.minimum(failures[kept], SPIRAL_TOP).astype(np.int8))
+        self._count_periods(arrival, end, outcome, segment, done)
+
+    def _count_periods(
+        self,
+        arrival: np.ndarray,
+        end: np.ndarray,
+        outcome: np.ndarray,
+        segment: np.ndarray,
+        done: np.ndarray,
+    ) -> None:
+        self.arrivals = _grow(self.arrivals, np.bincount((arrival // self.period).astype(np.int64)))
+        self.arrivals_fine = _grow(self.arrivals_fine, np.bincount((arrival // STEP).astype(int)))
+        ended = end[done]
+        self.completions = _grow(self.completions, np.bincount((ended // self.period).astype(int)))
+        self.completions_fine = _grow(
+            self.completions_fine, np.bincount((ended // STEP).astype(np.int64))
+        )
+        periods = (ended // self.period).astype(np.int64)
+        width = max(self.outcomes.shape[2], int(periods.max()) + 1 if len(periods) else 0)
+        if width > self.outcomes.shape[2]:
+            grown = np.zeros((3, self.segments, width))
+            grown[:, :, : self.outcomes.shape[2]] = self.outcomes
+            self.outcomes = grown
+        flat = (outcome[done] * self.segments + segment[done]) * width + periods
+        counts = np.bincount(flat, minlength=3 * self.segments * width)
+        self.outcomes += counts[: 3 * self.segments * width].reshape(3, self.segments, width)
+
+    def _compact(self) -> None:
+        """Merge the partial cubes into one (a cube has at most a few thousand rows)."""
+        if len(self._keys) <= 1:
+            return
+        keys = np.concatenate(self._keys)
+        sums = np.concatenate(self._sums)
+        unique, inverse = np.unique(keys, return_inverse=True)
+        merged = np.zeros((len(unique), sums.shape[1]))
+        np.add.at(merged, inverse, sums)
+        self._keys, self._sums = [unique], [merged]
+
+    def outcome_total(self, outcome: int) -> int:
+        """Return how many folded customers ended with this outcome code (-1: in progress)."""
+        if outcome < 0:
+            return int(self.total - self.outcomes.sum())
+        return int(self.outcomes[outcome].sum())
+
+    def cube(self) -> pd.DataFrame:
+        """Return the cube: one row per combination of keys met, with ``count`` and sums.
+
+        Keys: ``measured`` (bool), ``outcome`` (-1 in progress, 0 retained, 1 advocate, 2
+        churned), ``segment``, ``failures_key`` (failures, 8 meaning 8+), ``first_failure``
+        and ``exit_node`` (node codes, -1 none), ``voiced`` (complained at least once),
+        ``recovered`` (bool).
+        """
+        import pandas as pd
+
+        self._compact()
+        keys = self._keys[0] if self._keys else np.zeros(0, np.int64)
+        sums = self._sums[0] if self._sums else np.zeros((0, len(SUMS) + 1))
+        decoded = {}
+        rest = keys.copy()
+        for name, size in reversed(list(zip(KEYS, self.radix, strict=True))):
+            decoded[name] = rest % size
+            rest //= size
+        frame = pd.DataFrame(
+            {
+                "measured": decoded["measured"].astype(bool),
+                "outcome": decoded["outcome"] - 1,
+                "segment": decoded["segment"],
+                "failures_key": decoded["failures_key"],
+                "first_failure": decoded["first_failure"] - 1,
+                "exit_node": decoded["exit_node"] - 1,
+                "voiced": decoded["voiced"].astype(bool),
+                "recovered": decoded["recovered"].astype(bool),
+                "count": sums[:, 0].astype(np.int64),
+            }
+        )
+        for j, name in enumerate(SUMS, start=1):
+            frame[name] = sums[:, j]
+        return frame
+
+    def severities(self, bucket: int | None = None) -> np.ndarray:
+        """Return the positive severities of measured finished customers (of one bucket)."""
+        values = np.concatenate(self._severities) if self._severities else np.zeros(0)
+        if bucket is None:
+            return values
+        buckets = np.concatenate(self._severity_buckets) if self._severity_buckets else values
+        return values[buckets == bucket]
+
+    def nbytes(self) -> int:
+        """Return the bytes the tally holds (cube, severities and period counts)."""
+        arrays = [*self._keys, *self._sums, *self._severities, *self._severity_buckets]
+        arrays += [self.arrivals, self.arrivals_fine, self.completions, self.completions_fine]
+        return sum(a.nbytes for a in arrays) + self.outcomes.nbytes
+
+
+def quantile_with_zeros(zeros: int, positives: np.ndarray, q: float) -> float:
+    """Return numpy's linear quantile of ``zeros`` zeros and the ``positives``, exactly.
+
+    The same virtual index and interpolation as ``np.quantile`` on the whole array, read
+    from its two neighbours, so the result is the same to the last bit.
+    """
+    n = zeros + len(positives)
+    if n == 0:
+        return 0.0
+    values = np.sort(positives)
+    index = q * (n - 1)
+    low = math.floor(index)
+    high = min(low + 1, n - 1)
+
+    def at(k: int) -> float:
+        return 0.0 if k < zeros else float(values[k - zeros])
+
+    pair = np.array([at(low), at(high)])
+    return float(np.quantile(pair, index - low))
