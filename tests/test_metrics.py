@@ -12,7 +12,6 @@ from spiral.engines.customer_tally import CustomerTally
 from spiral.engines.records import COLUMN_ORDER
 from spiral.model.loading import parse_scenario
 
-
 NODES = ("order", "ship", "help", "done", "gone")
 OUTCOME_CODES = {"in_progress": -1, "retained": 0, "advocate": 1, "churned": 2}
 
