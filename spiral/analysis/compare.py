@@ -8,14 +8,21 @@ arm its own seeds and a Welch interval instead (for teaching, and for the tests)
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from spiral.analysis.parallel import process_pool, stop_pool, submit_failed
+from spiral.analysis.parallel import (
+    finished,
+    process_pool,
+    signals_deferred,
+    stop_pool,
+    submit_failed,
+)
 from spiral.analysis.results import run
 from spiral.analysis.warmup import detect_warmup
 from spiral.engines.customer_tally import CustomerTally
@@ -236,6 +243,13 @@ def _replicate(task: _Task) -> tuple[dict, pd.DataFrame | tuple[CustomerTally, f
     return row, frame
 
 
+def _result(future: Future) -> tuple[dict, pd.DataFrame]:
+    """Return a worker's result, waiting in slices so that Ctrl-C and SIGTERM get through."""
+    with signals_deferred():
+        finished([future])
+    return future.result()
+
+
 def compare(
     scenario: Scenario | str | Path,
     what_ifs: Sequence[str | Arm] | None = None,
@@ -288,10 +302,15 @@ def compare(
 
     def execute(tasks: list[_Task]) -> list[tuple[dict, pd.DataFrame]]:
         outputs = []
-        try:
-            results = pool.map(_replicate, tasks) if pool else map(_replicate, tasks)
-        except OSError as error:  # the system refused a new process
-            raise submit_failed(error) from None
+        if pool is None:
+            results: Iterable = map(_replicate, tasks)
+        else:
+            with signals_deferred():  # see signals_deferred: a pool's locks
+                try:
+                    futures = [pool.submit(_replicate, task) for task in tasks]
+                except OSError as error:  # the system refused a new process
+                    raise submit_failed(error) from None
+            results = (_result(future) for future in futures)
         for output in results:
             outputs.append(output)
             done[0] += 1

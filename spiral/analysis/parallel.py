@@ -13,8 +13,14 @@ import contextlib
 import ctypes
 import os
 import signal
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterable, Iterator
+from concurrent.futures import (
+    ALL_COMPLETED,
+    FIRST_COMPLETED,
+    Future,
+    ProcessPoolExecutor,
+    wait,
+)
 
 
 class Interrupted(BaseException):
@@ -67,17 +73,30 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
 
 def stop_pool(pool: ProcessPoolExecutor) -> None:
     """End a pool now: cancel what waits, end the processes running work, reap them."""
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    for process in processes:
-        with contextlib.suppress(OSError, AttributeError):
-            process.terminate()
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        with contextlib.suppress(OSError, AttributeError, ValueError):
-            process.join(5)
-            if process.is_alive():
-                process.kill()
-                process.join(1)
+    with signals_deferred():  # a second Ctrl-C must not leave a lock of the pool held
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        for process in processes:
+            with contextlib.suppress(OSError, AttributeError):
+                process.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            with contextlib.suppress(OSError, AttributeError, ValueError):
+                process.join(5)
+                if process.is_alive():
+                    process.kill()
+                    process.join(1)
+
+
+def finished(futures: Iterable[Future], any_one: bool = False) -> set[Future]:
+    """Wait (in slices, looking for a deferred signal) until all futures, or any one, finish."""
+    waiting = list(futures)
+    while True:
+        done, _ = wait(
+            waiting, timeout=WAIT, return_when=FIRST_COMPLETED if any_one else ALL_COMPLETED
+        )
+        check_interrupt()
+        if done and (any_one or len(done) == len(waiting)):
+            return done
 
 
 def submit_failed(error: OSError) -> WorkersFailed:
@@ -88,11 +107,49 @@ def submit_failed(error: OSError) -> WorkersFailed:
     )
 
 
+WAIT = 0.25
+"""Seconds a command waits on its workers before it looks for a deferred signal again."""
+
+_deferred = {"depth": 0, "signum": None}
+
+
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Within the block, Ctrl-C and SIGTERM are noted, not raised: ``check_interrupt`` raises.
+
+    A pool's bookkeeping holds locks that its manager thread also takes; an exception
+    raised by a signal handler between a lock's acquire and its ``with`` block leaves the
+    lock held, and the command hangs at exit. Code that drives a pool therefore waits in
+    short slices (``WAIT``) and calls ``check_interrupt`` between them.
+    """
+    _deferred["depth"] += 1
+    try:
+        yield
+    finally:
+        _deferred["depth"] -= 1
+    if not _deferred["depth"]:
+        check_interrupt()
+
+
+def check_interrupt() -> None:
+    """Raise ``Interrupted`` for a signal noted while signals were deferred."""
+    signum = _deferred["signum"]
+    if signum is not None:
+        _deferred["signum"] = None
+        raise Interrupted(signum)
+
+
 @contextlib.contextmanager
 def signals_interrupt() -> Iterator[None]:
-    """Within the block, Ctrl-C (SIGINT) and SIGTERM raise ``Interrupted`` in this thread."""
+    """Within the block, Ctrl-C (SIGINT) and SIGTERM raise ``Interrupted`` in this thread.
+
+    Inside ``signals_deferred`` they are only noted, to be raised at a safe point.
+    """
 
     def handler(signum: int, frame: object) -> None:
+        if _deferred["depth"]:
+            _deferred["signum"] = signum
+            return
         raise Interrupted(signum)
 
     previous = {}

@@ -24,7 +24,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from spiral.analysis.compare import metrics_of
-from spiral.analysis.parallel import Interrupted, cores, process_pool, stop_pool, submit_failed
+from spiral.analysis.parallel import (
+    Interrupted,
+    cores,
+    finished,
+    process_pool,
+    signals_deferred,
+    stop_pool,
+    submit_failed,
+)
 from spiral.analysis.results import run
 from spiral.io.atomic_output import OutputLock
 from spiral.sweeps.designs import design_points
@@ -59,9 +67,7 @@ def execute(task: RunTask) -> dict:
     }
     try:
         scenario, what_if = scenario_with(task.base, task.source, task.values)
-        result = run(
-            scenario, seed=task.seed, what_if=what_if, engine=task.engine, customers=False
-        )
+        result = run(scenario, seed=task.seed, what_if=what_if, engine=task.engine, customers=False)
         metrics = metrics_of(result.summary)
         row.update({m: metrics[m] for m in task.metrics}, status="ok", error="")
     except Exception as error:  # noqa: BLE001 - any error of a run is recorded, the sweep goes on
@@ -131,7 +137,6 @@ class LocalPool:
 
     def results(self, tasks: Iterable[RunTask], runner: Runner) -> Iterator[dict]:
         """Yield each task's row as it finishes; a worker that dies fails only its own run."""
-        from concurrent.futures import FIRST_COMPLETED, wait
         from concurrent.futures.process import BrokenProcessPool
 
         pending = list(tasks)[::-1]  # pop() from the end takes design order
@@ -142,18 +147,19 @@ class LocalPool:
             broken = False
             try:
                 while pending or running:
-                    while pending and len(running) < 2 * size:
-                        try:
-                            future = pool.submit(runner, pending[-1])
-                        except BrokenProcessPool:  # a worker died since the last check
-                            broken = True
+                    with signals_deferred():  # see signals_deferred: a pool's locks
+                        while pending and len(running) < 2 * size:
+                            try:
+                                future = pool.submit(runner, pending[-1])
+                            except BrokenProcessPool:  # a worker died since the last check
+                                broken = True
+                                break
+                            except OSError as error:  # the system refused a new process
+                                raise submit_failed(error) from None
+                            running[future] = pending.pop()
+                        if broken:
                             break
-                        except OSError as error:  # the system refused a new process
-                            raise submit_failed(error) from None
-                        running[future] = pending.pop()
-                    if broken:
-                        break
-                    done, _ = wait(running, return_when=FIRST_COMPLETED)
+                        done = finished(running, any_one=True)
                     for future in done:
                         task = running.pop(future)
                         try:
@@ -185,7 +191,10 @@ def _alone(task: RunTask, runner: Runner) -> dict:
 
     pool = process_pool(1)
     try:
-        return pool.submit(runner, task).result()
+        with signals_deferred():
+            future = pool.submit(runner, task)
+            finished([future])
+        return future.result()
     except BrokenProcessPool:
         return failed_row(task, "WorkerDied: the worker process ended during this run")
     except OSError as error:
