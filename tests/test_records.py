@@ -17,8 +17,8 @@ from spiral.engines.records import (
 )
 
 
-def a_customer(cid: int) -> Customer:
-    c = Customer(cid, arrival=10.0 * cid, luck=0.5)
+def a_customer(cid: int, arrival: float | None = None) -> Customer:
+    c = Customer(cid, arrival=10.0 * cid if arrival is None else arrival, luck=0.5)
     c.failures, c.contacts, c.severity, c.wait = 2, 3, 1.5 * cid, 4.25
     c.warm, c.cold, c.ping_pongs, c.effort, c.visits = 1, 2, 1, 5, 7
     c.social, c.reach, c.recovered, c.first_failure = True, 123.5, True, 1
@@ -50,8 +50,8 @@ def test_customer_rows_round_trip_to_a_frame_sorted_by_id():
 
 def test_rows_are_folded_a_chunk_at_a_time_so_memory_holds_one_chunk():
     table = a_table(keep=False, chunk=100)
-    for cid in range(1000):
-        table.append(a_customer(cid), 1.0, CHURNED, 0)
+    for cid in range(1000):  # all in the first day: memory for time is not at stake here
+        table.append(a_customer(cid, arrival=cid / 100), 1.0, CHURNED, 0)
         assert len(table.floats) < 100 * 5  # never more than a chunk of rows waiting
     assert len(table) == 1000 and table.tally.total == 1000
     cube = table.folded().cube()
@@ -59,7 +59,7 @@ def test_rows_are_folded_a_chunk_at_a_time_so_memory_holds_one_chunk():
     assert table.outcome_count(CHURNED) == 1000
     grown = a_table(keep=False, chunk=100)
     for cid in range(10_000):
-        grown.append(a_customer(cid), 1.0, CHURNED, 0)
+        grown.append(a_customer(cid, arrival=cid / 1000), 1.0, CHURNED, 0)
     # ten times the customers: only the severities kept for quantiles grow (9 bytes each)
     assert grown.nbytes() - table.nbytes() <= 9 * 9_000 + 16_384
 

@@ -71,11 +71,20 @@ OUTCOME_CODES = (-1, 0, 1, 2)  # in progress, retained, advocate, churned (recor
 COMPACT_EVERY = 32  # chunks folded before their partial cubes are merged
 
 
-def _grow(counts: np.ndarray, add: np.ndarray) -> np.ndarray:
-    """Return ``counts + add``, the shorter padded with zeros."""
-    if len(add) > len(counts):
-        counts = np.concatenate([counts, np.zeros(len(add) - len(counts))])
-    counts[: len(add)] += add
+def _counted(counts: np.ndarray, bins: np.ndarray) -> np.ndarray:
+    """Return ``counts`` with one added per bin in ``bins`` (grown, by doubling, as needed).
+
+    Only the span the chunk covers is counted, so a chunk late in a long run costs what
+    an early one does.
+    """
+    if not len(bins):
+        return counts
+    low, high = int(bins.min()), int(bins.max())
+    if high >= len(counts):
+        grown = np.zeros(max(high + 1, 2 * len(counts)))
+        grown[: len(counts)] = counts
+        counts = grown
+    counts[low : high + 1] += np.bincount(bins - low, minlength=high - low + 1)
     return counts
 
 
@@ -156,22 +165,23 @@ class CustomerTally:
         segment: np.ndarray,
         done: np.ndarray,
     ) -> None:
-        self.arrivals = _grow(self.arrivals, np.bincount((arrival // self.period).astype(np.int64)))
-        self.arrivals_fine = _grow(self.arrivals_fine, np.bincount((arrival // STEP).astype(int)))
         ended = end[done]
-        self.completions = _grow(self.completions, np.bincount((ended // self.period).astype(int)))
-        self.completions_fine = _grow(
-            self.completions_fine, np.bincount((ended // STEP).astype(np.int64))
-        )
         periods = (ended // self.period).astype(np.int64)
-        width = max(self.outcomes.shape[2], int(periods.max()) + 1 if len(periods) else 0)
-        if width > self.outcomes.shape[2]:
-            grown = np.zeros((3, self.segments, width))
+        self.arrivals = _counted(self.arrivals, (arrival // self.period).astype(np.int64))
+        self.arrivals_fine = _counted(self.arrivals_fine, (arrival // STEP).astype(np.int64))
+        self.completions = _counted(self.completions, periods)
+        self.completions_fine = _counted(self.completions_fine, (ended // STEP).astype(np.int64))
+        if not len(periods):
+            return
+        low, high = int(periods.min()), int(periods.max())
+        if high >= self.outcomes.shape[2]:
+            grown = np.zeros((3, self.segments, max(high + 1, 2 * self.outcomes.shape[2])))
             grown[:, :, : self.outcomes.shape[2]] = self.outcomes
             self.outcomes = grown
-        flat = (outcome[done] * self.segments + segment[done]) * width + periods
+        width = high - low + 1
+        flat = (outcome[done] * self.segments + segment[done]) * width + (periods - low)
         counts = np.bincount(flat, minlength=3 * self.segments * width)
-        self.outcomes += counts[: 3 * self.segments * width].reshape(3, self.segments, width)
+        self.outcomes[:, :, low : high + 1] += counts.reshape(3, self.segments, width)
 
     def _compact(self) -> None:
         """Merge the partial cubes into one (a cube has at most a few thousand rows)."""

@@ -10,7 +10,7 @@ Customers are simulated in chunks, so memory stays bounded whatever their number
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -110,8 +110,15 @@ class VectorisedEngine:
         self.event_times.setdefault(name, []).append(times)
 
     # --- arrivals ---------------------------------------------------------------------
-    def _arrival_times(self) -> np.ndarray:
-        """Return all arrival times: a Poisson process, thinned by the schedule and timeline."""
+    def _done_share(self, customers: int, at: float) -> float:
+        """Return the share of the run done: of its customers, or of its horizon."""
+        s = self.base
+        if s.customers is not None:
+            return min(customers / s.customers, 1.0)
+        return min(at / s.horizon, 1.0) if s.horizon else 1.0
+
+    def _arrival_blocks(self) -> Iterator[np.ndarray]:
+        """Yield arrival times block by block: a Poisson process, thinned by the schedule."""
         s = self.scenario
         arrivals = s.arrivals
         rng = generator(self.seed, "arrivals", "vectorised")
@@ -121,8 +128,7 @@ class VectorisedEngine:
         peak *= arrivals.peak_factor()
         top = arrivals.rate * peak
         if top <= 0:
-            return np.zeros(0)
-        times: list[np.ndarray] = []
+            return
         at, count = 0.0, 0
         block = 100_000
         while True:
@@ -140,12 +146,27 @@ class VectorisedEngine:
                 t = t[rules.accepted_arrival(rng.random(len(t)), peak, m)]
             if s.horizon is not None:
                 t = t[t < s.horizon]
-            times.append(t)
+            if s.customers is not None and count + len(t) >= s.customers:
+                yield t[: s.customers - count]
+                return
             count += len(t)
-            if s.customers is not None and count >= s.customers:
-                return np.concatenate(times)[: s.customers]
+            yield t
             if s.horizon is not None and at >= s.horizon:
-                return np.concatenate(times)
+                return
+
+    def _arrival_chunks(self) -> Iterator[np.ndarray]:
+        """Yield arrival times ``chunk`` at a time (the last chunk may be short)."""
+        held: list[np.ndarray] = []
+        size = 0
+        for block in self._arrival_blocks():
+            held.append(block)
+            size += len(block)
+            while size >= self.chunk:
+                joined = np.concatenate(held)
+                yield joined[: self.chunk]
+                held, size = [joined[self.chunk :]], size - self.chunk
+        if size:
+            yield np.concatenate(held)
 
     # --- one chunk -------------------------------------------------------------------------
     def _escalate(
@@ -427,29 +448,30 @@ class VectorisedEngine:
 
     def run(self) -> RawRun:
         """Simulate every customer, chunk by chunk, and return the raw records."""
-        arrivals = self._arrival_times()
         luck_rng = generator(self.seed, "outcome", "vectorised")
         segment_rng = generator(self.seed, *SEGMENT_STREAM)
         shares = [share for share, _, _ in self.views]
-        n = len(arrivals)
-        for k, first in enumerate(range(0, n, self.chunk)):
-            ids = np.arange(first, min(first + self.chunk, n))
+        first, last_arrival = 0, 0.0
+        for k, arrivals in enumerate(self._arrival_chunks()):
+            ids = np.arange(first, first + len(arrivals))
+            first += len(arrivals)
+            last_arrival = float(arrivals[-1])
             luck = luck_rng.random(len(ids))
             segment = segment_of(segment_rng.random(len(ids)), shares)
             rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(99, k)))
             for g, (_, scenario, journey) in enumerate(self.views):
                 mine = np.flatnonzero(segment == g) if len(self.views) > 1 else slice(None)
                 self.scenario, self.j = scenario, journey
-                c = _Chunk(ids[mine], arrivals[ids][mine], luck[mine])
+                c = _Chunk(ids[mine], arrivals[mine], luck[mine])
                 self._chunk(c, rng)
                 self._record(c, g)
             for name, times in self.event_times.items():  # counted per chunk: memory flat
                 self.counters.add_many(name, np.concatenate(times))
             self.event_times.clear()
             if self.progress is not None:
-                self.progress(min(first + self.chunk, n) / n)
+                self.progress(self._done_share(first, last_arrival))
         s, self.j = self.scenario, self.base_journey = self.base, self.base_journey
-        arrivals_end = s.horizon if s.horizon is not None else (float(arrivals[-1]) if n else 0.0)
+        arrivals_end = s.horizon if s.horizon is not None else last_arrival
         return RawRun(
             customers=self.table,
             counters=self.counters,
