@@ -227,9 +227,7 @@ def test_a_run_without_event_log_removes_a_stale_events_file(tiny_data, tmp_path
     assert {p.name for p in tmp_path.iterdir()} == RUN_FILES
 
 
-def test_a_customer_table_of_many_chunks_is_written_whole_a_chunk_at_a_time(
-    tmp_path, monkeypatch
-):
+def test_a_customer_table_of_many_chunks_is_written_whole_a_chunk_at_a_time(tmp_path, monkeypatch):
     monkeypatch.setattr(CustomerTable, "CHUNK", 97)  # many parts for a small run
     result = run(parse_scenario(copy.deepcopy(TINY), "tiny.yaml"), seed=2)
     assert result.raw.customers.parts is not None and len(result.raw.customers.parts.paths) > 5
