@@ -91,3 +91,23 @@ def test_tipping_point_scenario_is_runaway_above_its_line_and_not_below():
     for above in (1.03, 1.25):
         assert regime_at(line * above) == RUNAWAY, line * above
     assert regime_at(line * 0.8) != RUNAWAY, line * 0.8
+
+
+def test_the_trend_bounds_agree_with_scipy_stats_on_noisy_series_with_ties():
+    from scipy import stats
+
+    from spiral.analysis.regime import TREND_CONFIDENCE, rising_bound
+
+    rng = np.random.default_rng(0)
+    for n in (3, 4, 7, 30, 100):
+        for _ in range(20):
+            y = rng.normal(size=n).round(1) * rng.integers(1, 5) + np.arange(n) * rng.normal()
+            if np.allclose(y, y[0]):
+                continue
+            fit = stats.linregress(np.arange(n), y)
+            t = stats.t.ppf(TREND_CONFIDENCE, n - 2)
+            slope, lower = backlog_trend(y)
+            assert slope == pytest.approx(fit.slope, abs=1e-12)
+            assert lower == pytest.approx(fit.slope - t * fit.stderr, abs=1e-12)
+            sen = stats.theilslopes(y, np.arange(n), alpha=2 * TREND_CONFIDENCE - 1)
+            assert rising_bound(y) == pytest.approx(sen.low_slope, abs=1e-12)
