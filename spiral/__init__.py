@@ -26,12 +26,6 @@ Public API (one entry point per task; ``import spiral`` loads nothing heavy unti
 from __future__ import annotations
 
 import importlib
-from importlib import metadata
-
-try:
-    __version__ = metadata.version("spiral")
-except metadata.PackageNotFoundError:  # a source tree that is not installed
-    __version__ = "0+unknown"
 
 _HOMES = {
     "Comparison": "spiral.analysis.compare",
@@ -56,8 +50,20 @@ _HOMES = {
 __all__ = sorted(_HOMES)
 
 
+def _version() -> str:
+    from importlib import metadata  # ≈ 50 ms: read only when asked for
+
+    try:
+        return metadata.version("spiral")
+    except metadata.PackageNotFoundError:  # a source tree that is not installed
+        return "0+unknown"
+
+
 def __getattr__(name: str) -> object:
     """Import a public name from its module the first time it is used."""
+    if name == "__version__":
+        globals()[name] = version = _version()
+        return version
     if name not in _HOMES:
         raise AttributeError(f"module 'spiral' has no attribute {name!r}")
     value = getattr(importlib.import_module(_HOMES[name]), name)

@@ -49,7 +49,7 @@ def explain_command(
 ) -> None:
     """Exact answers without simulating, and which step to fix first (unlimited staff, no loops)."""
     from spiral.engines.analytic import EXPLAIN_TOLERANCE, NoClosedForm
-    from spiral.io.result_files import strict_json
+    from spiral.io.json_text import strict_json
     from spiral.views.console import print_theory, print_what_if_values
 
     where = "spiral explain"
@@ -108,7 +108,7 @@ def explain_command(
 def _print_tipping_points(model: Scenario, as_json: bool) -> None:
     from spiral.analysis.tipping_point import tipping_points
     from spiral.cli.feedback import feedback
-    from spiral.io.result_files import strict_json
+    from spiral.io.json_text import strict_json
     from spiral.views.console import print_tipping_points
 
     with feedback(err_console, "spiral explain", enabled=not as_json) as shown:

@@ -345,7 +345,7 @@ def sweep_report_command(
             "indices": report.indices.to_dict(orient="records"),
             "points": len(report.points),
         }
-        from spiral.io.result_files import strict_json
+        from spiral.io.json_text import strict_json
 
         print(strict_json(payload))
         return

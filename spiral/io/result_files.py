@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 import platform
 from collections.abc import Iterator
 from importlib import metadata
@@ -17,6 +16,7 @@ import pyarrow.parquet as pq
 from spiral.analysis.compare import Comparison
 from spiral.analysis.results import RunResult
 from spiral.io.column_units import unit_of, with_csv_units
+from spiral.io.json_text import strict_json
 from spiral.model.loading import scenario_hash
 from spiral.model.scenario import Scenario
 
@@ -79,23 +79,6 @@ def write_parquet_chunks(frames: Iterator[pd.DataFrame], path: Path, info: dict)
 def read_parquet_manifest(path: Path) -> dict:
     """Return the spiral manifest stored in a parquet file's metadata."""
     return json.loads(pq.read_schema(path).metadata[METADATA_KEY])
-
-
-def strict_json(data: object, indent: int | None = 2) -> str:
-    """Return data as JSON that every parser takes: NaN and infinities become null."""
-    return json.dumps(_finite(data), indent=indent, allow_nan=False, default=str)
-
-
-def _finite(data: object) -> object:
-    if isinstance(data, float):
-        return data if math.isfinite(data) else None
-    if isinstance(data, dict):
-        return {str(k): _finite(v) for k, v in data.items()}
-    if isinstance(data, list | tuple):
-        return [_finite(v) for v in data]
-    if hasattr(data, "item") and callable(data.item):  # a numpy scalar
-        return _finite(data.item())
-    return data
 
 
 CSV_FLOATS = "%.8g"
