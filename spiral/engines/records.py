@@ -7,6 +7,7 @@ exists only when asked for, spooled to disk the same way: memory holds a chunk o
 
 from __future__ import annotations
 
+import struct
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -85,6 +86,10 @@ COLUMN_ORDER: tuple[str, ...] = (
     "segment",
 )
 INT_COLUMNS: tuple[str, ...] = tuple(c for c in COLUMN_ORDER if c not in FLOAT_COLUMNS)
+# A row packed in one C call: ``array.extend`` would convert its values one at a time.
+# Native byte order and standard sizes, as ``array("i")`` and ``array("d")`` store them.
+_INT_ROW = struct.Struct(f"={len(INT_COLUMNS)}i")
+_FLOAT_ROW = struct.Struct(f"={len(FLOAT_COLUMNS)}d")
 
 
 class Parts:
@@ -137,8 +142,8 @@ class CustomerTable:
 
     def append(self, c: Customer, end: float, outcome: int, exit_node: int) -> None:
         """Add one customer's row."""
-        self.ints.extend(
-            (
+        self.ints.frombytes(
+            _INT_ROW.pack(
                 c.id,
                 outcome,
                 exit_node,
@@ -162,7 +167,7 @@ class CustomerTable:
                 c.segment,
             )
         )
-        self.floats.extend((c.arrival, end, c.severity, c.wait, c.reach))
+        self.floats.frombytes(_FLOAT_ROW.pack(c.arrival, end, c.severity, c.wait, c.reach))
         if len(self.floats) >= self._flush_at:
             self.flush()
 

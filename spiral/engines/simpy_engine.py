@@ -116,6 +116,11 @@ class Engine(CustomerEvents):
         self.arrivals_end = 0.0
         self.calm_outcome = rules.loyalty_odds(0.0, False, scenario.experience.loyalty)
         self.half_life = scenario.experience.severity_half_life
+        # rules.handoff_seen per node, for a customer without and with an open issue
+        self.seen_into = [
+            (rules.handoff_seen(k == CONTACT, f, False), rules.handoff_seen(k == CONTACT, f, True))
+            for k, f in zip(journey.kind, journey.facing, strict=True)
+        ]
         self.sink = EventSink() if event_log else None
         self.events: list[tuple] | None = self.sink.rows if self.sink is not None else None
         self.table = table_for(scenario, journey.size, keep=customers)
@@ -342,6 +347,7 @@ class Engine(CustomerEvents):
 
     def _walk(self, c: Customer, entry: int | None = None):  # noqa: ANN202, C901 - the hot loop
         env = self.env
+        timeout = env.timeout
         nodes = self.nodes
         silo_of, names = self.journey.silo, self.journey.names
         silos, patience = self.silos, self.patience
@@ -356,7 +362,7 @@ class Engine(CustomerEvents):
         exp = self.scenario.experience
         compounding = exp.compounding
         failure_probability, handoff = rules.failure_probability, rules.handoff
-        facing, kind_of, handoff_seen = self.journey.facing, self.journey.kind, rules.handoff_seen
+        seen_into = self.seen_into
         cold_factor = exp.cold_handoff
         log = self.events
         warmup = self.scenario.warmup
@@ -410,7 +416,7 @@ class Engine(CustomerEvents):
                     work_in[silo] += duration
                 jobs_in[silo] += 1
                 res = silos[silo]
-                asked = env.now
+                now = asked = env.now
                 req = res.seize(c)
                 if req is None:
                     holder: object = c
@@ -426,16 +432,17 @@ class Engine(CustomerEvents):
                     else:
                         yield req
                     holder = req
-                    waited = env.now - asked
+                    now = env.now
+                    waited = now - asked
                     c.wait += waited
-                if env.now >= warmup:
+                if now >= warmup:
                     silo_wait[silo] += waited
                     silo_served[silo] += 1
                     silo_busy[silo] += duration
                 if log is not None:
-                    log.append((env.now, c.id, node, "start", c.severity, f"{waited:.6g}"))
+                    log.append((now, c.id, node, "start", c.severity, f"{waited:.6g}"))
                 if duration > 0:
-                    yield env.timeout(duration)
+                    yield timeout(duration)
                 res.free(holder)
             else:
                 if log is not None:
@@ -443,7 +450,7 @@ class Engine(CustomerEvents):
                 if duration > 0:
                     if paid and not staffed and env.now >= warmup:  # not the separate team
                         silo_busy[silo] += duration
-                    yield env.timeout(duration)
+                    yield timeout(duration)
             if bounce >= 0:  # sent on to where the customer should have gone: a real visit
                 c.bounce = -1
                 if log is not None:
@@ -494,7 +501,7 @@ class Engine(CustomerEvents):
             nxt = targets[0] if len(targets) == 1 else route.pick(decide())
             target_silo = silo_of[nxt]
             if target_silo != silo and target_silo >= 0:
-                seen = handoff_seen(kind_of[nxt] == CONTACT, facing[nxt], c.open_issue)
+                seen = seen_into[nxt][c.open_issue]
                 # both draws always taken: the stream stays aligned whatever the outcome
                 warm, misrouted = handoff(handoff_draw(), handoff_draw(), baton, ping_pong, seen)
                 if warm:
