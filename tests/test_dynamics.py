@@ -293,3 +293,21 @@ def test_noise_below_the_threshold_does_not_ratchet_quality_down():
     assert series["pressure_centre"].max() < 1.0
     assert (series["standard_centre"] == 1.0).all()
     assert series["failure_process"].to_numpy() == pytest.approx(np.full(len(series), 0.05))
+
+
+def test_folding_whole_periods_of_samples_leaves_the_time_series_as_it_was(monkeypatch):
+    """Memory grows with periods, not ticks: folded periods give the same per-period state."""
+    import spiral.engines.dynamics as dynamics
+    from spiral.analysis.results import run
+    from spiral.model.loading import load_scenario, with_length
+
+    scenario = with_length(load_scenario("lending_centre"), horizon=30 * 1440.0)
+    whole = run(scenario, seed=2, customers=False)
+    monkeypatch.setattr(dynamics, "FOLD_AT", 50)  # fold whole weeks (its period) at once
+    folded = run(scenario, seed=2, customers=False)
+    samples = folded.raw.dynamics.samples
+    ticks = len(whole.raw.dynamics.samples.rows) // samples.width
+    assert len(samples.weights) == 4 and sum(samples.weights) == 4 * 168  # hourly ticks
+    assert len(samples.rows) // samples.width == ticks - 4 * 168
+    pd.testing.assert_frame_equal(folded.timeseries, whole.timeseries, rtol=1e-12)
+    assert folded.summary["regime"] == whole.summary["regime"]

@@ -87,27 +87,84 @@ def corner_target(pressure: float, threshold: float, elasticity: float) -> float
     return 1.0 - (pressure / threshold) ** -elasticity
 
 
+FOLD_AT = 16_384
+"""Samples held one by one (≈ 1.9 years of hourly ticks) before whole periods are folded."""
+
+
 @dataclass
 class Samples:
-    """One flat row per tick of the loops' state.
+    """One flat row per tick of the loops' state; whole periods folded once there are many.
 
     A row is: time, reputation, then per silo the queue, the customers present (queue
     plus in service) and the servers (interleaved), then per silo the cumulative wait,
     the cumulative services, the work pressure, the standard time per job (a share of
     the scenario's) and the cumulative staff-minutes on duty, then per step the failure
     probability.
+
+    Once ``FOLD_AT`` rows are held, every period before the current one is folded into
+    one row (``folded``, with its number of ticks in ``weights``): the sums of the values
+    the time series averages, and the last tick's time and cumulative totals. Memory then
+    grows with periods, not ticks; ``columns`` gives the ticks not yet folded.
     """
 
     silos: int
     steps: int
+    period: float = 1440.0
     rows: array = field(default_factory=lambda: array("d"))  # 8 bytes a value, no objects
+    folded: array = field(default_factory=lambda: array("d"))
+    weights: array = field(default_factory=lambda: array("d"))
 
-    def columns(self) -> dict[str, np.ndarray]:
-        """Return the rows as named arrays (2-D for per-silo and per-step values)."""
-        n, k = self.silos, self.steps
-        width = 2 + 8 * n + k
-        data = np.frombuffer(self.rows, dtype=np.float64).reshape(-1, width)
-        out = {"time": data[:, 0], "reputation": data[:, 1]}
+    @property
+    def width(self) -> int:
+        """Return the values in a row."""
+        return 2 + 8 * self.silos + self.steps
+
+    def add(self, row: list[float]) -> None:
+        """Record one tick (folding whole periods once ``FOLD_AT`` ticks are held)."""
+        self.rows.extend(row)
+        if len(self.rows) >= FOLD_AT * self.width:
+            self.fold()
+
+    def _last_columns(self) -> np.ndarray:
+        """Return which columns keep their last value (time, cumulative totals), not a sum."""
+        n = self.silos
+        last = np.zeros(self.width, bool)
+        last[0] = True
+        for j in (3, 4, 7):  # waited, served, on duty
+            last[2 + j * n : 2 + (j + 1) * n] = True
+        return last
+
+    def fold(self) -> None:
+        """Fold every whole period held into one row each (the current one stays as ticks)."""
+        data = np.frombuffer(self.rows, dtype=np.float64).reshape(-1, self.width)
+        k = ((data[:, 0] - 1e-9) // self.period).astype(np.int64)
+        old = k < k[-1]
+        if not old.any():
+            return
+        block, kk = data[old], k[old]
+        starts = np.flatnonzero(np.r_[True, kk[1:] != kk[:-1]])
+        ends = np.r_[starts[1:], len(kk)] - 1
+        row = np.where(self._last_columns(), block[ends], np.add.reduceat(block, starts, axis=0))
+        self.folded.frombytes(np.ascontiguousarray(row, dtype=np.float64).tobytes())
+        self.weights.frombytes(np.diff(np.r_[starts, len(kk)]).astype(np.float64).tobytes())
+        held = array("d")
+        held.frombytes(data[~old].tobytes())
+        self.rows = held
+
+    def columns(self, with_folded: bool = False) -> dict[str, np.ndarray]:
+        """Return the rows as named arrays (2-D for per-silo and per-step values).
+
+        ``with_folded``: folded periods first (then ``weight`` says how many ticks each row
+        stands for, and averaged columns hold sums); by default only the ticks held.
+        """
+        n = self.silos
+        data = np.frombuffer(self.rows, dtype=np.float64).reshape(-1, self.width)
+        weight = np.ones(len(data))
+        if with_folded and len(self.folded):
+            folded = np.frombuffer(self.folded, dtype=np.float64).reshape(-1, self.width)
+            data = np.concatenate([folded, data])
+            weight = np.concatenate([np.frombuffer(self.weights, dtype=np.float64), weight])
+        out = {"time": data[:, 0], "reputation": data[:, 1], "weight": weight}
         for j, name in enumerate(("queue", "present", "staff")):  # interleaved per silo
             out[name] = data[:, 2 + j : 2 + 3 * n : 3]
         for j, name in enumerate(("waited", "served", "pressure", "standard", "on_duty")):
@@ -193,7 +250,7 @@ class Dynamics:
         self.steps = [i for i, k in enumerate(journey.kind) if k == STEP]
         self.learn_draw = uniforms(seed, "decisions", "__learning__")
         self.smooth = smoothing(self.loops.tick, self.loops.pressure_window)
-        self.samples = Samples(n, len(self.steps))
+        self.samples = Samples(n, len(self.steps), scenario.period)
         loops = self.loops
         self.live = erosion.enabled or loops.reputation.enabled or tables.learns
         self.host: LoopHost | None = None
@@ -366,7 +423,7 @@ class Dynamics:
         row += self.standard
         row += [0.0 if s is None else s.staff_minutes(now) for s in silos]
         row += [failure[i] for i in self.steps]
-        self.samples.rows.extend(row)
+        self.samples.add(row)
 
 
 def _at_period_ends(values: np.ndarray, last: np.ndarray) -> np.ndarray:
@@ -384,11 +441,11 @@ def samples_by_period(
     time per job (a share of the scenario's) while it erodes.
     """
     data: dict[str, np.ndarray] = {}
-    if not samples.rows:
+    if not samples.rows and not samples.folded:
         return pd.DataFrame(index=range(periods))
-    columns = samples.columns()
+    columns = samples.columns(with_folded=True)
     index = np.minimum((columns["time"] - 1e-9) // period, periods - 1).astype(int)
-    counts = np.bincount(index, minlength=periods).astype(float)
+    counts = np.bincount(index, weights=columns["weight"], minlength=periods)
 
     def mean(values: np.ndarray) -> np.ndarray:
         sums = np.bincount(index, weights=values, minlength=periods)
