@@ -69,6 +69,7 @@ SUMS = (
 )
 OUTCOME_CODES = (-1, 0, 1, 2)  # in progress, retained, advocate, churned (records.py)
 COMPACT_EVERY = 32  # chunks folded before their partial cubes are merged
+DENSE_KEYS = 1 << 20  # a key space this small is counted directly, not sorted
 
 
 def _counted(counts: np.ndarray, bins: np.ndarray) -> np.ndarray:
@@ -142,9 +143,9 @@ class CustomerTally:
         values["severity_sq"] = severity * severity
         values["escalated"] = (social | ceo).astype(np.float64)
         values["duration"] = np.where(done, end - arrival, 0.0)
-        unique, inverse = np.unique(key, return_inverse=True)
+        unique, inverse, counts = self._groups(key)
         sums = np.empty((len(unique), len(SUMS) + 1))
-        sums[:, 0] = np.bincount(inverse, minlength=len(unique))
+        sums[:, 0] = counts
         for j, name in enumerate(SUMS, start=1):
             weights = np.asarray(values[name], np.float64)
             sums[:, j] = np.bincount(inverse, weights=weights, minlength=len(unique))
@@ -157,6 +158,22 @@ class CustomerTally:
         self._severity_buckets.append(np.minimum(failures[kept], SPIRAL_TOP).astype(np.int8))
         self._count_periods(arrival, end, outcome, segment, done)
 
+    def _groups(self, key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return the keys met, each row's group and each group's count.
+
+        Counting into the whole key space is a single pass where that space is small (as
+        it is for most journeys); a larger one is sorted (``np.unique``).
+        """
+        space = math.prod(self.radix)
+        if space <= DENSE_KEYS:
+            counts = np.bincount(key, minlength=space)
+            unique = np.flatnonzero(counts)
+            lookup = np.empty(space, np.int64)
+            lookup[unique] = np.arange(len(unique))
+            return unique, lookup[key], counts[unique].astype(np.float64)
+        unique, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+        return unique, inverse, counts.astype(np.float64)
+
     def _count_periods(
         self,
         arrival: np.ndarray,
@@ -166,11 +183,15 @@ class CustomerTally:
         done: np.ndarray,
     ) -> None:
         ended = end[done]
-        periods = (ended // self.period).astype(np.int64)
-        self.arrivals = _counted(self.arrivals, (arrival // self.period).astype(np.int64))
-        self.arrivals_fine = _counted(self.arrivals_fine, (arrival // STEP).astype(np.int64))
+        # times are never negative: truncating the quotient is its floor (as PeriodCounters)
+        arrived_fine = (arrival / STEP).astype(np.int64)
+        ended_fine = (ended / STEP).astype(np.int64)
+        arrived = (arrival / self.period).astype(np.int64)
+        periods = (ended / self.period).astype(np.int64)
+        self.arrivals = _counted(self.arrivals, arrived)
+        self.arrivals_fine = _counted(self.arrivals_fine, arrived_fine)
         self.completions = _counted(self.completions, periods)
-        self.completions_fine = _counted(self.completions_fine, (ended // STEP).astype(np.int64))
+        self.completions_fine = _counted(self.completions_fine, ended_fine)
         if not len(periods):
             return
         low, high = int(periods.min()), int(periods.max())
