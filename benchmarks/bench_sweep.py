@@ -117,6 +117,8 @@ def scale(runs: int) -> None:
             f"| {(wall * workers - busy) / ok * 1000:.0f} ms | {tasks} "
             f"| {first:.0f} → {last:.0f} MB | {last - first:+.0f} MB |"
         )
+        series = ", ".join(f"{rss / 1e6:.0f}" for _, rss in samples)
+        print(f"|  |  |  |  |  |  | every 100 rows: {series} MB |  |")
     print(f"\n2 workers ÷ 1: {rates[2] / rates[1]:.2f}× the runs per second")
 
 

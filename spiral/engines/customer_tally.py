@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from spiral.engines.customer_columns import COLUMN_ORDER, KEY_COLUMNS
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -46,27 +48,12 @@ KEYS = (
     "recovered",
 )
 SUMS = (
-    "failures",
-    "contacts",
-    "repeat_contacts",
-    "failure_demand",
-    "silent",
-    "complaints",
-    "handoffs_warm",
-    "handoffs_cold",
-    "ping_pongs",
-    "abandons",
-    "severity",
+    *(c for c in COLUMN_ORDER if c not in KEY_COLUMNS),
     "severity_sq",
-    "effort",
-    "wait",
-    "visits",
-    "social",
-    "ceo",
     "escalated",
-    "reach",
     "duration",
 )
+"""Columns summed per group: the row's counts and amounts, and three derived from them."""
 OUTCOME_CODES = (-1, 0, 1, 2)  # in progress, retained, advocate, churned (records.py)
 COMPACT_EVERY = 32  # chunks folded before their partial cubes are merged
 DENSE_KEYS = 1 << 20  # a key space this small is counted directly, not sorted

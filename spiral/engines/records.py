@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from spiral.engines.customer_columns import COLUMN_ORDER, FLOAT_COLUMNS, INT_COLUMNS
 from spiral.engines.customer_tally import CustomerTally
 from spiral.engines.rules import effort
 from spiral.model.scenario import Scenario
@@ -54,38 +55,6 @@ class Customer:
         self.luck = luck  # the outcome draw, fixed at arrival for common random numbers
 
 
-# Integer columns are stored as int32 and float columns as float64, row after row, so
-# appending a customer is two C calls and costs 21 * 4 + 5 * 8 = 124 bytes.
-FLOAT_COLUMNS: tuple[str, ...] = ("arrival", "end", "severity", "wait", "reach")
-COLUMN_ORDER: tuple[str, ...] = (
-    "customer",
-    "arrival",
-    "end",
-    "outcome",
-    "exit_node",
-    "failures",
-    "contacts",
-    "repeat_contacts",
-    "failure_demand",
-    "silent",
-    "complaints",
-    "handoffs_warm",
-    "handoffs_cold",
-    "ping_pongs",
-    "abandons",
-    "severity",
-    "effort",
-    "wait",
-    "visits",
-    "social",
-    "ceo",
-    "reach",
-    "recovered",
-    "first_failure",
-    "what_if_mask",
-    "segment",
-)
-INT_COLUMNS: tuple[str, ...] = tuple(c for c in COLUMN_ORDER if c not in FLOAT_COLUMNS)
 # A row packed in one C call: ``array.extend`` would convert its values one at a time.
 # Native byte order and standard sizes, as ``array("i")`` and ``array("d")`` store them.
 _INT_ROW = struct.Struct(f"={len(INT_COLUMNS)}i")
