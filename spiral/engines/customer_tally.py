@@ -111,22 +111,23 @@ class CustomerTally:
         measured = arrival >= self.warmup
         done = outcome != -1
         parts = (
-            measured.astype(np.int64),
+            measured,
             outcome + 1,
             segment,
             np.minimum(failures, FAILURES_CAP),
-            np.asarray(columns["first_failure"], np.int64) + 1,
-            np.asarray(columns["exit_node"], np.int64) + 1,
-            (np.asarray(columns["complaints"]) > 0).astype(np.int64),
-            (np.asarray(columns["recovered"]) > 0).astype(np.int64),
+            np.asarray(columns["first_failure"]) + 1,
+            np.asarray(columns["exit_node"]) + 1,
+            np.asarray(columns["complaints"]) > 0,
+            np.asarray(columns["recovered"]) > 0,
         )
         key = np.zeros(n, np.int64)
         for part, size in zip(parts, self.radix, strict=True):
-            key = key * size + part
+            key *= size
+            key += part
         severity = np.asarray(columns["severity"], np.float64)
         social = np.asarray(columns["social"]) > 0
         ceo = np.asarray(columns["ceo"]) > 0
-        values = {name: columns[name] for name in SUMS if name in columns}
+        values = {name: np.asarray(columns[name]) for name in SUMS if name in columns}
         values["severity_sq"] = severity * severity
         values["escalated"] = (social | ceo).astype(np.float64)
         values["duration"] = np.where(done, end - arrival, 0.0)
@@ -134,8 +135,11 @@ class CustomerTally:
         sums = np.empty((len(unique), len(SUMS) + 1))
         sums[:, 0] = counts
         for j, name in enumerate(SUMS, start=1):
-            weights = np.asarray(values[name], np.float64)
-            sums[:, j] = np.bincount(inverse, weights=weights, minlength=len(unique))
+            weights = values[name]
+            if weights.any():  # a column an engine leaves at zero (waits, abandons) costs nothing
+                sums[:, j] = np.bincount(inverse, weights=weights, minlength=len(unique))
+            else:
+                sums[:, j] = 0.0
         self._keys.append(unique)
         self._sums.append(sums)
         if len(self._keys) >= COMPACT_EVERY:

@@ -62,7 +62,7 @@ _FLOAT_ROW = struct.Struct(f"={len(FLOAT_COLUMNS)}d")
 
 
 class Parts:
-    """Parquet part files in a temporary folder, removed when this is garbage-collected."""
+    """Spooled part files in a temporary folder, removed when this is garbage-collected."""
 
     def __init__(self, prefix: str) -> None:
         import tempfile
@@ -73,19 +73,19 @@ class Parts:
         self._cleanup = weakref.finalize(self, _remove_folder, self.folder)
 
     def write(self, table: object) -> None:  # a pyarrow Table
-        """Write one part."""
-        import pyarrow.parquet as pq
+        """Write one part (Arrow IPC with LZ4: written and read far faster than parquet)."""
+        import pyarrow.feather as feather
 
-        path = f"{self.folder}/part-{len(self.paths):06d}.parquet"
-        pq.write_table(table, path)
+        path = f"{self.folder}/part-{len(self.paths):06d}.arrow"
+        feather.write_feather(table, path, compression="lz4")
         self.paths.append(path)
 
     def read(self) -> Iterator[pd.DataFrame]:
         """Yield the parts in the order written, one at a time."""
-        import pyarrow.parquet as pq
+        import pyarrow.feather as feather
 
         for path in self.paths:
-            yield pq.read_table(path).to_pandas()
+            yield feather.read_table(path).to_pandas()
 
 
 class CustomerTable:
