@@ -271,12 +271,15 @@ class RunSize:
         return self.customers * self.visits
 
 
-# Calibrated on the built-ins (benchmarks/bench_memory.py): a run's resident memory is
-# about a base for the interpreter and libraries plus, per customer, the customer table
-# and its DataFrame and metric copies; loops sample one row per tick.
+# Calibrated on the built-ins (benchmarks/bench_memory.py, benchmarks/bench_peers.py): a
+# run's resident memory is a base for the interpreter and libraries plus, per customer,
+# the severities kept for exact quantiles and allocator slack (measured 5-25 bytes: 40
+# keeps the estimate above every run); loops sample one row per tick until
+# spiral.engines.dynamics.FOLD_AT (16,384) are held, then one row per period.
 BASE_MEMORY = 300 * 2**20
-BYTES_PER_CUSTOMER = 500
+BYTES_PER_CUSTOMER = 40
 BYTES_PER_TICK_VALUE = 8 * 3
+TICKS_HELD = 2 * 16_384  # folding keeps at most this many ticks (and a copy while it folds)
 
 
 def run_size(scenario: Scenario) -> RunSize:
@@ -294,7 +297,8 @@ def run_size(scenario: Scenario) -> RunSize:
     periods = span / scenario.period
     n_silos, n_steps = len(scenario.silos), len(scenario.steps)
     per_tick = (2 + 5 * n_silos + n_steps) * BYTES_PER_TICK_VALUE
-    memory = BASE_MEMORY + customers * BYTES_PER_CUSTOMER + ticks * per_tick + periods * 2_000
+    held = min(ticks, TICKS_HELD) + periods  # ticks not yet folded, one row per period
+    memory = BASE_MEMORY + customers * BYTES_PER_CUSTOMER + held * per_tick + periods * 2_000
     return RunSize(
         customers=customers,
         visits=sum(visits.values()),
