@@ -41,8 +41,9 @@ class RunResult:
         from disk; a run made with ``customers=False`` kept none (ValueError).
         ``customer_chunks()`` reads it a chunk at a time.
         """
-        frame = pd.concat(list(self.customer_chunks()), ignore_index=True)
-        return frame.sort_values("customer", ignore_index=True, kind="stable")
+        frame = self.raw.customers.to_frame(self.raw.journey.names)
+        frame["measured"] = frame["arrival"] >= self.scenario.warmup
+        return frame
 
     def customer_chunks(self) -> Iterator[pd.DataFrame]:
         """Yield the customer table a chunk at a time (memory: one chunk), each by customer.

@@ -92,8 +92,7 @@ class CustomerTally:
         self._severity_buckets: list[np.ndarray] = []
         self.arrivals = np.zeros(0)  # per period, every customer
         self.arrivals_fine = np.zeros(0)  # per STEP minutes
-        self.completions = np.zeros(0)  # per period, by end
-        self.completions_fine = np.zeros(0)
+        self.completions_fine = np.zeros(0)  # per STEP minutes, by end
         # per period, by end: outcome (retained, advocate, churned) × segment
         self.outcomes = np.zeros((3, self.segments, 0))
 
@@ -181,7 +180,6 @@ class CustomerTally:
         periods = (ended / self.period).astype(np.int64)
         self.arrivals = _counted(self.arrivals, arrived)
         self.arrivals_fine = _counted(self.arrivals_fine, arrived_fine)
-        self.completions = _counted(self.completions, periods)
         self.completions_fine = _counted(self.completions_fine, ended_fine)
         if not len(periods):
             return
@@ -205,6 +203,11 @@ class CustomerTally:
         merged = np.zeros((len(unique), sums.shape[1]))
         np.add.at(merged, inverse, sums)
         self._keys, self._sums = [unique], [merged]
+
+    @property
+    def completions(self) -> np.ndarray:
+        """Return the customers who finished, per period (every one ends with an outcome)."""
+        return self.outcomes.sum(axis=(0, 1))
 
     def outcome_total(self, outcome: int) -> int:
         """Return how many folded customers ended with this outcome code (-1: in progress)."""
@@ -258,7 +261,7 @@ class CustomerTally:
     def nbytes(self) -> int:
         """Return the bytes the tally holds (cube, severities and period counts)."""
         arrays = [*self._keys, *self._sums, *self._severities, *self._severity_buckets]
-        arrays += [self.arrivals, self.arrivals_fine, self.completions, self.completions_fine]
+        arrays += [self.arrivals, self.arrivals_fine, self.completions_fine]
         return sum(a.nbytes for a in arrays) + self.outcomes.nbytes
 
 

@@ -93,7 +93,7 @@ class CustomerTable:
 
     Rows wait in two typed ``array`` stores (124 bytes a customer) until ``chunk`` of them
     have come; then they are folded into ``tally`` (exact aggregates every metric reads)
-    and, when ``keep``, written to a parquet part on disk, and dropped. Memory holds one
+    and, when ``keep``, written to a part on disk (Arrow IPC), and dropped. Memory holds one
     chunk of rows, whatever the number of customers; ``frames`` reads the kept rows back a
     chunk at a time, ``to_frame`` all at once, sorted by customer.
     """
@@ -141,13 +141,8 @@ class CustomerTable:
             self.flush()
 
     def extend(self, columns: dict[str, np.ndarray]) -> None:
-        """Add many customers at once, given column by column (int32 / float64, as the rows)."""
-        self._fold(
-            {
-                name: np.asarray(columns[name], np.float64 if name in FLOAT_COLUMNS else np.int32)
-                for name in COLUMN_ORDER
-            }
-        )
+        """Add many customers at once, given column by column (any numeric types)."""
+        self._fold({name: np.asarray(columns[name]) for name in COLUMN_ORDER})
 
     def flush(self) -> None:
         """Fold the rows waiting in memory into the tally (and the kept parts), and drop them."""
@@ -166,7 +161,13 @@ class CustomerTable:
             import pyarrow as pa
 
             order = np.argsort(columns["customer"], kind="stable")  # each part by customer
-            self.parts.write(pa.table({name: columns[name][order] for name in COLUMN_ORDER}))
+            typed = {  # the rows' types: int32, and float64 for times and amounts
+                name: columns[name][order].astype(
+                    np.float64 if name in FLOAT_COLUMNS else np.int32, copy=False
+                )
+                for name in COLUMN_ORDER
+            }
+            self.parts.write(pa.table(typed))
 
     def folded(self) -> CustomerTally:
         """Return the tally with every row so far folded in."""
@@ -327,7 +328,7 @@ def _remove_folder(folder: str) -> None:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-# Counted as they happen; arrivals, completions and outcomes come from the customer table.
+# Counted as they happen; arrivals, completions and outcomes come from the customer tally.
 SERIES = ("failures", "contacts", "failure_demand", "abandons", "social", "ceo")
 
 
