@@ -49,10 +49,9 @@ def customer_value(customers: pd.DataFrame, scenario: Scenario) -> np.ndarray:
     return values[customers["segment"].to_numpy()]
 
 
-def finished(cube: pd.DataFrame, measured_only: bool = True) -> pd.DataFrame:
-    """Return the cube's rows of finished customers (measured ones, unless asked otherwise)."""
-    done = cube["outcome"] != IN_PROGRESS
-    return cube[done & cube["measured"]] if measured_only else cube[done]
+def finished_measured(cube: pd.DataFrame) -> pd.DataFrame:
+    """Return the cube's rows of measured customers who finished their journey."""
+    return cube[cube["measured"] & (cube["outcome"] != IN_PROGRESS)]
 
 
 def bucket_of(failures_key: pd.Series, top: int = SPIRAL_BINS[-1]) -> pd.Series:
@@ -68,7 +67,7 @@ def _quantile(tally: CustomerTally, rows: pd.DataFrame, bucket: int | None, q: f
 
 def spiral_table(tally: CustomerTally) -> pd.DataFrame:
     """Return severity, churn and escalation by number of failures suffered: the spiral."""
-    done = finished(tally.cube())
+    done = finished_measured(tally.cube())
     top = SPIRAL_BINS[-1]
     bucket = bucket_of(done["failures_key"])
     rows = {}
@@ -101,7 +100,7 @@ def by_failure_step(
     tally: CustomerTally, scenario: Scenario, node_names: tuple[str, ...]
 ) -> pd.DataFrame:
     """Return churn and revenue at risk by the step where each customer's first failure was born."""
-    done = finished(tally.cube())
+    done = finished_measured(tally.cube())
     failed = done[done["failures_key"] > 0]
     churned_total = _n(done[done["outcome"] == CHURNED])
     columns = [
@@ -240,7 +239,7 @@ def summarise(
     tally = raw.customers.folded()
     cube = tally.cube()
     customers = cube[cube["measured"]]
-    done = finished(cube)
+    done = finished_measured(cube)
     n, completed = _n(customers), _n(done)
     outcome = done["outcome"]
     churned = _n(done[outcome == CHURNED])
@@ -362,7 +361,7 @@ def summarise(
 
 def by_segment(tally: CustomerTally, scenario: Scenario) -> pd.DataFrame:
     """Return, per customer segment, who they are, how they fail and speak, and what is lost."""
-    done = finished(tally.cube())
+    done = finished_measured(tally.cube())
     names = list(scenario.segments) or ["all"]
     values = scenario.segment_values()
     rows = []

@@ -95,6 +95,7 @@ class CustomerTally:
         self.completions_fine = np.zeros(0)  # per STEP minutes, by end
         # per period, by end: outcome (retained, advocate, churned) × segment
         self.outcomes = np.zeros((3, self.segments, 0))
+        self._cube: pd.DataFrame | None = None  # built on first use after the last add
 
     def add(self, columns: dict[str, np.ndarray]) -> None:
         """Fold one chunk of customer rows, given column by column (as ``CustomerTable``)."""
@@ -102,6 +103,7 @@ class CustomerTally:
         if not n:
             return
         self.total += n
+        self._cube = None
         arrival = np.asarray(columns["arrival"], np.float64)
         end = np.asarray(columns["end"], np.float64)
         outcome = np.asarray(columns["outcome"], np.int64)
@@ -221,8 +223,10 @@ class CustomerTally:
         Keys: ``measured`` (bool), ``outcome`` (-1 in progress, 0 retained, 1 advocate, 2
         churned), ``segment``, ``failures_key`` (failures, 8 meaning 8+), ``first_failure``
         and ``exit_node`` (node codes, -1 none), ``voiced`` (complained at least once),
-        ``recovered`` (bool).
+        ``recovered`` (bool). Built once per state of the tally (every metric reads it).
         """
+        if self._cube is not None:
+            return self._cube
         import pandas as pd
 
         self._compact()
@@ -248,6 +252,7 @@ class CustomerTally:
         )
         for j, name in enumerate(SUMS, start=1):
             frame[name] = sums[:, j]
+        self._cube = frame
         return frame
 
     def severities(self, bucket: int | None = None) -> np.ndarray:

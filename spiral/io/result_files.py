@@ -53,10 +53,7 @@ def manifest(result: RunResult, command: str | None = None, source: str | None =
 
 def write_parquet(frame: pd.DataFrame, path: Path, info: dict) -> None:
     """Write a DataFrame as parquet with the manifest in the file's metadata under 'spiral'."""
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    meta = dict(table.schema.metadata or {})
-    meta[METADATA_KEY] = json.dumps(info).encode()
-    pq.write_table(table.replace_schema_metadata(meta), path)
+    write_parquet_chunks(iter([frame]), path, info)
 
 
 def write_parquet_chunks(frames: Iterator[pd.DataFrame], path: Path, info: dict) -> None:

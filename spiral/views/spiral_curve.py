@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from spiral.engines.records import CHURNED, IN_PROGRESS
+from spiral.analysis.metrics import finished_measured
+from spiral.engines.records import CHURNED
 from spiral.views.style import ACCENT, BAD, INK, house_style, new_figure
 
 CURVE_METRICS = {
@@ -25,7 +26,7 @@ def _per_run(cube: pd.DataFrame) -> pd.DataFrame:
     Over measured, finished customers; the severity's standard deviation follows from the
     sums of severity and of its square (the tally keeps both).
     """
-    done = cube[cube["measured"] & (cube["outcome"] != IN_PROGRESS)]
+    done = finished_measured(cube)
     churned = done["count"].where(done["outcome"] == CHURNED, 0)
     grouped = done.assign(churned=churned, failures=done["failures_key"].clip(upper=TOP))
     sums = grouped.groupby("failures")[["count", "severity", "severity_sq", "churned", "escalated"]]
