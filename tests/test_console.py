@@ -35,24 +35,3 @@ def test_unfinished_journeys_are_warned_about(tiny_data):
     assert result.summary["in_progress"] > 0
     text = rendered(result)
     assert f"warning: {result.summary['in_progress']:,} measured customers were still" in text
-
-
-def test_the_fix_ranking_gives_revenue_kept_per_thousand_and_per_failure_point(tiny_scenario):
-    from rich.console import Console
-
-    from spiral.engines.analytic import explain
-    from spiral.views.console import print_theory
-
-    exact, ranking = explain(tiny_scenario, factor=0.5, approximate=True)
-    console = Console(record=True, width=400)
-    print_theory(exact, ranking, 0.5, [], console, customer_value=120.0, currency="GBP")
-    text = console.export_text()
-    assert "revenue kept /1,000 (GBP)" in text and "per 1,000 customers" in text
-    for step, row in ranking.iterrows():
-        kept = round(1000 * row["churn_cut"] * 120.0)
-        per_point = round(1000 * row["churn_cut"] * 120.0 / (100 * row["failure"] * 0.5))
-        line = [x for x in text.splitlines() if x.startswith(f"│ {step} ")][-1]  # the ranking
-        cells = [c.strip() for c in line.strip("│").split("│")]
-        assert cells[-2:] == [f"{kept:,}", f"{per_point:,}"], line
-        assert f"{100 * row['churn_cut']:.2f}" in cells  # churn cut in points
-        assert f"{1000 * row['contacts_cut']:,.2f}" in cells  # complaints per 1,000

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from spiral.engines.analytic import EXPLAIN_TOLERANCE, explain_with_fixes
+from spiral.engines.analytic import EXPLAIN_TOLERANCE, explain_with_fixes, ranking_frame
 from spiral.engines.expectations import Theory
 from spiral.model.errors import ScenarioError
 from spiral.model.limits import Limits, arrival_span, journey_problems, mean_rate
@@ -18,19 +18,48 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
+WHAT_IF_COLUMNS = (
+    "what_if",
+    "churn_cut",
+    "contacts_cut",
+    "customers",
+    "revenue_kept",
+    "cost",
+    "net_value",
+    "roi",
+)
+
+
 @dataclass
 class Explanation:
-    """The exact expectations of a journey and its steps ranked by what fixing each gives."""
+    """The exact expectations of a journey and its steps ranked by what fixing each gives.
+
+    The ranking and the what-ifs are kept as rows (the command prints them without pandas);
+    ``ranking`` and ``what_ifs`` give them as DataFrames.
+    """
 
     theory: Theory
-    ranking: pd.DataFrame
+    ranking_rows: list[dict[str, float | str]]
+    """Each step fixed, largest churn cut first (``spiral.engines.analytic.RANKING_COLUMNS``)."""
     factor: float
     unlimited: bool
     without_loops: bool
-    what_ifs: pd.DataFrame
-    """The scenario's step-fixing what-ifs, solved exactly, with money and cost."""
+    what_if_rows: list[dict[str, float | str]]
+    """The scenario's step-fixing what-ifs, solved exactly, with money and cost (best first)."""
     unsolved: dict[str, str]
     """The scenario's other what-ifs, and why ``explain`` leaves them to ``spiral compare``."""
+
+    @property
+    def ranking(self) -> pd.DataFrame:
+        """The steps ranked by what fixing each gives, indexed by step."""
+        return ranking_frame(self.ranking_rows)
+
+    @property
+    def what_ifs(self) -> pd.DataFrame:
+        """The scenario's step-fixing what-ifs with money and cost, indexed by what-if."""
+        import pandas as pd
+
+        return pd.DataFrame(self.what_if_rows, columns=list(WHAT_IF_COLUMNS)).set_index("what_if")
 
 
 def explain(
@@ -68,7 +97,7 @@ def explain(
         without_loops,
         tolerance=tolerance,
     )
-    what_ifs = what_if_values(scenario, theory, {n: w for n, (w, _) in fixes.items()}, fixed)
+    what_ifs = what_if_rows(scenario, theory, {n: w for n, (w, _) in fixes.items()}, fixed)
     return Explanation(theory, ranking, factor, unlimited, without_loops, what_ifs, unsolved)
 
 
@@ -102,21 +131,19 @@ def step_fixes(
     return fixes, unsolved
 
 
-def what_if_values(
+def what_if_rows(
     scenario: Scenario,
     base: Theory,
     fixes: dict[str, WhatIf],
     solved: dict[str, Theory],
-) -> pd.DataFrame:
+) -> list[dict[str, float | str]]:
     """Return per step fix its churn and complaint cuts, revenue kept, cost and net value.
 
     Customers reached are those expected to arrive between the fix's start (or the warm-up,
     if later) and the end of arrivals, at the mean arrival rate; each keeps the churn cut ×
     the mean customer value. Cost is the what-if's own over the same span; ROI is the net value
-    over the cost (a multiple, as ``spiral compare`` gives it). Sorted by net value.
+    over the cost (a multiple, as ``spiral compare`` gives it). Largest net value first.
     """
-    import pandas as pd
-
     end = arrival_span(scenario)
     value = scenario.mean_customer_value()
     rows = []
@@ -137,15 +164,5 @@ def what_if_values(
                 "roi": (kept - cost) / cost if cost > 0 else float("nan"),
             }
         )
-    columns = [
-        "what_if",
-        "churn_cut",
-        "contacts_cut",
-        "customers",
-        "revenue_kept",
-        "cost",
-        "net_value",
-        "roi",
-    ]
-    frame = pd.DataFrame(rows, columns=columns).set_index("what_if")
-    return frame.sort_values("net_value", ascending=False)
+    rows.sort(key=lambda row: -row["net_value"])  # ties keep the scenario's order
+    return rows

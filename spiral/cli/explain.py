@@ -50,7 +50,7 @@ def explain_command(
     """Exact answers without simulating, and which step to fix first (unlimited staff, no loops)."""
     from spiral.engines.analytic import EXPLAIN_TOLERANCE, NoClosedForm
     from spiral.io.json_text import strict_json
-    from spiral.views.console import print_theory, print_what_if_values
+    from spiral.views.explanation_console import print_theory, print_what_if_values
 
     where = "spiral explain"
     limits = limits_from(limit, where)
@@ -83,7 +83,7 @@ def explain_command(
         ) from None
     except ScenarioError as error:  # customers can hardly leave: the chain would never drain
         raise fail([f"{source}: {field}: {why}" for field, why in error.problems]) from None
-    exact, ranking = explained.theory, explained.ranking
+    exact, ranking = explained.theory, explained.ranking_rows
     if as_json:
         payload = {
             **exact.summary(),
@@ -91,8 +91,8 @@ def explain_command(
             "outcomes": exact.outcomes,
             "born": exact.born,
             "failures_distribution": {str(k): v for k, v in exact.failures_distribution.items()},
-            "fix_ranking": ranking.reset_index().to_dict(orient="records"),
-            "what_ifs": explained.what_ifs.reset_index().to_dict(orient="records"),
+            "fix_ranking": ranking,
+            "what_ifs": explained.what_if_rows,
             "what_ifs_left_to_compare": explained.unsolved,
         }
         print(strict_json(payload))
@@ -102,14 +102,16 @@ def explain_command(
     if model.segments:
         notes = [*notes, "money at the mean customer value over the segments"]
     print_theory(exact, ranking, factor, notes, out_console, value, model.money.currency)
-    print_what_if_values(explained.what_ifs, explained.unsolved, model.money.currency, out_console)
+    print_what_if_values(
+        explained.what_if_rows, explained.unsolved, model.money.currency, out_console
+    )
 
 
 def _print_tipping_points(model: Scenario, as_json: bool) -> None:
     from spiral.analysis.tipping_point import tipping_points
     from spiral.cli.feedback import feedback
     from spiral.io.json_text import strict_json
-    from spiral.views.console import print_tipping_points
+    from spiral.views.explanation_console import print_tipping_points
 
     with feedback(err_console, "spiral explain", enabled=not as_json) as shown:
         shown.step("solving the journey's chain for each silo's work")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
@@ -16,18 +15,9 @@ from rich.text import Text
 
 from spiral.analysis.compare import KEY_METRICS, Comparison, segment_metrics
 from spiral.analysis.results import RunResult
-from spiral.analysis.tipping_point import TippingPoint
-from spiral.engines.expectations import Theory
 from spiral.model.scenario import Scenario
 from spiral.model.what_if_arms import BASELINE
-
-
-def _money(value: float, currency: str) -> str:
-    return f"{currency} {value:,.0f}"
-
-
-def _pct(value: float) -> str:
-    return f"{100 * value:.1f}%"
+from spiral.views.tables import money, pct, rows_table
 
 
 def headline_table(result: RunResult) -> Table:
@@ -45,7 +35,7 @@ def headline_table(result: RunResult) -> Table:
         ("failures per customer", f"{s['failures_per_customer']:.3f}"),
         (
             "customers with 0 / 1 / 2 / 3+ failures",
-            " / ".join(_pct(dist[k]) for k in ("0", "1", "2", "3+")),
+            " / ".join(pct(dist[k]) for k in ("0", "1", "2", "3+")),
         ),
         (
             "customers who failed: complained / silent",
@@ -53,10 +43,10 @@ def headline_table(result: RunResult) -> Table:
         ),
         (
             "churn: no failure / complained / silent",
-            " / ".join(_pct(v) for v in s["churn_by_voice"].values()),
+            " / ".join(pct(v) for v in s["churn_by_voice"].values()),
         ),
         ("contacts per customer", f"{s['contacts_per_customer']:.3f}"),
-        ("failure-demand share of contacts", _pct(s["failure_demand_share"])),
+        ("failure-demand share of contacts", pct(s["failure_demand_share"])),
         ("repeat contacts / abandoned waits", f"{s['repeat_contacts']:,} / {s['abandons']:,}"),
         (
             "severity mean / p95 / max",
@@ -67,8 +57,8 @@ def headline_table(result: RunResult) -> Table:
             f"{s['escalations_social']:,} / {s['escalations_ceo']:,}",
         ),
         ("social reach (people)", f"{s['social_reach']:,.0f}"),
-        ("churn rate", _pct(s["churn_rate"])),
-        ("retention / advocacy", f"{_pct(s['retention_rate'])} / {_pct(s['advocacy_rate'])}"),
+        ("churn rate", pct(s["churn_rate"])),
+        ("retention / advocacy", f"{pct(s['retention_rate'])} / {pct(s['advocacy_rate'])}"),
         (
             "praise-to-complaint ratio",
             "n/a" if s["praise_to_complaint"] is None else f"{s['praise_to_complaint']:.2f}",
@@ -81,43 +71,26 @@ def headline_table(result: RunResult) -> Table:
         ("time in journey (mean)", f"{s['time_in_journey_mean_h']:.2f} h"),
         (
             "revenue / at risk (churned)",
-            f"{_money(s['revenue'], cur)} / {_money(s['revenue_at_risk'], cur)}",
+            f"{money(s['revenue'], cur)} / {money(s['revenue_at_risk'], cur)}",
         ),
         (
             "cost to serve / per customer",
-            f"{_money(s['cost_to_serve'], cur)} / {cur} {s['cost_per_customer']:,.2f}",
+            f"{money(s['cost_to_serve'], cur)} / {cur} {s['cost_per_customer']:,.2f}",
         ),
-        ("net value", _money(s["net_value"], cur)),
+        ("net value", money(s["net_value"], cur)),
     ]
     if s["what_if"] != "baseline":
-        rows.insert(-1, ("what-if cost (in net value)", _money(s["intervention_cost"], cur)))
+        rows.insert(-1, ("what-if cost (in net value)", money(s["intervention_cost"], cur)))
     for name, value in rows:
         table.add_row(name, value)
     return table
 
 
-def _cell(value: object, percent: bool) -> str:
-    if isinstance(value, float) and pd.isna(value):
-        return "n/a"
-    if percent:
-        return _pct(float(value))
-    if isinstance(value, int | np.integer):
-        return f"{value:,}"
-    if isinstance(value, float | np.floating):
-        return f"{value:,.2f}"
-    return str(value)
-
-
 def frame_table(frame: pd.DataFrame, title: str, percent: tuple[str, ...] = ()) -> Table:
     """Return a DataFrame (index included) as a rich table."""
-    table = Table(title=title)
-    table.add_column(frame.index.name or "")
-    for column in frame.columns:
-        table.add_column(column.replace("_", " "), justify="right")
-    columns = {name: frame[name].tolist() for name in frame.columns}
-    for i, index in enumerate(frame.index):
-        table.add_row(str(index), *(_cell(columns[c][i], c in percent) for c in frame.columns))
-    return table
+    columns = [frame[name].tolist() for name in frame.columns]
+    rows = ((index, [column[i] for column in columns]) for i, index in enumerate(frame.index))
+    return rows_table(frame.index.name or "", list(frame.columns), rows, title, percent)
 
 
 def segment_table(frame: pd.DataFrame) -> Table:
@@ -394,183 +367,3 @@ def print_comparison(comparison: Comparison, scenario: Scenario, console: Consol
         + ("shared by every arm" if comparison.crn else "independent per arm"),
         highlight=False,
     )
-
-
-def print_theory(
-    exact: Theory,
-    ranking: pd.DataFrame,
-    factor: float,
-    notes: list[str],
-    console: Console,
-    customer_value: float | None = None,
-    currency: str = "",
-) -> None:
-    """Print the analytic engine's answers and the fix-first ranking.
-
-    ``customer_value``: what a retained customer is worth; the ranking then gives the revenue at
-    risk each fix keeps per 1,000 customers, and per point of failure probability removed.
-    """
-    how = "exact" + (f", {', '.join(notes)}" if notes else "")
-    table = Table(title=f"spiral explain: {exact.scenario} ({how}, per customer)")
-    table.add_column("quantity")
-    table.add_column("value", justify="right")
-    dist = exact.failures_distribution
-    shares = [dist.get(0, 0.0), dist.get(1, 0.0), dist.get(2, 0.0)]
-    shares.append(max(1.0 - sum(shares), 0.0))
-    rows = [
-        ("failures per customer", f"{exact.failures_mean:.4f}"),
-        ("customers with 0 / 1 / 2 / 3+ failures", " / ".join(_pct(v) for v in shares)),
-        ("contacts / repeat contacts", f"{exact.contacts:.4f} / {exact.repeat_contacts:.4f}"),
-        ("failures suffered in silence", f"{exact.silent:.4f}"),
-        (
-            "handoffs warm / cold / ping-pong",
-            f"{exact.handoffs_warm:.4f} / {exact.handoffs_cold:.4f} / {exact.ping_pongs:.4f}",
-        ),
-        (
-            "severity mean / p95",
-            f"{exact.severity_mean:.3f} / {exact.severity_quantile(0.95):.3f}",
-        ),
-        ("escalation: social media / CEO", f"{_pct(exact.social)} / {_pct(exact.ceo)}"),
-        ("churn / advocacy", f"{_pct(exact.churn_rate)} / {_pct(exact.advocate)}"),
-        *((f"ends at {name}", _pct(p)) for name, p in exact.outcomes.items()),
-    ]
-    for name, value in rows:
-        table.add_row(name, value)
-    console.print(table)
-    total = sum(exact.born.values()) or 1.0
-    born = pd.DataFrame(
-        {
-            "failure_share": {
-                k: v / max(sum(exact.failures_by_step.values()), 1e-300)
-                for k, v in exact.failures_by_step.items()
-            },
-            "born_share": {k: v / total for k, v in exact.born.items()},
-        }
-    )
-    born.index.name = "step"
-    console.print(
-        frame_table(
-            born.sort_values("failure_share", ascending=False),
-            "Where complaints are born (share of failures; of first failures)",
-            percent=("failure_share", "born_share"),
-        )
-    )
-    ranked = ranking.assign(
-        churn_points=100 * ranking["churn_cut"],
-        relative=ranking["churn_cut"] / exact.churn_rate if exact.churn_rate else np.nan,
-        complaints=1000 * ranking["contacts_cut"],
-    )
-    columns = [
-        "failure",
-        "born_share",
-        "churn_points",
-        "relative",
-        "complaints",
-        "severity_cut",
-    ]  # failures cut: in --json
-    if customer_value is not None:
-        kept = 1000 * ranking["churn_cut"] * customer_value
-        removed = 100 * ranking["failure"] * (1 - factor)  # points of failure probability
-        ranked[f"revenue kept /1,000 ({currency})"] = kept.round(0).astype("int64")
-        ranked[f"per failure point ({currency})"] = (kept / removed).round(0).astype("int64")
-        columns += [c for c in ranked.columns if c.startswith(("revenue kept", "per failure"))]
-    ranked = ranked[columns]
-    ranked = ranked.rename(
-        columns={
-            "churn_points": "churn cut (points)",
-            "relative": "churn cut (relative)",
-            "complaints": "complaints cut /1,000",
-            "severity_cut": "severity cut",
-            "failures_cut": "failures cut",
-            "born_share": "born here",
-        }
-    )
-    console.print(
-        frame_table(
-            ranked,
-            f"Where to start: each step's failure × {factor:g}, largest churn cut first "
-            f"(churn now {100 * exact.churn_rate:.1f}%; /1,000: per 1,000 customers; money per "
-            "point of failure probability removed)",
-            percent=("churn cut (relative)", "born here"),
-        )
-    )
-    if exact.truncated > 1e-9:
-        console.print(f"probability mass not followed to the end: {exact.truncated:.1e}")
-
-
-def print_what_if_values(
-    values: pd.DataFrame, unsolved: dict[str, str], currency: str, console: Console
-) -> None:
-    """Print the scenario's step fixes solved exactly, with money and cost, best net value first."""
-    if len(values):
-        table = Table(
-            title="The scenario's step fixes, solved exactly (full roll-out from each start, "
-            "/1,000: per 1,000 customers; largest net value first)"
-        )
-        table.add_column("what-if")
-        for name in (
-            "churn cut (points)",
-            "complaints cut /1,000",
-            "customers reached",
-            f"revenue kept ({currency})",
-            f"cost ({currency})",
-            f"net value ({currency})",
-            "ROI (net ÷ cost)",
-        ):
-            table.add_column(name, justify="right")
-        for name, row in values.iterrows():
-            table.add_row(
-                str(name),
-                f"{100 * row.churn_cut:.2f}",
-                f"{1000 * row.contacts_cut:,.1f}",
-                f"{row.customers:,.0f}",
-                f"{row.revenue_kept:,.0f}",
-                f"{row.cost:,.0f}",
-                f"{row.net_value:,.0f}",
-                "free" if pd.isna(row.roi) else f"{row.roi:,.1f}×",
-            )
-        console.print(table)
-    for name, why in unsolved.items():
-        console.print(f"{name}: {why}; spiral compare estimates it by simulation", highlight=False)
-
-
-def _rate(value: float | None) -> str:
-    return "never" if value is None or not np.isfinite(value) else f"{value:,.1f}"
-
-
-def print_tipping_points(points: list[TippingPoint], scenario: Scenario, console: Console) -> None:
-    """Print each staffed silo's tipping point: where erosion starts, where it runs away."""
-    erosion = scenario.loops.erosion
-    eroding = erosion.enabled and erosion.model == "standard"
-    table = Table(title=f"Tipping points of {scenario.name} (customers per day)")
-    for name in ("silo", "staff", "work min", "line", "tips at", "runs away at", "loop gain"):
-        table.add_column(name, justify="left" if name == "silo" else "right")
-    table.add_column("now", justify="right")
-    table.add_column("headroom", justify="right")
-    for p in points:
-        table.add_row(
-            p.silo,
-            f"{p.staff:g}",
-            "never drains" if not np.isfinite(p.work) else f"{p.work:.2f}",
-            f"{p.threshold:g}",
-            _rate(p.rate),
-            _rate(p.runaway),
-            "" if p.gain is None else ("inf" if not np.isfinite(p.gain) else f"{p.gain:.2f}"),
-            f"{p.now:,.1f}" + (f" (peak {p.peak:,.1f})" if p.peak > p.now else ""),
-            _pct(p.headroom) if np.isfinite(p.headroom) else "",
-        )
-    console.print(table)
-    if eroding:
-        console.print(
-            "tips at: λ* = line × staff / work, where the work pressure at the scenario's "
-            "standard reaches the erosion threshold and the standard starts to fall; runs "
-            "away at: λ** = line × staff / min S·W(1 − S), beyond which eroding cannot "
-            "bring the pressure back (the same as λ* when the loop gain is above 1).",
-            highlight=False,
-        )
-    else:
-        console.print(
-            "tips at: staff / work, where more work arrives than the staff can do (no "
-            "erosion: the line is a pressure of 1).",
-            highlight=False,
-        )

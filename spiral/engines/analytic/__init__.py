@@ -129,6 +129,24 @@ def fix_ranking(  # noqa: ANN201 - a DataFrame; pandas is imported lazily
     return explain(scenario, factor, approximate, loops_off, tolerance)[1]
 
 
+RANKING_COLUMNS = (
+    "step",
+    "failure",
+    "born_share",
+    "churn_cut",
+    "contacts_cut",
+    "severity_cut",
+    "failures_cut",
+)
+
+
+def ranking_frame(rows: list[dict[str, float | str]]):  # noqa: ANN201 - pandas is lazy
+    """Return fix-ranking rows (as ``explain_with_fixes`` gives them) as a DataFrame by step."""
+    import pandas as pd
+
+    return pd.DataFrame(rows, columns=list(RANKING_COLUMNS)).set_index("step")
+
+
 def explain(  # noqa: ANN201 - (Theory, DataFrame); pandas is imported lazily
     scenario: Scenario,
     factor: float = 0.5,
@@ -141,25 +159,24 @@ def explain(  # noqa: ANN201 - (Theory, DataFrame); pandas is imported lazily
     The journey as it is and the journey with each step's failure × ``factor`` share
     their states, so they are pushed through the chain together.
     """
-    base, ranking, _ = explain_with_fixes(scenario, {}, factor, approximate, loops_off, tolerance)
-    return base, ranking
+    base, rows, _ = explain_with_fixes(scenario, {}, factor, approximate, loops_off, tolerance)
+    return base, ranking_frame(rows)
 
 
-def explain_with_fixes(  # noqa: ANN201 - (Theory, DataFrame, dict); pandas is imported lazily
+def explain_with_fixes(
     scenario: Scenario,
     fixes: dict[str, dict[str, float]],
     factor: float = 0.5,
     approximate: bool = False,
     loops_off: bool = False,
     tolerance: float = 1e-7,
-):
+) -> tuple[Theory, list[dict[str, float | str]], dict[str, Theory]]:
     """Return ``explain``'s answers and, in the same solve, each named fix's expectations.
 
     ``fixes`` maps a name to new failure probabilities by step (a what-if that only fixes
-    steps); the third value maps each name to its journey's ``Theory``.
+    steps); the second value is the fix ranking as rows (``RANKING_COLUMNS``; largest churn
+    cut first, then severity cut), the third maps each name to its journey's ``Theory``.
     """
-    import pandas as pd
-
     scenario = _solvable(scenario, approximate, loops_off)
     j = compile_journey(scenario)
     now = list(j.failure)
@@ -189,15 +206,6 @@ def explain_with_fixes(  # noqa: ANN201 - (Theory, DataFrame, dict); pandas is i
         }
         for name, fixed in zip(steps, solved[: len(steps)], strict=True)
     ]
-    columns = [
-        "step",
-        "failure",
-        "born_share",
-        "churn_cut",
-        "contacts_cut",
-        "severity_cut",
-        "failures_cut",
-    ]
-    frame = pd.DataFrame(rows, columns=columns).set_index("step")
-    ranking = frame.sort_values(["churn_cut", "severity_cut"], ascending=False)
-    return base, ranking, fixes_solved
+    # largest churn cut first, then severity cut; ties keep the scenario's step order
+    rows.sort(key=lambda row: (-row["churn_cut"], -row["severity_cut"]))
+    return base, rows, fixes_solved

@@ -236,7 +236,8 @@ class Chain:
         it is solved: memory goes with the points reached, not the lattice's extent.
         """
         v = self.v
-        inverse = np.linalg.inv(np.eye(d) - w0)
+        inverse = None  # made when a point off the edges has mass (the 1 × 1 tail has none)
+        fulls = None
         size_b, size_c = self.lattice.sizes(f) if f else (1, 1)
         corner = size_b * size_c - 1
         at_cap = bool(self.lattice.capped(f, np.array(size_b - 1), np.array(size_c - 1)))
@@ -271,17 +272,24 @@ class Chain:
             if mass.max() < eps:
                 lost += mass
                 continue
-            z = _mix(inverse, y.reshape(v, d, -1)).reshape(y.shape)
+            if edges.size < bs.size:
+                if inverse is None:
+                    inverse = np.linalg.inv(np.eye(d) - w0)
+                z = _mix(inverse, y.reshape(v, d, -1)).reshape(y.shape)
+            else:
+                z = np.zeros_like(y)
             # at an edge a bad event along it keeps the point: solved with W0 exactly
             for i in edges:
                 if y[..., i].any():
-                    z[..., i] = self._edge(f, int(bs[i]), int(cs[i]), w0, moves, y[..., i])
+                    if fulls is None:  # each move's weights over all states, for the edges
+                        fulls = [_full(w, tgt, src, d) for _, _, tgt, src, w in moves]
+                    z[..., i] = self._edge(f, int(bs[i]), int(cs[i]), w0, moves, fulls, y[..., i])
             totals[k] = z
             for _, ops, tgt, src, w in moves:
                 x = _mix(w, z[:, src].reshape(v, len(src), -1))
                 x = x.reshape(v, len(tgt), 2, 2, len(points))
                 b, c = self.lattice.carry(f, ops, x, bs, cs)
-                target = np.where(self.lattice.capped(f, b, c), corner, b * size_c + c)
+                target = np.where(self.lattice.capped_points(f, b, c), corner, b * size_c + c)
                 kept = target == points  # kept at an edge: in its solve already
                 if kept.all():
                     continue
@@ -304,18 +312,22 @@ class Chain:
         A diagonal's pending array (point on it, state, variant, social, ceo) is made when
         mass first reaches it.
         """
-        size_c = self.lattice.sizes(f)[1] if f else 1
+        size_b, size_c = self.lattice.sizes(f) if f else (1, 1)
         b, c = np.divmod(points, size_c)
         diagonal = b + c
-        for k in np.unique(diagonal).tolist():
+        # mostly one diagonal: a bad event moves every point of one the same way
+        one = diagonal.size and diagonal.min() == diagonal.max()
+        # targets are distinct but for capped points folded onto the corner together
+        folded = np.count_nonzero(points == size_b * size_c - 1) > 1
+        for k in diagonal[:1].tolist() if one else np.unique(diagonal).tolist():
             on = diagonal == k
             on_points = self.lattice.diagonal_at(f, k)[0]
             at = np.searchsorted(on_points, points[on])
             if k not in pending:
                 pending[k] = np.zeros((on_points.size, d, x.shape[0], 2, 2))
             index = (at[:, None], states[None, :])
-            values = (x if on.all() else x[..., on]).transpose(4, 1, 0, 2, 3)
-            if np.unique(at).size == at.size:
+            values = (x if one else x[..., on]).transpose(4, 1, 0, 2, 3)
+            if not folded:
                 pending[k][index] += values
             else:  # points folded onto the corner together
                 np.add.at(pending[k], index, values)
@@ -359,7 +371,14 @@ class Chain:
         return box
 
     def _edge(  # noqa: PLR0913
-        self, f: int, b: int, c: int, w0: np.ndarray, moves: list[tuple], y: np.ndarray
+        self,
+        f: int,
+        b: int,
+        c: int,
+        w0: np.ndarray,
+        moves: list[tuple],
+        fulls: list[np.ndarray],
+        y: np.ndarray,
     ) -> np.ndarray:
         """Return the visits at an edge point from its inflow, the moves kept there included.
 
@@ -376,11 +395,9 @@ class Chain:
         social, ceo = (np.array([[1.0 - a, 0.0], [a, 1.0]]) for a in odds)
         flags = np.kron(social, ceo)  # new flags from old, index 2 · social + ceo
         kept = []
-        for _, ops, tgt, src, w in moves:
+        for (_, ops, _, _, _), full in zip(moves, fulls, strict=True):
             if ("b" in ops and b < size_b - 1) or ("c" in ops and c < size_c - 1):
                 continue
-            full = np.zeros((v, d, d))
-            full[:, tgt[:, None], src[None, :]] = w
             kept.append((full, np.linalg.matrix_power(flags, len(ops))))
         y = y.reshape(v, d, 4)
         z = np.zeros_like(y)
@@ -396,11 +413,15 @@ class Chain:
 
 
 def _mix(w: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Return w @ x per variant (numpy's stacked matmul is far slower here than BLAS)."""
-    out = np.empty((x.shape[0], w.shape[1], x.shape[2]))
-    for i in range(x.shape[0]):
-        np.dot(w[i], x[i], out=out[i])
-    return out
+    """Return w @ x per variant: (variant, t, s) @ (variant, s, points)."""
+    return np.matmul(w, x)
+
+
+def _full(w: np.ndarray, tgt: np.ndarray, src: np.ndarray, d: int) -> np.ndarray:
+    """Return a move's weights (variant, target, source) over all d states."""
+    full = np.zeros((w.shape[0], d, d))
+    full[:, tgt[:, None], src[None, :]] = w
+    return full
 
 
 def _scatter(parts: list[tuple[np.ndarray, np.ndarray]], v: int, d: int) -> np.ndarray:

@@ -30,6 +30,9 @@ class SeverityLattice:
         self._grids: dict[tuple, np.ndarray] = {}
         self._odds: dict[int, list] = {}
         self._diagonal: dict[tuple, tuple] = {}
+        self._tables: dict[int, np.ndarray] = {}
+        self._chances: dict[int, list[tuple[int, np.ndarray]]] = {}
+        self._capped: dict[int, np.ndarray] = {}
 
     def sizes(self, f: int) -> tuple[int, int]:
         """Return the lattice extent at f failures along (cold handoffs, repeat contacts).
@@ -46,13 +49,26 @@ class SeverityLattice:
             )
         return self._sizes[f]
 
+    def table(self, f: int) -> np.ndarray:
+        """Return the severity at every point of the lattice at f failures (cached)."""
+        if f not in self._tables:
+            size_b, size_c = self.sizes(f)
+            self._tables[f] = self.severity(
+                f, np.arange(size_b)[:, None], np.arange(size_c)[None, :]
+            )
+        return self._tables[f]
+
     def grid(self, f: int, rows: int, columns: int) -> np.ndarray:
         """Return the severity of the lattice points b < rows, c < columns at f >= 1 failures."""
         key = (f, rows, columns)
         if key not in self._grids:
-            self._grids[key] = self.severity(
-                f, np.arange(rows)[:, None], np.arange(columns)[None, :]
-            )
+            size_b, size_c = self.sizes(f)
+            if rows <= size_b and columns <= size_c:
+                self._grids[key] = self.table(f)[:rows, :columns]
+            else:
+                self._grids[key] = self.severity(
+                    f, np.arange(rows)[:, None], np.arange(columns)[None, :]
+                )
         return self._grids[key]
 
     def severity(self, f: int, b: np.ndarray, c: np.ndarray) -> np.ndarray:
@@ -67,6 +83,14 @@ class SeverityLattice:
         if not f:
             return np.zeros(np.broadcast(b, c).shape, bool)
         return self.severity(f, b, c) >= self.cap
+
+    def capped_points(self, f: int, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+        """Return ``capped(f, b, c)`` for points on the lattice (0 <= b, c < sizes): a lookup."""
+        if not f:
+            return np.zeros(np.broadcast(b, c).shape, bool)
+        if f not in self._capped:
+            self._capped[f] = self.table(f) >= self.cap
+        return self._capped[f][b, c]
 
     def fit(self, f: int, x: np.ndarray) -> np.ndarray:
         """Return masses cut to the lattice at f failures, what lies past an edge on the edge."""
@@ -93,21 +117,23 @@ class SeverityLattice:
             ]
         return self._odds[f]
 
+    def chances(self, f: int) -> list[tuple[int, np.ndarray]]:
+        """Return (flag, chance of escalating at every lattice point) per channel that can fire."""
+        if f not in self._chances:
+            table = self.table(f)
+            self._chances[f] = [
+                (flag, rules.escalation_due(table, False, threshold) * probability)
+                for flag, probability, threshold in self.channels(f)
+            ]
+        return self._chances[f]
+
     def escalate_at(self, f: int, x: np.ndarray, s: np.ndarray) -> np.ndarray:
         """Return masses x (variant, state, social, ceo, ...) after the checks at severities s."""
-        for flag, probability, threshold in self.channels(f):
-            chance = rules.escalation_due(s, False, threshold) * probability
-            if not chance.any():
-                continue
-            if flag == 0:
-                hit = x[:, :, 0] * chance
-                x[:, :, 0] -= hit
-                x[:, :, 1] += hit
-            else:
-                hit = x[:, :, :, 0] * chance
-                x[:, :, :, 0] -= hit
-                x[:, :, :, 1] += hit
-        return x
+        odds = [
+            (flag, rules.escalation_due(s, False, threshold) * probability)
+            for flag, probability, threshold in self.channels(f)
+        ]
+        return _escalated(x, odds)
 
     def escalate(self, f: int, x: np.ndarray) -> np.ndarray:
         """Return the masses after the escalation checks at f failures, as the engine makes them.
@@ -116,7 +142,11 @@ class SeverityLattice:
         """
         if not self.channels(f):
             return x
-        return self.escalate_at(f, x, self.grid(f, x.shape[-2], x.shape[-1]))
+        rows, columns = x.shape[-2:]
+        size_b, size_c = self.sizes(f)
+        if rows <= size_b and columns <= size_c:
+            return _escalated(x, [(k, ch[:rows, :columns]) for k, ch in self.chances(f)])
+        return self.escalate_at(f, x, self.grid(f, rows, columns))
 
     def apply(self, f: int, ops: tuple[str, ...], x: np.ndarray) -> np.ndarray:
         """Return masses after a move's bad events: c repeat contact, b cold, F failure."""
@@ -179,8 +209,27 @@ class SeverityLattice:
             else:
                 c = np.minimum(c + 1, size_c - 1)
             if self.channels(f):
-                self.escalate_at(f, x, self.severity(f, b, c))
+                _escalated(x, [(flag, chance[b, c]) for flag, chance in self.chances(f)])
         return b, c
+
+
+def _escalated(x: np.ndarray, odds: list[tuple[int, np.ndarray]]) -> np.ndarray:
+    """Return masses x (variant, state, social, ceo, ...) after each channel's check, in place.
+
+    ``odds`` gives, per channel (0: social media, 1: CEO), the chance of escalating at each point.
+    """
+    for flag, chance in odds:
+        if not chance.any():
+            continue
+        if flag == 0:
+            hit = x[:, :, 0] * chance
+            x[:, :, 0] -= hit
+            x[:, :, 1] += hit
+        else:
+            hit = x[:, :, :, 0] * chance
+            x[:, :, :, 0] -= hit
+            x[:, :, :, 1] += hit
+    return x
 
 
 def _axis(factor: float, cap: float, scale: float = 1.0) -> int:
