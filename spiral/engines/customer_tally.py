@@ -57,6 +57,7 @@ SUMS = (
 OUTCOME_CODES = (-1, 0, 1, 2)  # in progress, retained, advocate, churned (records.py)
 COMPACT_EVERY = 32  # chunks folded before their partial cubes are merged
 DENSE_KEYS = 1 << 20  # a key space this small is counted directly, not sorted
+SUMMED_KEYS = 1 << 15  # and one this small is summed into directly (no row-to-group pass)
 
 
 def _counted(counts: np.ndarray, bins: np.ndarray) -> np.ndarray:
@@ -106,9 +107,9 @@ class CustomerTally:
         self._cube = None
         arrival = np.asarray(columns["arrival"], np.float64)
         end = np.asarray(columns["end"], np.float64)
-        outcome = np.asarray(columns["outcome"], np.int64)
-        failures = np.asarray(columns["failures"], np.int64)
-        segment = np.asarray(columns["segment"], np.int64)
+        outcome = np.asarray(columns["outcome"])  # integers, as the engine keeps them
+        failures = np.asarray(columns["failures"])
+        segment = np.asarray(columns["segment"])
         measured = arrival >= self.warmup
         done = outcome != -1
         parts = (
@@ -121,7 +122,7 @@ class CustomerTally:
             np.asarray(columns["complaints"]) > 0,
             np.asarray(columns["recovered"]) > 0,
         )
-        key = np.zeros(n, np.int64)
+        key = np.zeros(n, np.intp)  # bincount's own index type: no conversion per column
         for part, size in zip(parts, self.radix, strict=True):
             key *= size
             key += part
@@ -129,16 +130,17 @@ class CustomerTally:
         social = np.asarray(columns["social"]) > 0
         ceo = np.asarray(columns["ceo"]) > 0
         values = {name: np.asarray(columns[name]) for name in SUMS if name in columns}
-        values["severity_sq"] = severity * severity
-        values["escalated"] = (social | ceo).astype(np.float64)
+        values["severity_sq"] = severity * severity if severity.any() else severity
+        values["escalated"] = social | ceo
         values["duration"] = np.where(done, end - arrival, 0.0)
-        unique, inverse, counts = self._groups(key)
+        unique, group, counts = self._groups(key)
         sums = np.empty((len(unique), len(SUMS) + 1))
-        sums[:, 0] = counts
+        sums[:, 0] = counts if len(counts) == len(unique) else counts[unique]
         for j, name in enumerate(SUMS, start=1):
             weights = values[name]
             if weights.any():  # a column an engine leaves at zero (waits, abandons) costs nothing
-                sums[:, j] = np.bincount(inverse, weights=weights, minlength=len(unique))
+                summed = np.bincount(group, weights=weights, minlength=len(counts))
+                sums[:, j] = summed if len(summed) == len(unique) else summed[unique]
             else:
                 sums[:, j] = 0.0
         self._keys.append(unique)
@@ -151,12 +153,18 @@ class CustomerTally:
         self._count_periods(arrival, end, outcome, segment, done)
 
     def _groups(self, key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Return the keys met, each row's group and each group's count.
+        """Return the keys met, each row's group and the count of every group.
 
-        Counting into the whole key space is a single pass where that space is small (as
+        A small key space is its own grouping: rows are summed straight into it (the
+        group is the key, the counts cover the whole space; read the met keys' sums with
+        ``unique``). A moderate one is counted into the whole space in a single pass (as
         it is for most journeys); a larger one is sorted (``np.unique``).
         """
         space = math.prod(self.radix)
+        if space <= SUMMED_KEYS:
+            counts = np.bincount(key, minlength=space)
+            unique = np.flatnonzero(counts)
+            return unique, key, counts.astype(np.float64)
         if space <= DENSE_KEYS:
             counts = np.bincount(key, minlength=space)
             unique = np.flatnonzero(counts)
@@ -174,7 +182,8 @@ class CustomerTally:
         segment: np.ndarray,
         done: np.ndarray,
     ) -> None:
-        ended = end[done]
+        every = bool(done.all())  # the usual chunk: no masked copies
+        ended = end if every else end[done]
         # times are never negative: truncating the quotient is its floor (as PeriodCounters)
         arrived_fine = (arrival / STEP).astype(np.int64)
         ended_fine = (ended / STEP).astype(np.int64)
@@ -191,7 +200,10 @@ class CustomerTally:
             grown[:, :, : self.outcomes.shape[2]] = self.outcomes
             self.outcomes = grown
         width = high - low + 1
-        flat = (outcome[done] * self.segments + segment[done]) * width + (periods - low)
+        code = outcome if every else outcome[done]
+        if self.segments > 1:
+            code = code * self.segments + (segment if every else segment[done])
+        flat = code * width + (periods - low)
         counts = np.bincount(flat, minlength=3 * self.segments * width)
         self.outcomes[:, :, low : high + 1] += counts.reshape(3, self.segments, width)
 
