@@ -107,9 +107,9 @@ class CustomerTally:
         self._cube = None
         arrival = np.asarray(columns["arrival"], np.float64)
         end = np.asarray(columns["end"], np.float64)
-        outcome = np.asarray(columns["outcome"])  # integers, as the engine keeps them
-        failures = np.asarray(columns["failures"])
-        segment = np.asarray(columns["segment"])
+        outcome = np.asarray(columns["outcome"], np.int64)
+        failures = np.asarray(columns["failures"], np.int64)
+        segment = np.asarray(columns["segment"], np.int64)
         measured = arrival >= self.warmup
         done = outcome != -1
         parts = (
