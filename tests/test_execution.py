@@ -439,3 +439,54 @@ def test_dask_logs_are_as_they_were_after_a_scheduler_that_cannot_be_reached(mon
     with pytest.raises(ExecutorLost, match="cannot reach tcp://127.0.0.1:9"):
         list(cluster.results([object()], lambda task: {}))
     assert {n: logging.getLogger(n).level for n in names} == before
+
+
+def on_which_worker(task: RunTask) -> dict:
+    """Run a task as the sweep does, and name the Dask worker (its address) that ran it."""
+    from distributed import get_worker
+
+    assert task.base, "the worker must be given the sweep's base scenario"
+    return {**execute(task), "worker": get_worker().address}
+
+
+@pytest.mark.slow
+def test_a_worker_that_joins_mid_sweep_is_given_the_base_scenario_and_runs(tmp_path):
+    """The base goes to workers once (a plugin), not in every run's message to the scheduler."""
+    import pickle
+
+    from distributed import LocalCluster
+
+    sweep = load_sweep(write_sweep(tmp_path / "in", customers=1500))
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, protocol="tcp", dashboard_address=None
+    ) as cluster:
+        grown = []
+
+        def grow(_row: dict) -> None:
+            if not grown:  # a second worker joins once the first row is in
+                grown.append(True)
+                cluster.scale(2)
+                cluster.sync(cluster._correct_state)
+
+        outcome = run_sweep(
+            sweep,
+            tmp_path / "d",
+            DaskCluster(cluster.scheduler_address, 2),
+            on_row=grow,
+            runner=on_which_worker,
+        )
+        logged = [
+            message
+            for stream in cluster.scheduler.stream_comms.values()
+            for batch in stream.recent_message_log
+            for message in (batch if isinstance(batch, list) else [])
+            if isinstance(message, dict) and message.get("op") == "compute-task"
+        ]
+    rows = pd.read_parquet(outcome.results)
+    assert outcome.ok == len(rows) == 12
+    assert rows["worker"].nunique() == 2  # the late worker ran runs too
+    assert logged and all(
+        len(pickle.dumps(m["run_spec"])) < len(pickle.dumps(sweep.base)) for m in logged
+    )
+    local = run_sweep(sweep, tmp_path / "local", LocalPool(1))
+    pd.testing.assert_frame_equal(comparable(rows), comparable(pd.read_parquet(local.results)))

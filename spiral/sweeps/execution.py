@@ -20,7 +20,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from spiral.analysis.compare import metrics_of
@@ -276,8 +276,11 @@ class DaskCluster:
             logging.getLogger(name).setLevel(logging.CRITICAL)
         client = cluster = None
         token = uuid.uuid4().hex[:12]  # keys of this sweep only: never another's results
+        bases: dict[int, str] = {}  # a base scenario's id -> its worker plugin's name
         try:
             client, cluster = self._connect(len(pending))
+            from spiral.sweeps.dask_base import SweepBase, with_base
+
             running: dict = {}
             slots, counted = 1, 0.0
             lost = ExecutorLost(f"lost the Dask scheduler at {self.address}")
@@ -289,7 +292,13 @@ class DaskCluster:
                     while pending and len(running) < 2 * slots:
                         task = pending.pop()
                         key = f"spiral-{token}-{task.run}"
-                        running[client.submit(runner, task, pure=False, key=key)] = task
+                        base = bases.get(id(task.base))
+                        if base is None:  # sent to every worker once, not in every message
+                            base = bases[id(task.base)] = f"spiral-base-{token}-{len(bases)}"
+                            client.register_plugin(SweepBase(base, task.base))
+                        light = replace(task, base={})
+                        future = client.submit(with_base, runner, light, base, pure=False, key=key)
+                        running[future] = task
                 except Exception as error:  # noqa: BLE001 - the scheduler went between waits
                     # (a closed comm is an OSError: it must not read as a disk that is full)
                     raise ExecutorLost(f"{lost} ({one_line(error)})") from None
@@ -314,6 +323,10 @@ class DaskCluster:
         finally:
             # closing a client whose scheduler is gone can raise (a closed comm is an
             # OSError): it must not replace the reason the sweep stopped
+            with contextlib.suppress(Exception):
+                if client is not None:
+                    for base in bases.values():  # the cluster may outlive this sweep
+                        client.unregister_worker_plugin(base)
             with contextlib.suppress(Exception):
                 if client is not None:
                     client.close()
