@@ -165,3 +165,20 @@ def test_empowerment_and_the_recovery_case_and_reach():
     assert mu == pytest.approx(math.log(150.0)) and sigma == 1.5
     assert rules.reach_lognormal(0.0, 1.0)[0] == pytest.approx(math.log(1e-12))  # no log(0)
     assert rules.mean_reach(150.0, 1.5) == pytest.approx(150.0 * math.exp(1.125))
+
+
+def test_neutral_loyalty_gives_no_churn_and_no_advocacy_whatever_happened():
+    """The vectorised engine retains everyone without the odds when loyalty is neutral."""
+    rng = np.random.default_rng(5)
+    severity = np.concatenate([np.zeros(50), rng.uniform(0.5, 40.0, 950)])
+    once = rng.random(1000) < 0.3
+    speed = rng.random(1000)
+    neutral = Loyalty(base_churn=0.0, max_churn=0.0, base_advocacy=0.0, recovery_effect=0.4)
+    assert rules.loyalty_neutral(neutral)
+    churn, advocacy = rules.loyalty_odds(severity, once, neutral, speed)
+    assert not churn.any() and not advocacy.any()
+    for changed in ({"max_churn": 0.1}, {"base_advocacy": 0.2}, {"base_churn": 0.05}):
+        live = neutral.model_copy(update={**changed, "max_churn": 0.1})
+        assert not rules.loyalty_neutral(live)
+        churn, advocacy = rules.loyalty_odds(severity, once, live, speed)
+        assert churn.any() or advocacy.any()

@@ -178,6 +178,11 @@ def recovery_speed(elapsed: Number, recovery_time: float | None) -> Number:
     return np.exp(-np.asarray(elapsed, dtype=float) / recovery_time)
 
 
+def loyalty_neutral(loyalty: Loyalty) -> bool:
+    """Return whether loyalty_odds gives 0 and 0 whatever happened: everyone is retained."""
+    return loyalty.base_churn == 0.0 and loyalty.max_churn == 0.0 and loyalty.base_advocacy == 0.0
+
+
 def loyalty_odds(
     severity: Number, recovered_once: Number, loyalty: Loyalty, speed: Number = 0.0
 ) -> tuple[Number, Number]:

@@ -245,7 +245,9 @@ class VectorisedEngine:
         for target, handoff, group in groups:
             if not len(group):
                 continue
-            if handoff:
+            if handoff and self.j.baton[node] >= 1.0:  # warm whatever the draw: none is made
+                c.tally["handoffs"].append(group)
+            elif handoff:
                 # one draw decides both: warm below baton, then misrouted with ping_pong
                 # probability among the cold ones (only where the customer sees the handoff)
                 baton, ping_pong = self.j.baton[node], self.j.ping_pong[node]
@@ -407,6 +409,9 @@ class VectorisedEngine:
         self._fade(c, idx)
         if self.j.churn_outcome[node]:
             c.outcome[idx] = CHURNED
+            return
+        if rules.loyalty_neutral(loyalty):  # the odds below are 0 and 0 for everyone
+            c.outcome[idx] = RETAINED
             return
         once = rules.recovered_once(c.recovered[idx], c.failures[idx])
         speed = rules.recovery_speed(c.to_recovery[idx], loyalty.recovery_time)
