@@ -121,11 +121,14 @@ def scale_once(runs: int, workers: int) -> tuple[int, float, float, list[tuple[i
         path = folder / "scale.yaml"
         path.write_text(SCALE_SWEEP.format(runs=runs), encoding="utf-8")
         processes, address_file = _cluster(folder, workers)
+        watcher = None
         try:
             for _ in range(600):  # the scheduler writes its address when it listens
                 if Path(address_file).exists():
                     break
                 time.sleep(0.1)
+            else:
+                raise RuntimeError("dask scheduler did not start within 60 s")
             watcher = Client(scheduler_file=address_file)
             watcher.wait_for_workers(workers, timeout=120)
             rows = [0]
@@ -141,11 +144,15 @@ def scale_once(runs: int, workers: int) -> tuple[int, float, float, list[tuple[i
             outcome = run_sweep(load_sweep(path), folder / "out", executor, on_row=sample)
             wall = time.perf_counter() - started
             busy = float(pd.read_parquet(outcome.results)["seconds"].sum())
-            watcher.close()
         finally:
+            if watcher is not None:
+                watcher.close()
             for process in processes:
                 process.terminate()
-                process.wait(30)
+                try:
+                    process.wait(30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
     return outcome.ok, wall, busy, samples
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -164,5 +165,6 @@ def what_if_rows(
                 "roi": (kept - cost) / cost if cost > 0 else float("nan"),
             }
         )
-    rows.sort(key=lambda row: -row["net_value"])  # ties keep the scenario's order
+    # largest net value first, a NaN last (as pandas sorts); ties keep the scenario's order
+    rows.sort(key=lambda row: (math.isnan(row["net_value"]), -row["net_value"]))
     return rows

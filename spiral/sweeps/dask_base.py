@@ -9,6 +9,7 @@ every run's message that log held about 40 KB a run, up to 40 MB per worker.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -28,8 +29,13 @@ class SweepBase(WorkerPlugin):
 
 
 def with_base(runner: Callable[[RunTask], dict], task: RunTask, name: str) -> dict:
-    """Run a task that travelled without its base, on a worker holding the plugin ``name``."""
+    """Run a task that travelled without its base, on a worker holding the plugin ``name``.
+
+    Each run gets its own copy: the worker's runs share the plugin's.
+    """
     from distributed import get_worker
 
-    plugin: Any = get_worker().plugins[name]
-    return runner(replace(task, base=plugin.base))
+    plugin: Any = get_worker().plugins.get(name)
+    if plugin is None:
+        raise RuntimeError(f"this worker was not given the sweep's base scenario ({name})")
+    return runner(replace(task, base=copy.deepcopy(plugin.base)))

@@ -279,6 +279,8 @@ class DaskCluster:
         bases: dict[int, str] = {}  # a base scenario's id -> its worker plugin's name
         try:
             client, cluster = self._connect(len(pending))
+            from dask.base import tokenize
+
             from spiral.sweeps.dask_base import SweepBase, with_base
 
             running: dict = {}
@@ -292,10 +294,16 @@ class DaskCluster:
                     while pending and len(running) < 2 * slots:
                         task = pending.pop()
                         key = f"spiral-{token}-{task.run}"
-                        base = bases.get(id(task.base))
+                        base = bases.get(tokenize(task.base))
                         if base is None:  # sent to every worker once, not in every message
-                            base = bases[id(task.base)] = f"spiral-base-{token}-{len(bases)}"
-                            client.register_plugin(SweepBase(base, task.base))
+                            base = f"spiral-base-{token}-{len(bases)}"
+                            bases[tokenize(task.base)] = base
+                            try:
+                                client.register_plugin(SweepBase(base, task.base))
+                            except Exception:  # noqa: BLE001 - a worker lost mid-broadcast:
+                                # the scheduler keeps the plugin for the others and new ones
+                                if client.status != "running":
+                                    raise
                         light = replace(task, base={})
                         future = client.submit(with_base, runner, light, base, pure=False, key=key)
                         running[future] = task
@@ -323,10 +331,9 @@ class DaskCluster:
         finally:
             # closing a client whose scheduler is gone can raise (a closed comm is an
             # OSError): it must not replace the reason the sweep stopped
-            with contextlib.suppress(Exception):
-                if client is not None:
-                    for base in bases.values():  # the cluster may outlive this sweep
-                        client.unregister_worker_plugin(base)
+            for base in bases.values() if client is not None else ():
+                with contextlib.suppress(Exception):  # the cluster may outlive this sweep
+                    client.unregister_worker_plugin(base)
             with contextlib.suppress(Exception):
                 if client is not None:
                     client.close()

@@ -124,7 +124,7 @@ def _ranking_table(
         if customer_value is not None:
             kept = 1000 * churn_cut * customer_value
             removed = 100 * failure * (1 - factor)  # points of failure probability
-            values += [round(kept), round(kept / removed)]
+            values += [_whole(kept), _whole(kept / removed)]
         rows.append((row["step"], values))
     return rows_table(
         "step",
@@ -172,6 +172,11 @@ def print_what_if_values(
         console.print(table)
     for name, why in unsolved.items():
         console.print(f"{name}: {why}; spiral compare estimates it by simulation", highlight=False)
+
+
+def _whole(value: float) -> int | float:
+    """Return money rounded to a whole unit; NaN (printed n/a) stays."""
+    return round(value) if math.isfinite(value) else math.nan
 
 
 def _rate(value: float | None) -> str:

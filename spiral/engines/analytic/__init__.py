@@ -15,6 +15,8 @@ visit, ``ends`` where customers end and the expectations that follow.
 
 from __future__ import annotations
 
+import math
+
 from spiral.engines.analytic.chain import Chain
 from spiral.engines.expectations import Theory, mixed
 from spiral.engines.journey import compile_journey
@@ -163,6 +165,11 @@ def explain(  # noqa: ANN201 - (Theory, DataFrame); pandas is imported lazily
     return base, ranking_frame(rows)
 
 
+def _last_if_nan(value: float) -> tuple[bool, float]:
+    """Return a sort key: largest first, a NaN last (as pandas sorts)."""
+    return (math.isnan(value), 0.0 if math.isnan(value) else -value)
+
+
 def explain_with_fixes(
     scenario: Scenario,
     fixes: dict[str, dict[str, float]],
@@ -207,5 +214,5 @@ def explain_with_fixes(
         for name, fixed in zip(steps, solved[: len(steps)], strict=True)
     ]
     # largest churn cut first, then severity cut; ties keep the scenario's step order
-    rows.sort(key=lambda row: (-row["churn_cut"], -row["severity_cut"]))
+    rows.sort(key=lambda row: (_last_if_nan(row["churn_cut"]), _last_if_nan(row["severity_cut"])))
     return base, rows, fixes_solved
