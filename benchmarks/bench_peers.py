@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -123,16 +124,15 @@ def interval(runs: list[dict]) -> tuple[float, float, str]:
     From the batch means of every run when the runs kept per-customer times, else from
     the runs' own means (one observation a run; no interval from a single run).
     """
-    from scipy.stats import t  # imported late: the parent stays small while children run
+    import numpy as np  # imported late: the parent stays small while children run
+
+    from spiral.analysis.compare import t_half_width
 
     if all("batch_means" in x for x in runs):
         means, how = [m for x in runs for m in x["batch_means"]], f"{BATCHES} batch means a run"
     else:
         means, how = [x["run_mean"] for x in runs], "run means"
-    k = len(means)
-    if k < 2:
-        return means[0], float("nan"), how
-    return statistics.fmean(means), t.ppf(0.975, k - 1) * statistics.stdev(means) / k**0.5, how
+    return statistics.fmean(means), t_half_width(np.array(means)), how
 
 
 def mb(n: float) -> str:
@@ -156,7 +156,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller runs (~1 minute)")
     args = parser.parse_args()
     if args.quick:
-        args.customers, args.free_customers, args.repeats = 10_000, 500_000, 5
+        args.customers, args.free_customers = 10_000, 500_000
         args.memory = [100_000, 300_000]
     names = args.only or list(IMPLEMENTATIONS)
     theory = jackson()
@@ -210,7 +210,7 @@ def main() -> None:
             f"{min(speed[n]):,.0f}–{max(speed[n]):,.0f} | {versus} | "
             f"{mb(statistics.median(x['peak'] for x in runs[n]))} | {visits:.4f} | "
             f"{mean:.5f} ± {half:.5f} | {how} | {exact:.5f} | "
-            f"{'n/a' if half != half else 'yes' if abs(mean - exact) <= half else 'no'} |"
+            f"{'n/a' if math.isnan(half) else 'yes' if abs(mean - exact) <= half else 'no'} |"
         )
     (n0, small), (n1, big) = memory
     growth = big["peak"] - small["peak"]

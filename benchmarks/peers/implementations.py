@@ -46,19 +46,17 @@ def routing() -> np.ndarray:
 
 def jackson() -> dict[str, Any]:
     """Return the traffic equations' visits per node and the Jackson mean times in system."""
+    from spiral.engines.queueing import erlang_c  # here: the peers' children never load spiral
+
     p = routing()[:, :6]
     entry = np.zeros(6)
     entry[0] = ARRIVAL_RATE
     flow = np.linalg.solve(np.eye(6) - p.T, entry)  # λ_i = γ_i + Σ_j λ_j p_ji
     mu, servers = np.array(RATES), np.array(SERVERS)
-    in_node = []
-    for lam, rate, c in zip(flow, mu, servers, strict=True):
-        a = lam / rate
-        blocked = 1.0  # Erlang B by recursion, then Erlang C
-        for k in range(1, c + 1):
-            blocked = a * blocked / (k + a * blocked)
-        waits = c * blocked / (c - a * (1 - blocked))
-        in_node.append(lam * (waits / (c * rate - lam) + 1 / rate))  # L_i = λ_i W_i
+    in_node = [  # L_i = λ_i W_i, W_i = Erlang C's mean wait + the service
+        lam * (erlang_c(lam, rate, int(c))[1] + 1 / rate)
+        for lam, rate, c in zip(flow, mu, servers, strict=True)
+    ]
     return {
         "visits": flow / ARRIVAL_RATE,
         "utilisation": flow / (mu * servers),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,7 +37,7 @@ class Explanation:
     """The exact expectations of a journey and its steps ranked by what fixing each gives.
 
     The ranking and the what-ifs are kept as rows (the command prints them without pandas);
-    ``ranking`` and ``what_ifs`` give them as DataFrames.
+    ``ranking`` and ``what_ifs`` give them as DataFrames, made on first use.
     """
 
     theory: Theory
@@ -50,12 +51,12 @@ class Explanation:
     unsolved: dict[str, str]
     """The scenario's other what-ifs, and why ``explain`` leaves them to ``spiral compare``."""
 
-    @property
+    @cached_property
     def ranking(self) -> pd.DataFrame:
         """The steps ranked by what fixing each gives, indexed by step."""
         return ranking_frame(self.ranking_rows)
 
-    @property
+    @cached_property
     def what_ifs(self) -> pd.DataFrame:
         """The scenario's step-fixing what-ifs with money and cost, indexed by what-if."""
         import pandas as pd

@@ -130,19 +130,18 @@ class CustomerTally:
         social = np.asarray(columns["social"]) > 0
         ceo = np.asarray(columns["ceo"]) > 0
         values = {name: np.asarray(columns[name]) for name in SUMS if name in columns}
-        values["severity_sq"] = severity * severity if severity.any() else severity
+        values["severity_sq"] = severity * severity
         values["escalated"] = social | ceo
         values["duration"] = np.where(done, end - arrival, 0.0)
-        unique, group, counts = self._groups(key)
-        sums = np.empty((len(unique), len(SUMS) + 1))
-        sums[:, 0] = counts if len(counts) == len(unique) else counts[unique]
+        unique, counts, group, by_key = self._groups(key)
+        size = math.prod(self.radix) if by_key else len(unique)
+        sums = np.zeros((len(unique), len(SUMS) + 1))
+        sums[:, 0] = counts
         for j, name in enumerate(SUMS, start=1):
             weights = values[name]
             if weights.any():  # a column an engine leaves at zero (waits, abandons) costs nothing
-                summed = np.bincount(group, weights=weights, minlength=len(counts))
-                sums[:, j] = summed if len(summed) == len(unique) else summed[unique]
-            else:
-                sums[:, j] = 0.0
+                summed = np.bincount(group, weights=weights, minlength=size)
+                sums[:, j] = summed[unique] if by_key else summed
         self._keys.append(unique)
         self._sums.append(sums)
         if len(self._keys) >= COMPACT_EVERY:
@@ -152,27 +151,26 @@ class CustomerTally:
         self._severity_buckets.append(np.minimum(failures[kept], SPIRAL_TOP).astype(np.int8))
         self._count_periods(arrival, end, outcome, segment, done)
 
-    def _groups(self, key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Return the keys met, each row's group and the count of every group.
+    def _groups(self, key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+        """Return the keys met, their counts, each row's group, and whether groups are keys.
 
-        A small key space is its own grouping: rows are summed straight into it (the
-        group is the key, the counts cover the whole space; read the met keys' sums with
-        ``unique``). A moderate one is counted into the whole space in a single pass (as
-        it is for most journeys); a larger one is sorted (``np.unique``).
+        A small or moderate key space is counted whole in one pass (as it is for most
+        journeys). A small one is its own grouping (the group is the key: sums over it
+        cover the whole space and are read at the keys met); a moderate one is mapped to
+        the keys met. A larger one is sorted (``np.unique``).
         """
         space = math.prod(self.radix)
+        if space > DENSE_KEYS:
+            unique, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+            return unique, counts.astype(np.float64), inverse, False
+        every = np.bincount(key, minlength=space)
+        unique = np.flatnonzero(every)
+        counts = every[unique].astype(np.float64)
         if space <= SUMMED_KEYS:
-            counts = np.bincount(key, minlength=space)
-            unique = np.flatnonzero(counts)
-            return unique, key, counts.astype(np.float64)
-        if space <= DENSE_KEYS:
-            counts = np.bincount(key, minlength=space)
-            unique = np.flatnonzero(counts)
-            lookup = np.empty(space, np.int64)
-            lookup[unique] = np.arange(len(unique))
-            return unique, lookup[key], counts[unique].astype(np.float64)
-        unique, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
-        return unique, inverse, counts.astype(np.float64)
+            return unique, counts, key, True
+        lookup = np.empty(space, np.int64)
+        lookup[unique] = np.arange(len(unique))
+        return unique, counts, lookup[key], False
 
     def _count_periods(
         self,

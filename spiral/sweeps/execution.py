@@ -276,11 +276,10 @@ class DaskCluster:
             logging.getLogger(name).setLevel(logging.CRITICAL)
         client = cluster = None
         token = uuid.uuid4().hex[:12]  # keys of this sweep only: never another's results
-        bases: dict[int, str] = {}  # a base scenario's id -> its worker plugin's name
+        plugins: dict[int, str] = {}  # a base scenario's id -> its worker plugin's name
+        bases: list[dict] = []  # the bases themselves, held: an id stays theirs meanwhile
         try:
             client, cluster = self._connect(len(pending))
-            from dask.base import tokenize
-
             from spiral.sweeps.dask_base import SweepBase, with_base
 
             running: dict = {}
@@ -294,18 +293,18 @@ class DaskCluster:
                     while pending and len(running) < 2 * slots:
                         task = pending.pop()
                         key = f"spiral-{token}-{task.run}"
-                        base = bases.get(tokenize(task.base))
-                        if base is None:  # sent to every worker once, not in every message
-                            base = f"spiral-base-{token}-{len(bases)}"
-                            bases[tokenize(task.base)] = base
+                        name = plugins.get(id(task.base))
+                        if name is None:  # sent to every worker once, not in every message
+                            name = plugins[id(task.base)] = f"spiral-base-{token}-{len(bases)}"
+                            bases.append(task.base)
                             try:
-                                client.register_plugin(SweepBase(base, task.base))
+                                client.register_plugin(SweepBase(name, task.base))
                             except Exception:  # noqa: BLE001 - a worker lost mid-broadcast:
                                 # the scheduler keeps the plugin for the others and new ones
                                 if client.status != "running":
                                     raise
                         light = replace(task, base={})
-                        future = client.submit(with_base, runner, light, base, pure=False, key=key)
+                        future = client.submit(with_base, runner, light, name, pure=False, key=key)
                         running[future] = task
                 except Exception as error:  # noqa: BLE001 - the scheduler went between waits
                     # (a closed comm is an OSError: it must not read as a disk that is full)
@@ -331,9 +330,9 @@ class DaskCluster:
         finally:
             # closing a client whose scheduler is gone can raise (a closed comm is an
             # OSError): it must not replace the reason the sweep stopped
-            for base in bases.values() if client is not None else ():
+            for name in plugins.values() if client is not None else ():
                 with contextlib.suppress(Exception):  # the cluster may outlive this sweep
-                    client.unregister_worker_plugin(base)
+                    client.unregister_worker_plugin(name)
             with contextlib.suppress(Exception):
                 if client is not None:
                     client.close()
