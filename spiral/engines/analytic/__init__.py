@@ -159,7 +159,7 @@ def explain(  # noqa: ANN201 - (Theory, DataFrame); pandas is imported lazily
     """Return the exact expectations and the fix ranking, from one solve of every variant.
 
     The journey as it is and the journey with each step's failure × ``factor`` share
-    their states, so they are pushed through the chain together.
+    their states, so they are solved together.
     """
     base, rows, _ = explain_with_fixes(scenario, {}, factor, approximate, loops_off, tolerance)
     return base, ranking_frame(rows)

@@ -23,12 +23,9 @@ class Chain:
     """The journey's chain solved for the expected visits of each state.
 
     A state is (node, failures, open issue, contacts about it (0, 1, 2+), recovered,
-    pending bounce). Escalation flags and severity are exact and kept per state as an
-    array x[variant, social, ceo, b, c]: a customer with f >= 1 failures, b cold handoffs
-    and c repeat contacts since the first failure has severity
-    min(amplification^(f-1) · cold^b · repeat^c, cap). Every factor is >= 1, so capping
-    once at the end equals capping at each step, and an index past the point where one
-    factor alone reaches the cap can stay at that edge without changing anything.
+    pending bounce). Escalation flags and severity are exact: a level's masses are arrays
+    (variant, state, social, ceo, b, c) over the severity lattice (``lattice.py``: b cold
+    handoffs and c repeat contacts since the first failure).
 
     Failures never go down and a bad event never moves down the (b, c) lattice, so the
     chain is solved a failure count (level) at a time and, within one, a lattice diagonal
@@ -44,7 +41,6 @@ class Chain:
     def __init__(
         self, scenario: Scenario, tolerance: float, failures: list[list[float]] | None = None
     ) -> None:
-        self.scenario = scenario
         self.tolerance = tolerance
         self.j = compile_journey(scenario)
         self.failure = np.asarray(failures or [list(self.j.failure)]).T  # node -> per variant
@@ -115,7 +111,7 @@ class Chain:
         if f < 2:
             keys, next_keys, w0, solved, coef, node_coef = self._build(f, list(keys), p)
         else:
-            # past two failures only the failure odds change with f, and every weight is
+            # from two failures on only the failure odds change with f, and every weight is
             # affine in its step's odds: the level's structure is built once, then scaled
             cached = self._levels.get(tuple(keys))
             if cached is None:
@@ -240,13 +236,13 @@ class Chain:
         fulls = None
         size_b, size_c = self.lattice.sizes(f) if f else (1, 1)
         corner = size_b * size_c - 1
-        at_cap = bool(self.lattice.capped(f, np.array(size_b - 1), np.array(size_c - 1)))
+        at_cap = bool(self.lattice.capped(f, size_b - 1, size_c - 1))
         inflow = inflow.copy()
         rows, columns = inflow.shape[-2:]
         if at_cap:
             # every capped point is alike (escalation and loyalty see only severity, which
             # stays capped): their mass is kept at the far corner
-            box = self.lattice.capped(f, np.arange(rows)[:, None], np.arange(columns)[None, :])
+            box = self.lattice.capped(f, slice(rows), slice(columns))
             held = inflow[..., box].sum(axis=-1)
             inflow[..., box] = 0.0
             x = inflow.reshape(*inflow.shape[:-2], -1)
@@ -289,7 +285,7 @@ class Chain:
                 x = _mix(w, z[:, src].reshape(v, len(src), -1))
                 x = x.reshape(v, len(tgt), 2, 2, len(points))
                 b, c = self.lattice.carry(f, ops, x, bs, cs)
-                target = np.where(self.lattice.capped_points(f, b, c), corner, b * size_c + c)
+                target = np.where(self.lattice.capped(f, b, c), corner, b * size_c + c)
                 kept = target == points  # kept at an edge: in its solve already
                 if kept.all():
                     continue
@@ -389,9 +385,8 @@ class Chain:
         v, d = self.v, w0.shape[1]
         size_b, size_c = self.lattice.sizes(f)
         odds = [0.0, 0.0]
-        s = float(self.lattice.severity(f, np.array(b), np.array(c)))
-        for flag, probability, threshold in self.lattice.channels(f):
-            odds[flag] = probability * float(rules.escalation_due(s, False, threshold))
+        for flag, chance in self.lattice.chances(f):
+            odds[flag] = float(chance[b, c])
         social, ceo = (np.array([[1.0 - a, 0.0], [a, 1.0]]) for a in odds)
         flags = np.kron(social, ceo)  # new flags from old, index 2 · social + ceo
         kept = []
@@ -401,8 +396,9 @@ class Chain:
             kept.append((full, np.linalg.matrix_power(flags, len(ops))))
         y = y.reshape(v, d, 4)
         z = np.zeros_like(y)
+        base = np.eye(d) - w0
         for i in range(4):
-            a = np.eye(d) - w0
+            a = base.copy()
             rhs = y[:, :, i].copy()
             for full, events in kept:
                 a -= events[i, i] * full

@@ -98,7 +98,7 @@ class JourneyEnds:
                 s = np.zeros(1)
                 x = np.array([total])
             else:
-                s = self.lattice.grid(f, x.shape[0], x.shape[1]).ravel()
+                s = self.lattice.table(f)[: x.shape[0], : x.shape[1]].ravel()
                 x = x.ravel()
             values.append(s)
             masses.append(x)

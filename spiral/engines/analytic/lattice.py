@@ -27,8 +27,6 @@ class SeverityLattice:
         self.esc = experience.escalation
         self.cap = experience.severity_cap
         self._sizes: dict[int, tuple[int, int]] = {}
-        self._grids: dict[tuple, np.ndarray] = {}
-        self._odds: dict[int, list] = {}
         self._diagonal: dict[tuple, tuple] = {}
         self._tables: dict[int, np.ndarray] = {}
         self._chances: dict[int, list[tuple[int, np.ndarray]]] = {}
@@ -53,39 +51,20 @@ class SeverityLattice:
         """Return the severity at every point of the lattice at f failures (cached)."""
         if f not in self._tables:
             size_b, size_c = self.sizes(f)
-            self._tables[f] = self.severity(
-                f, np.arange(size_b)[:, None], np.arange(size_c)[None, :]
+            exp = self.exp
+            self._tables[f] = rules.severity_of(
+                f,
+                np.arange(size_b)[:, None],
+                np.arange(size_c)[None, :],
+                exp.amplification,
+                exp.cold_handoff,
+                exp.repeat_contact,
+                self.cap,
             )
         return self._tables[f]
 
-    def grid(self, f: int, rows: int, columns: int) -> np.ndarray:
-        """Return the severity of the lattice points b < rows, c < columns at f >= 1 failures."""
-        key = (f, rows, columns)
-        if key not in self._grids:
-            size_b, size_c = self.sizes(f)
-            if rows <= size_b and columns <= size_c:
-                self._grids[key] = self.table(f)[:rows, :columns]
-            else:
-                self._grids[key] = self.severity(
-                    f, np.arange(rows)[:, None], np.arange(columns)[None, :]
-                )
-        return self._grids[key]
-
-    def severity(self, f: int, b: np.ndarray, c: np.ndarray) -> np.ndarray:
-        """Return the severity at lattice points (b, c) for a customer with f >= 1 failures."""
-        exp = self.exp
-        return rules.severity_of(
-            f, b, c, exp.amplification, exp.cold_handoff, exp.repeat_contact, self.cap
-        )
-
-    def capped(self, f: int, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    def capped(self, f: int, b, c) -> np.ndarray:
         """Return whether each lattice point (b, c) is at the severity cap (none at f = 0)."""
-        if not f:
-            return np.zeros(np.broadcast(b, c).shape, bool)
-        return self.severity(f, b, c) >= self.cap
-
-    def capped_points(self, f: int, b: np.ndarray, c: np.ndarray) -> np.ndarray:
-        """Return ``capped(f, b, c)`` for points on the lattice (0 <= b, c < sizes): a lookup."""
         if not f:
             return np.zeros(np.broadcast(b, c).shape, bool)
         if f not in self._capped:
@@ -101,52 +80,24 @@ class SeverityLattice:
             x = np.concatenate([x[..., : c - 1], x[..., c - 1 :].sum(-1, keepdims=True)], -1)
         return x
 
-    def channels(self, f: int) -> list[tuple[int, float, float]]:
-        """Return (flag, probability, threshold) of each channel that can fire at f failures.
-
-        Severity grows along both axes: a channel whose threshold the far corner does not
-        reach cannot fire anywhere on the lattice.
-        """
-        if f not in self._odds:
-            size_b, size_c = self.sizes(f)
-            top = float(self.severity(f, np.array(size_b - 1), np.array(size_c - 1)))
-            self._odds[f] = [
-                (flag, channel.probability, channel.threshold)
-                for flag, channel in enumerate((self.esc.social, self.esc.ceo))
-                if channel.probability > 0 and top >= channel.threshold
-            ]
-        return self._odds[f]
-
     def chances(self, f: int) -> list[tuple[int, np.ndarray]]:
         """Return (flag, chance of escalating at every lattice point) per channel that can fire."""
         if f not in self._chances:
             table = self.table(f)
             self._chances[f] = [
-                (flag, rules.escalation_due(table, False, threshold) * probability)
-                for flag, probability, threshold in self.channels(f)
+                (flag, rules.escalation_due(table, False, ch.threshold) * ch.probability)
+                for flag, ch in enumerate((self.esc.social, self.esc.ceo))
+                if ch.probability > 0 and table[-1, -1] >= ch.threshold
             ]
         return self._chances[f]
-
-    def escalate_at(self, f: int, x: np.ndarray, s: np.ndarray) -> np.ndarray:
-        """Return masses x (variant, state, social, ceo, ...) after the checks at severities s."""
-        odds = [
-            (flag, rules.escalation_due(s, False, threshold) * probability)
-            for flag, probability, threshold in self.channels(f)
-        ]
-        return _escalated(x, odds)
 
     def escalate(self, f: int, x: np.ndarray) -> np.ndarray:
         """Return the masses after the escalation checks at f failures, as the engine makes them.
 
         ``x`` is (variant, state, social, ceo, b, c), a fresh array no one else holds.
         """
-        if not self.channels(f):
-            return x
         rows, columns = x.shape[-2:]
-        size_b, size_c = self.sizes(f)
-        if rows <= size_b and columns <= size_c:
-            return _escalated(x, [(k, ch[:rows, :columns]) for k, ch in self.chances(f)])
-        return self.escalate_at(f, x, self.grid(f, rows, columns))
+        return _escalated(x, [(k, ch[:rows, :columns]) for k, ch in self.chances(f)])
 
     def apply(self, f: int, ops: tuple[str, ...], x: np.ndarray) -> np.ndarray:
         """Return masses after a move's bad events: c repeat contact, b cold, F failure."""
@@ -175,41 +126,26 @@ class SeverityLattice:
         return self._diagonal[(f, k)]
 
     def least_capped(self, f: int, rows: int, columns: int) -> tuple[int, int]:
-        """Return the capped point that grows a rows × columns box least (the first such).
-
-        Capped points form an up-set, so the first capped point of each row is enough.
-        """
-        size_b, size_c = self.sizes(f)
-        bs = np.arange(size_b)
-        first = np.zeros(size_b, int)
-        if size_c > 1:
-            base = self.severity(f, bs, np.zeros(size_b, int))
-            gap = np.log(np.maximum(self.cap / base, 1.0)) / math.log(self.exp.repeat_contact)
-            first = np.clip(np.ceil(gap).astype(int), 0, size_c - 1)
-            for _ in range(size_c):  # the float products, as the grid computes them
-                lower = (first > 0) & self.capped(f, bs, first - 1)
-                higher = (first < size_c - 1) & ~self.capped(f, bs, first)
-                if not (lower.any() or higher.any()):
-                    break
-                first = first - lower + higher
-        capped = self.capped(f, bs, first)
-        area = np.maximum(bs + 1, rows) * np.maximum(first + 1, columns)
-        area = np.where(capped, area, np.iinfo(area.dtype).max)
-        best = int(np.argmin(area))
-        return int(bs[best]), int(first[best])
+        """Return the capped point that grows a rows × columns box least (the first such)."""
+        capped = self.table(f) >= self.cap
+        first = capped.argmax(axis=1)  # capped points form an up-set: each row's first
+        area = np.maximum(np.arange(first.size) + 1, rows) * np.maximum(first + 1, columns)
+        best = int(np.argmin(np.where(capped.any(axis=1), area, np.iinfo(area.dtype).max)))
+        return best, int(first[best])
 
     def carry(
         self, f: int, ops: tuple[str, ...], x: np.ndarray, b: np.ndarray, c: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """Move masses at lattice points (b, c) by bad events within level f; return the points."""
         size_b, size_c = self.sizes(f)
+        chances = self.chances(f)
         for op in ops:
             if op == "b":
                 b = np.minimum(b + 1, size_b - 1)
             else:
                 c = np.minimum(c + 1, size_c - 1)
-            if self.channels(f):
-                _escalated(x, [(flag, chance[b, c]) for flag, chance in self.chances(f)])
+            if chances:
+                _escalated(x, [(flag, chance[b, c]) for flag, chance in chances])
         return b, c
 
 
