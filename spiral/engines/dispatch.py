@@ -25,7 +25,12 @@ def choose_engine(scenario: Scenario, engine: str, event_log: bool, what_ifs: bo
     if engine == "auto":
         return "des" if reasons else "vectorised"
     if reasons:
-        raise ValueError("the vectorised engine cannot run this: " + "; ".join(reasons))
+        raise ValueError(
+            "the vectorised engine cannot run this: "
+            + "; ".join(reasons)
+            + "; expected unlimited staff, loops off, no bursts, event log or what-if "
+            "(--engine auto runs the SimPy engine then)"
+        )
     return "vectorised"
 
 
